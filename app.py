@@ -1,0 +1,32 @@
+"""RegOpt Lab — entry point: ``streamlit run app.py``.
+
+Builds the navigation from the page registry (``pages/_ui/registry.py``), one section per part of
+the lecture, and warms the caches a lecture needs.
+"""
+
+import streamlit as st
+
+from pages._ui import registry
+from pages._ui.cached import warm_defaults
+
+_presenting = st.query_params.get("present", "").lower() in ("1", "true", "yes", "on")
+st.set_page_config(
+    page_title="RegOpt Lab",
+    page_icon=":material/school:",
+    layout="wide",
+    initial_sidebar_state="collapsed" if _presenting else "auto",
+    menu_items={"About": "RegOpt Lab: interactive regularization and optimization for deep-learning courses."},
+)
+
+warm_defaults()
+
+navigation = st.navigation(
+    {
+        section: [
+            st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default)
+            for p in specs
+        ]
+        for section, specs in registry.sections().items()
+    }
+)
+navigation.run()

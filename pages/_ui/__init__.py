@@ -1,0 +1,1 @@
+"""Shared Streamlit UI for every page (the only place besides the pages that imports streamlit)."""

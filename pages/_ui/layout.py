@@ -1,0 +1,173 @@
+"""Page furniture shared by every page: header with the key formula, "what to notice", figures,
+numerical-failure panel, "show the code", CSV downloads, presentation mode and URL notices.
+
+A page looks like::
+
+    from pages._ui import layout, widgets as w
+    layout.page_header("Title", r"L(W) = ...", "One paragraph of what this page is for.")
+    with st.sidebar:
+        x = w.slider(...)
+    ...
+    layout.show_figure(fig)
+    layout.finish_page()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import inspect
+import io
+from collections.abc import Callable, Iterator, Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages._ui import widgets
+from regopt_core.errors import NumericalError
+from regopt_core.figures.theme import scale_text
+
+PRESENT_SCALE = 1.45
+_SLOT = "_regopt_notice_slot"
+
+# Constant CSS (no user text ever reaches it): larger type for a projector.
+_PRESENT_CSS = """
+<style>
+html { font-size: 22px; }
+[data-testid="stAppViewContainer"] .block-container { max-width: 100%; padding-left: 2rem; padding-right: 2rem; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.15rem; }
+[data-testid="stMetricValue"] { font-size: 2.4rem; }
+</style>
+"""
+
+
+def presenting() -> bool:
+    """True when the URL has ``?present=1`` (or ``true``): projector-sized text and plots."""
+    return st.query_params.get(widgets.PRESENT_KEY, "").lower() in ("1", "true", "yes", "on")
+
+
+def _toggle_presentation() -> None:
+    if st.session_state.get("_present_toggle"):
+        st.query_params[widgets.PRESENT_KEY] = "1"
+    elif widgets.PRESENT_KEY in st.query_params:
+        del st.query_params[widgets.PRESENT_KEY]
+
+
+def page_header(title: str, formula: str | None, intro: str) -> None:
+    """Title, the page's key formula (LaTeX), a short introduction, and the slot for URL notices.
+
+    Must be the first call of a page: it also starts the registry of URL-bound controls.
+    """
+    widgets.begin()
+    if presenting():
+        st.markdown(_PRESENT_CSS, unsafe_allow_html=True)
+    st.title(title)
+    if formula:
+        st.latex(formula)
+    st.markdown(intro)
+    st.session_state[_SLOT] = st.container()
+
+
+def what_to_notice(points: Sequence[str], *, title: str = "What to notice") -> None:
+    """The box that tells a student where to look. Markdown allowed (no HTML)."""
+    body = "\n".join(f"- {p}" for p in points)
+    st.info(f"**{title}**\n\n{body}", icon=":material/visibility:")
+
+
+def show_figure(fig: go.Figure, *, key: str | None = None, on_select: str = "ignore",
+                selection_mode: str | Sequence[str] = ("points",), height: int | None = None):
+    """Render a plotly figure the one way the app does it (presentation scaling included)."""
+    if presenting():
+        scale_text(fig, PRESENT_SCALE)
+    if height is not None:
+        fig.update_layout(height=height)
+    return st.plotly_chart(
+        fig,
+        width="stretch",
+        key=key,
+        on_select=on_select,
+        selection_mode=selection_mode,
+        config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}},
+        theme=None,
+    )
+
+
+def metrics(items: Sequence[tuple[str, str]] | Sequence[tuple[str, str, str]]) -> None:
+    """A row of ``st.metric`` tiles: (label, formatted value[, help])."""
+    cols = st.columns(len(items))
+    for col, item in zip(cols, items, strict=True):
+        label, value = item[0], item[1]
+        col.metric(label, value, help=item[2] if len(item) > 2 else None)
+
+
+@contextlib.contextmanager
+def numerical_guard(what: str) -> Iterator[None]:
+    """Turn numerical failures inside the block into a readable message instead of a traceback.
+
+    Catches :class:`regopt_core.errors.NumericalError` (divergence, ill-conditioning, NaN/inf with a
+    hint), numpy's ``LinAlgError`` (singular systems) and floating-point overflow errors. The rest of
+    the block is skipped; the page goes on below it.
+    """
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            yield
+    except NumericalError as exc:
+        hint = f"\n\n**Try:** {exc.hint}" if exc.hint else ""
+        st.error(f"**{what} failed:** {exc.message}{hint}", icon=":material/error:")
+    except np.linalg.LinAlgError as exc:
+        st.error(f"**{what} failed:** the linear system is singular or too ill-conditioned to solve ({exc}). "
+                 "Change the settings (e.g. add regularization) to get a result.", icon=":material/error:")
+    except (FloatingPointError, OverflowError) as exc:
+        st.error(f"**{what} failed:** the numbers overflowed ({exc}). This usually means the iteration "
+                 "diverged; try a smaller step size.", icon=":material/error:")
+
+
+def show_code(*functions: Callable, title: str = "Show the code") -> None:
+    """An expander with the real source of the ``regopt_core`` functions behind the main figure."""
+    with st.expander(title, icon=":material/code:"):
+        for fn in functions:
+            module = inspect.getmodule(fn)
+            name = f"{module.__name__}.{fn.__qualname__}" if module else fn.__qualname__
+            st.caption(f"`{name}`")
+            st.code(inspect.getsource(fn), language="python")
+
+
+def to_csv(columns: Mapping[str, Sequence | np.ndarray]) -> str:
+    """Columns (name -> 1-D values) as CSV text; shorter columns are padded with blanks."""
+    cols = {k: np.asarray(v).ravel() for k, v in columns.items()}
+    n = max((len(v) for v in cols.values()), default=0)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(list(cols))
+    for i in range(n):
+        writer.writerow([_cell(v[i]) if i < len(v) else "" for v in cols.values()])
+    return buf.getvalue()
+
+
+def _cell(x) -> str:
+    if isinstance(x, (float, np.floating)):
+        return repr(float(x))
+    return str(x)
+
+
+def download_csv(label: str, columns: Mapping[str, Sequence | np.ndarray], file_name: str, *, key: str | None = None) -> None:
+    """Download button for the data behind a figure (generated lazily on click)."""
+    st.download_button(f"Download data: {label} (CSV)", data=lambda: to_csv(columns), file_name=file_name,
+                       mime="text/csv", icon=":material/download:", key=key, on_click="ignore")
+
+
+def finish_page() -> None:
+    """End of every page: URL notices at the top, and the sidebar's reset + presentation controls."""
+    notices = widgets.url_fallbacks()
+    slot = st.session_state.get(_SLOT)
+    if notices and slot is not None:
+        slot.warning("**Some settings in the link were not used.**\n\n" + "\n".join(f"- {n}" for n in notices),
+                     icon=":material/link_off:")
+    with st.sidebar:
+        st.divider()
+        st.button("Reset to defaults", on_click=widgets.reset_to_defaults, icon=":material/restart_alt:",
+                  help="Put every control of this page back to its default value.", width="stretch")
+        st.toggle("Presentation mode", value=presenting(), key="_present_toggle", on_change=_toggle_presentation,
+                  help="Large text and plots for a projector. Link: add ?present=1 to the address.")
+        st.caption("The address bar always holds the current settings: copy it to share this exact view.")

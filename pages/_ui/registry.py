@@ -1,0 +1,58 @@
+"""The single list of pages. ``app.py`` builds ``st.navigation`` from it, the home page draws its
+cards from it, and the page tests and benchmarks iterate over it, so no page can escape them.
+
+Pure data: importing this module does not import streamlit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    section: str
+    path: str  # relative to the repository root
+    title: str
+    icon: str
+    url_path: str
+    blurb: str = ""  # one line for the home page card
+    deep_links: tuple[dict[str, str], ...] = field(default_factory=tuple)  # prepared states to test
+    default: bool = False
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec(
+        section="Start",
+        path="pages/home.py",
+        title="Home",
+        icon=":material/home:",
+        url_path="home",
+        default=True,
+    ),
+    PageSpec(
+        section="Regularization",
+        path="pages/losses.py",
+        title="Losses & regularizers",
+        icon=":material/balance:",
+        url_path="losses",
+        blurb="Hinge and softmax losses on the lecture's cat/car/bird table, why W is not unique, "
+        "and how L1, L2 and elastic net shape the weights of a real digit classifier.",
+        deep_links=({"margin": "2", "reg": "l1", "lam": "0.1"}, {"scale": "3"}),
+    ),
+)
+
+
+def sections() -> dict[str, list[PageSpec]]:
+    """Pages grouped by section, in registry order."""
+    out: dict[str, list[PageSpec]] = {}
+    for p in PAGES:
+        out.setdefault(p.section, []).append(p)
+    return out
+
+
+def by_url_path(url_path: str) -> PageSpec:
+    for p in PAGES:
+        if p.url_path == url_path:
+            return p
+    raise KeyError(url_path)

@@ -1,0 +1,189 @@
+"""Shared controls. Every demo-defining control has a ``key`` and is bound to the URL
+(``bind="query-params"``), so the address bar reproduces the screen and a lecturer can prepare links.
+
+Each helper records its key and default in the run's registry (see :func:`begin`), which powers
+"Reset to defaults" and the notice shown when a URL value was invalid and fell back to the default.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import streamlit as st
+
+_REG = "_regopt_run"  # session_state key of the current run's registry
+PRESENT_KEY = "present"  # ?present=1 turns on presentation mode (handled in layout / app.py)
+GLOBAL_PARAMS = {PRESENT_KEY}
+
+
+def begin() -> None:
+    """Start a page run: snapshot the raw query string and reset the registry of bound controls."""
+    st.session_state[_REG] = {
+        "raw": {k: st.query_params.get_all(k) for k in st.query_params},
+        "defaults": {},
+        "labels": {},
+    }
+
+
+def _registry() -> dict:
+    if _REG not in st.session_state:
+        begin()
+    return st.session_state[_REG]
+
+
+def _register(key: str, default: Any, label: str) -> None:
+    reg = _registry()
+    reg["defaults"][key] = default
+    reg["labels"][key] = label
+
+
+def registered_defaults() -> dict[str, Any]:
+    return dict(_registry()["defaults"])
+
+
+def url_fallbacks() -> list[str]:
+    """Human-readable notices for URL values that did not survive: unknown, invalid or out of range.
+
+    Streamlit itself drops an invalid bound value (and clamps some), falling back to the default;
+    we compare the raw query string of this run with what the bound widgets kept.
+    """
+    reg = _registry()
+    notices = []
+    for key, raw in reg["raw"].items():
+        raw_value = raw[-1] if raw else ""
+        if key in GLOBAL_PARAMS:
+            continue
+        if key not in reg["defaults"]:
+            notices.append(f"`{key}` is not a setting of this page and was ignored.")
+            continue
+        kept = st.query_params.get_all(key)
+        if kept != raw:
+            label = reg["labels"][key]
+            notices.append(
+                f"**{label}**: the link's value `{raw_value[:40]}` is not valid here; "
+                f"using `{_fmt(st.session_state.get(key, reg['defaults'][key]))}` instead."
+            )
+    return notices
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_fmt(x) for x in v)
+    return str(v)
+
+
+def reset_to_defaults() -> None:
+    """Callback: put every registered control of this page back to its default."""
+    for key, default in registered_defaults().items():
+        st.session_state[key] = default
+
+
+# --------------------------------------------------------------------------------------------- controls
+def slider(
+    label: str,
+    key: str,
+    min_value: float,
+    max_value: float,
+    default: float,
+    *,
+    step: float | None = None,
+    format: str | None = None,
+    help: str | None = None,
+) -> float:
+    """A linear slider bound to ``?key=value``. Ints give an int slider."""
+    _register(key, default, label)
+    return st.slider(label, min_value=min_value, max_value=max_value, value=default, step=step, format=format,
+                     key=key, help=help, bind="query-params")
+
+
+def log_options(lo: float, hi: float, *, mantissas: Sequence[float] = (1, 2, 5)) -> list[float]:
+    """Log-spaced 'nice' values between lo and hi, e.g. 0.01, 0.02, 0.05, 0.1, ... (1-2-5 by default).
+
+    Values are rounded to 12 significant digits so that they print exactly (``0.1``, not
+    ``0.10000000000000002``) and match a hand-typed URL.
+    """
+    out = []
+    for e in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1):
+        for m in mantissas:
+            v = float(f"{m * 10.0**e:.12g}")
+            if lo * (1 - 1e-12) <= v <= hi * (1 + 1e-12):
+                out.append(v)
+    return sorted(set(out))
+
+
+def fmt_g(v: float) -> str:
+    return f"{v:g}"
+
+
+def log_slider(
+    label: str,
+    key: str,
+    lo: float,
+    hi: float,
+    default: float,
+    *,
+    mantissas: Sequence[float] = (1, 2, 5),
+    extra: Sequence[float] = (),
+    help: str | None = None,
+) -> float:
+    """A slider on a log scale: a select-slider over nice values, shown and linked with ``%g``.
+
+    ``?key=5`` or ``?key=0.1`` select those values; ``extra`` adds values (e.g. ``0``) at the ends.
+    """
+    options = sorted(set(log_options(lo, hi, mantissas=mantissas)) | set(float(e) for e in extra))
+    if default not in options:
+        options = sorted(set(options) | {float(default)})
+    _register(key, float(default), label)
+    return float(st.select_slider(label, options=options, value=float(default), format_func=fmt_g, key=key,
+                                  help=help, bind="query-params"))
+
+
+def select(
+    label: str,
+    key: str,
+    options: Sequence[str] | dict[str, str],
+    default: str,
+    *,
+    horizontal_radio: bool = False,
+    help: str | None = None,
+) -> str:
+    """Choose one of ``options`` (a list of values, or a dict value -> label). The URL holds the label."""
+    labels = dict(options) if isinstance(options, dict) else {o: str(o) for o in options}
+    values = list(labels)
+    _register(key, default, label)
+    fmt: Callable[[str], str] = labels.__getitem__
+    if horizontal_radio:
+        return st.radio(label, values, index=values.index(default), format_func=fmt, key=key, help=help,
+                        horizontal=True, bind="query-params")
+    return st.selectbox(label, values, index=values.index(default), format_func=fmt, key=key, help=help,
+                        bind="query-params")
+
+
+def multiselect(label: str, key: str, options: Sequence[Any], default: Sequence[Any], *,
+                format_func: Callable[[Any], str] = str, help: str | None = None) -> list:
+    """Choose several; may return an empty list (pages must handle that with a message)."""
+    _register(key, list(default), label)
+    return list(st.multiselect(label, list(options), default=list(default), format_func=format_func, key=key,
+                               help=help, bind="query-params"))
+
+
+def toggle(label: str, key: str, default: bool = False, *, help: str | None = None) -> bool:
+    _register(key, bool(default), label)
+    return bool(st.toggle(label, value=default, key=key, help=help, bind="query-params"))
+
+
+def number(label: str, key: str, min_value: float, max_value: float, default: float, *,
+           step: float | None = None, help: str | None = None) -> float:
+    _register(key, default, label)
+    return st.number_input(label, min_value=min_value, max_value=max_value, value=default, step=step, key=key,
+                           help=help, bind="query-params")
+
+
+def seed(key: str = "seed", default: int = 0, *, help: str | None = None) -> int:
+    """The random seed of the page's experiment (same seed = same numbers, for everyone)."""
+    return int(number("Random seed", key, 0, 2**31 - 1, default, step=1,
+                      help=help or "Same seed, same data and the same results on every screen."))

@@ -1,0 +1,64 @@
+"""``page.<url_path>.rerun``: a full AppTest run of every registered page with default settings.
+
+The reference is an empty page run through the same AppTest machinery in the same process, so the
+ratio shows what the page itself costs above Streamlit's own per-run overhead. Caches are warm (the
+first run is the warm-up), which is what a student sees on a slider move after the first visitor.
+AppTest is imported lazily by module name so that importing ``regopt_core`` never pulls in streamlit.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+from regopt_core.bench import Case
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE_BUDGET_S = 0.150  # DESIGN §5: any light page, full rerun with default settings
+HEAVY_PAGES = {"ct"}  # cached heavy pages: a warm rerun is a cache hit, budget is the light-page one too
+
+
+def _apptest():
+    return importlib.import_module("streamlit.testing.v1").AppTest
+
+
+def _page_case(spec) -> Case:
+    state = {}
+
+    def setup() -> None:
+        os.chdir(ROOT)
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        at = _apptest().from_file(str(ROOT / spec.path), default_timeout=120)
+        state["at"] = at
+
+    def run() -> dict:
+        at = state["at"]
+        at.run()
+        if at.exception:
+            raise RuntimeError(f"{spec.path} raised: {at.exception[0].message}")
+        return {}
+
+    def reference() -> dict:
+        at = state.setdefault("ref", _apptest().from_string("import streamlit as st\nst.write('')"))
+        at.run()
+        return {}
+
+    return Case(
+        f"page.{spec.url_path}.rerun",
+        run,
+        repeats=7,
+        warmup=1,
+        budget_s=PAGE_BUDGET_S,
+        reference="empty page",
+        reference_run=reference,
+        setup=setup,
+    )
+
+
+def entries() -> list[Case]:
+    sys.path.insert(0, str(ROOT))
+    registry = importlib.import_module("pages._ui.registry")
+    return [_page_case(p) for p in registry.PAGES]

@@ -1,0 +1,1 @@
+"""Pure figure builders: ``fig_*(result, ...) -> plotly.graph_objects.Figure``, one shared look."""

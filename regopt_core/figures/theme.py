@@ -1,0 +1,104 @@
+"""The one look of every RegOpt Lab figure: colour-blind-safe colours, projector-legible text.
+
+Colours are the Okabe–Ito palette (Okabe & Ito 2008, "Color Universal Design"), distinguishable
+under the common colour-vision deficiencies. Continuous maps: ``viridis`` for magnitudes, ``RdBu``
+(reversed so that red is positive) for signed values, ``gray`` for CT images.
+
+Use :func:`styled` on every figure; :func:`scale_text` enlarges all text for presentation mode.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+# Okabe–Ito, in an order that keeps neighbouring series far apart.
+PALETTE: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#F0E442",  # yellow
+    "#000000",  # black
+)
+COLORS = {
+    "blue": PALETTE[0],
+    "vermillion": PALETTE[1],
+    "green": PALETTE[2],
+    "purple": PALETTE[3],
+    "orange": PALETTE[4],
+    "sky": PALETTE[5],
+    "yellow": PALETTE[6],
+    "black": PALETTE[7],
+    "grey": "#7F7F7F",
+    # semantic roles used across pages
+    "truth": PALETTE[1],  # the true function / ground truth (the lecture's red curve)
+    "fit": PALETTE[0],  # fitted models (the lecture's blue curves)
+    "train": PALETTE[0],
+    "validation": PALETTE[4],
+    "test": PALETTE[1],
+    "bias": PALETTE[3],
+    "variance": PALETTE[2],
+    "noise": "#7F7F7F",
+}
+SEQUENTIAL = "Viridis"
+DIVERGING = "RdBu_r"
+IMAGE = "gray"
+
+BASE_FONT = 16
+TITLE_FONT = 20
+
+TEMPLATE = go.layout.Template(
+    layout=go.Layout(
+        font=dict(family="Source Sans Pro, Helvetica, Arial, sans-serif", size=BASE_FONT, color="#222"),
+        title=dict(font=dict(size=TITLE_FONT), x=0.0, xanchor="left"),
+        colorway=list(PALETTE),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        xaxis=dict(showgrid=True, gridcolor="#E5E5E5", zeroline=False, linecolor="#444", ticks="outside",
+                   showline=True, title=dict(standoff=8)),
+        yaxis=dict(showgrid=True, gridcolor="#E5E5E5", zeroline=False, linecolor="#444", ticks="outside",
+                   showline=True, title=dict(standoff=8)),
+        legend=dict(bgcolor="rgba(255,255,255,0.8)", bordercolor="#CCC", borderwidth=1),
+        margin=dict(l=70, r=30, t=60, b=60),
+        hoverlabel=dict(font=dict(size=BASE_FONT)),
+    )
+)
+
+
+def styled(
+    fig: go.Figure,
+    *,
+    title: str | None = None,
+    x_title: str | None = None,
+    y_title: str | None = None,
+    height: int | None = 420,
+) -> go.Figure:
+    """Apply the project template and the common labels; returns the same figure."""
+    fig.update_layout(template=TEMPLATE)
+    if title is not None:
+        fig.update_layout(title_text=title)
+    if x_title is not None:
+        fig.update_xaxes(title_text=x_title)
+    if y_title is not None:
+        fig.update_yaxes(title_text=y_title)
+    if height is not None:
+        fig.update_layout(height=height)
+    return fig
+
+
+def scale_text(fig: go.Figure, factor: float) -> go.Figure:
+    """Scale every font size in the layout by ``factor`` (presentation mode). Returns the figure."""
+    base = fig.layout.font.size or BASE_FONT
+    fig.update_layout(font_size=round(base * factor))
+    title_size = fig.layout.title.font.size or TITLE_FONT
+    fig.update_layout(title_font_size=round(title_size * factor))
+    fig.update_layout(legend_font_size=round(base * factor))
+    for ann in fig.layout.annotations or ():
+        ann.font.size = round((ann.font.size or base) * factor)
+    fig.for_each_xaxis(lambda ax: ax.update(tickfont_size=round(base * factor * 0.95)))
+    fig.for_each_yaxis(lambda ax: ax.update(tickfont_size=round(base * factor * 0.95)))
+    if fig.layout.height:
+        fig.update_layout(height=round(fig.layout.height * min(factor, 1.3)))
+    return fig
