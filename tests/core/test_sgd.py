@@ -1,0 +1,275 @@
+"""Minibatch SGD, gradient noise and noise floor, checked against closed forms and oracles."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from scipy.optimize import approx_fprime
+
+from regopt_core import sgd
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    X, y, _ = sgd.diabetes_pair()
+    return sgd.least_squares(X, y)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    sp = sgd.digits_split()
+    return sp, sgd.softmax_regression(sp.X_train, sp.y_train, n_classes=sp.n_classes, lam=1e-3)
+
+
+# ----------------------------------------------------------------------------- gradient noise
+
+
+def test_without_replacement_halves_variance_at_half_the_data():
+    # N = 1000 per-example gradients; at B = 500 the finite-population factor (N-B)/(N-1) = 0.5005.
+    g = np.random.default_rng(0).standard_normal(1000) * 3.0 + 1.0
+    sigma2 = g.var()
+    draws_with = sgd.sample_minibatch_gradients(g, batch_size=500, n_draws=20000, replace=True,
+                                                rng=np.random.default_rng(1))
+    draws_without = sgd.sample_minibatch_gradients(g, batch_size=500, n_draws=20000, replace=False,
+                                                   rng=np.random.default_rng(2))
+    v_with = np.mean((draws_with - g.mean()) ** 2)
+    v_without = np.mean((draws_without - g.mean()) ** 2)
+    assert v_with == pytest.approx(sigma2 / 500, rel=0.04)
+    assert v_without == pytest.approx(sigma2 / 500 * 500 / 999, rel=0.04)
+    assert v_with / v_without == pytest.approx(999 / 500, rel=0.05)  # "differ by 2x"
+
+
+@pytest.mark.parametrize("replace", [True, False])
+def test_measured_variance_follows_theory_for_all_batch_sizes(replace):
+    g = np.random.default_rng(3).exponential(size=(1000, 3))  # skewed, 3-D gradients
+    noise = sgd.measure_gradient_noise(g, batch_sizes=np.array([1, 10, 100, 500, 900]), n_draws=5000,
+                                       replace=replace, rng=np.random.default_rng(4))
+    sigma2 = np.sum(g.var(axis=0))  # trace of the per-example covariance
+    B = noise.batch_sizes
+    expected = sigma2 / B * ((1000 - B) / 999 if not replace else 1.0)
+    np.testing.assert_allclose(noise.theory, expected, rtol=1e-12)
+    np.testing.assert_allclose(noise.variance, expected, rtol=0.07)
+
+
+def test_full_batch_without_replacement_has_no_noise():
+    g = np.random.default_rng(5).standard_normal((50, 2))
+    draws = sgd.sample_minibatch_gradients(g, batch_size=50, n_draws=10, replace=False,
+                                           rng=np.random.default_rng(0))
+    np.testing.assert_allclose(draws, np.broadcast_to(g.mean(axis=0), draws.shape), atol=1e-14)
+    assert sgd.minibatch_variance_theory(1.0, 50, 50, replace=False) == 0.0
+
+
+def test_finite_population_formula_matches_enumeration_of_all_subsets():
+    # Cochran's formula checked against the exact variance over all C(7, 3) = 35 subsets.
+    values = np.array([0.3, -1.2, 2.5, 0.0, 4.1, -0.7, 1.9])
+    N, B = len(values), 3
+    means = np.array([values[list(s)].mean() for s in itertools.combinations(range(N), B)])
+    exact = np.mean((means - values.mean()) ** 2)
+    assert sgd.minibatch_variance_theory(values.var(), N, B, replace=False) == pytest.approx(exact, rel=1e-12)
+    # and the sampler draws the subsets uniformly
+    g = np.eye(N)  # a minibatch mean of one-hot rows reveals the subset
+    draws = sgd.sample_minibatch_gradients(g, batch_size=B, n_draws=35000, replace=False,
+                                           rng=np.random.default_rng(6))
+    keys, counts = np.unique(np.rint(draws * B).astype(int), axis=0, return_counts=True)
+    assert len(keys) == 35 and np.all(keys.sum(axis=1) == B)
+    assert counts.min() > 0.85 * 1000 and counts.max() < 1.15 * 1000
+
+
+def test_real_data_gradient_noise(diabetes):
+    g = diabetes.per_example_grads(np.array([-1.0, 2.0]))
+    noise = sgd.measure_gradient_noise(g, n_draws=4000, replace=False, rng=np.random.default_rng(7))
+    keep = noise.batch_sizes < diabetes.n_samples
+    np.testing.assert_allclose(noise.variance[keep], noise.theory[keep], rtol=0.1)
+    assert noise.variance[-1] == pytest.approx(0.0, abs=1e-20)  # B = N
+    # the mean of the per-example gradients is the full-batch gradient X^T (X theta - y) / N
+    X, y = diabetes.X, diabetes.y
+    np.testing.assert_allclose(noise.full_grad, X.T @ (X @ np.array([-1.0, 2.0]) - y) / len(y))
+
+
+# ----------------------------------------------------------------------------- noise floor
+
+
+@pytest.mark.parametrize(("h", "sigma", "lr", "B"), [(1.0, 1.0, 0.1, 4), (2.0, 0.5, 0.75, 1), (0.5, 2.0, 0.2, 16)])
+def test_stationary_variance_on_noisy_quadratic(h, sigma, lr, B):
+    theta = sgd.noisy_quadratic_sgd(h, sigma, lr=lr, batch_size=B, n_steps=400, n_chains=40000,
+                                    rng=np.random.default_rng(8))
+    expected = lr * sigma**2 / (B * h * (2 - lr * h))
+    assert sgd.stationary_variance(h, sigma, lr=lr, batch_size=B) == pytest.approx(expected, rel=1e-12)
+    assert np.var(theta) == pytest.approx(expected, rel=0.04)
+    assert abs(np.mean(theta)) < 4 * math.sqrt(expected / 40000)
+
+
+def test_noisy_quadratic_is_unstable_beyond_two_over_h():
+    assert sgd.stationary_variance(1.0, 1.0, lr=2.0) == math.inf
+    theta = sgd.noisy_quadratic_sgd(1.0, 1.0, lr=2.1, n_steps=300, n_chains=10, rng=np.random.default_rng(0))
+    assert np.all(np.abs(theta) > 1e5)
+
+
+def test_least_squares_floor_reduces_to_the_scalar_formula():
+    # x_i = 1: every per-example Hessian equals H = 1, so only additive noise remains and the exact
+    # least-squares floor must equal 1/2 h v_inf with v_inf = eta sigma^2 / (B h (2 - eta h)).
+    y = np.random.default_rng(9).standard_normal(200)
+    obj = sgd.least_squares(np.ones((200, 1)), y)
+    for lr, B in [(0.1, 1), (0.5, 4), (1.5, 2)]:
+        v = lr * y.var() / (B * (2 - lr))
+        assert sgd.stationary_excess_loss(obj, lr=lr, batch_size=B) == pytest.approx(0.5 * v, rel=1e-10)
+    assert sgd.stationary_excess_loss(obj, lr=2.0, batch_size=1) == math.inf
+
+
+def test_measured_floor_on_real_data_matches_exact_theory_and_scales_as_lr_over_b(diabetes):
+    floor = sgd.measure_noise_floor(diabetes, lrs=(0.02, 0.1), batch_sizes=(1, 8), n_steps=1200, n_replicas=96,
+                                    rng=np.random.default_rng(10))
+    np.testing.assert_allclose(floor.excess_mean, floor.theory, rtol=0.12)
+    # small-step law: excess = tr(C)/4 * eta/B, within a few % at eta = 0.02
+    small = floor.lrs == 0.02
+    np.testing.assert_allclose(floor.theory[small], floor.slope * floor.lr_over_b[small], rtol=0.05)
+    assert np.all(floor.final_q10 <= floor.excess_mean) and np.all(floor.excess_mean <= floor.final_q90 * 1.5)
+
+
+# ----------------------------------------------------------------------------- objectives and the SGD loop
+
+
+def test_softmax_objective_matches_oracles(digits):
+    sp, obj = digits
+    rng = np.random.default_rng(11)
+    theta = 0.1 * rng.standard_normal(obj.shape)
+    from sklearn.metrics import log_loss
+
+    scores = obj.Xa @ theta
+    p = np.exp(scores - scores.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    expected = log_loss(obj.y, p, labels=np.arange(10)) + 0.5e-3 * np.sum(theta[:-1] ** 2)
+    assert obj.loss(theta) == pytest.approx(expected, rel=1e-10)
+    idx = np.arange(40)
+    sub = sgd.softmax_regression(sp.X_train[idx], sp.y_train[idx], n_classes=10, lam=1e-3)
+    numeric = approx_fprime(theta.ravel(), lambda t: sub.loss(t.reshape(obj.shape)), 1e-6)
+    np.testing.assert_allclose(obj.grad(theta, idx).ravel(), numeric, atol=1e-6)
+    # per-example gradients average to the full gradient
+    np.testing.assert_allclose(obj.per_example_grads(theta).mean(axis=0),
+                               obj.grad(theta, np.arange(obj.n_samples)).ravel(), atol=1e-12)
+
+
+def test_full_batch_sgd_is_gradient_descent(diabetes):
+    # GD on least squares: theta_k - theta* = (I - eta H)^k (theta_0 - theta*)
+    theta0 = np.array([-1.0, 2.0])
+    tr = sgd.minibatch_sgd(diabetes, theta0, batch_size=diabetes.n_samples, lr=0.3, n_epochs=25, n_record=None,
+                           keep_path=True, rng=np.random.default_rng(0))
+    star = np.linalg.lstsq(diabetes.X, diabetes.y, rcond=None)[0]
+    M = np.eye(2) - 0.3 * diabetes.X.T @ diabetes.X / diabetes.n_samples
+    expected = np.array([star + np.linalg.matrix_power(M, k) @ (theta0 - star) for k in range(26)])
+    assert tr.nit == 25 and not tr.diverged
+    np.testing.assert_allclose(tr.path, expected, atol=1e-12)
+    np.testing.assert_array_equal(tr.grad_evals, np.arange(26) * diabetes.n_samples)
+
+
+def test_gd_diverges_exactly_above_two_over_lmax(diabetes):
+    lmax = np.linalg.eigvalsh(diabetes.X.T @ diabetes.X / diabetes.n_samples).max()
+    kw = dict(batch_size=diabetes.n_samples, n_epochs=100, n_record=None, rng=np.random.default_rng(0))
+    stable = sgd.minibatch_sgd(diabetes, np.array([-1.0, 2.0]), lr=0.97 * 2 / lmax, **kw)
+    unstable = sgd.minibatch_sgd(diabetes, np.array([-1.0, 2.0]), lr=1.03 * 2 / lmax, **kw)
+    assert not stable.diverged and stable.nit == 100
+    assert unstable.diverged and unstable.message.startswith(f"diverged at step {unstable.diverged_at}")
+    assert unstable.nit == unstable.diverged_at - 1
+    assert np.all(np.isfinite(unstable.losses))
+
+
+def test_sgd_b1_with_large_step_reports_divergence_without_warnings(diabetes):
+    with np.errstate(all="raise"):
+        tr = sgd.minibatch_sgd(diabetes, np.zeros(2), batch_size=1, lr=2.0, n_epochs=5,
+                               rng=np.random.default_rng(0))
+    assert tr.diverged and "diverged at step" in tr.message
+
+
+def test_same_seed_same_run_different_seed_different_run(digits):
+    _, obj = digits
+    theta0 = np.zeros(obj.shape)
+    for replace in (False, True):
+        runs = [sgd.minibatch_sgd(obj, theta0, batch_size=16, lr=0.1, n_epochs=1, replace=replace,
+                                  rng=np.random.default_rng(s)) for s in (1, 1, 2)]
+        np.testing.assert_array_equal(runs[0].x, runs[1].x)
+        np.testing.assert_array_equal(runs[0].losses, runs[1].losses)
+        assert not np.allclose(runs[0].x, runs[2].x)
+    a = sgd.compare_batch_sizes(obj, theta0, (1, 64), lr=0.1, n_epochs=1, rng=np.random.default_rng(3))
+    b = sgd.compare_batch_sizes(obj, theta0, (1, 64), lr=0.1, n_epochs=1, rng=np.random.default_rng(3))
+    for ta, tb in zip(a.traces, b.traces):
+        np.testing.assert_array_equal(ta.x, tb.x)
+
+
+class _Counting:
+    """Wraps an objective and records every index array passed to ``grad``."""
+
+    def __init__(self, obj):
+        self.obj, self.calls = obj, []
+        self.n_samples = obj.n_samples
+
+    def loss(self, theta):
+        return self.obj.loss(theta)
+
+    def grad(self, theta, idx):
+        self.calls.append(np.array(idx))
+        return self.obj.grad(theta, idx)
+
+
+def test_one_vectorized_gradient_call_per_step_and_epochs_visit_every_example(diabetes):
+    c = _Counting(diabetes)
+    tr = sgd.minibatch_sgd(c, np.zeros(2), batch_size=64, lr=0.1, n_epochs=2, rng=np.random.default_rng(0))
+    per_epoch = math.ceil(442 / 64)
+    assert tr.nit == len(c.calls) == 2 * per_epoch  # one call per step, not one per example
+    assert [len(i) for i in c.calls[:per_epoch]] == [64] * 6 + [442 - 6 * 64]
+    np.testing.assert_array_equal(np.sort(np.concatenate(c.calls[:per_epoch])), np.arange(442))
+    assert tr.grad_evals[-1] == 2 * 442 and tr.epochs[-1] == pytest.approx(2.0)
+    c2 = _Counting(diabetes)
+    sgd.minibatch_sgd(c2, np.zeros(2), batch_size=64, lr=0.1, n_epochs=1, replace=True, rng=np.random.default_rng(0))
+    assert all(len(i) == 64 for i in c2.calls)
+    assert any(len(np.unique(i)) < 64 for i in c2.calls)  # repeats happen with replacement (birthday problem)
+
+
+def test_step_cap_and_epoch_limits(diabetes):
+    tr = sgd.minibatch_sgd(diabetes, np.zeros(2), batch_size=1, lr=0.01, n_epochs=100, max_steps=3000,
+                           rng=np.random.default_rng(0))
+    assert tr.capped and tr.nit == 3000 and "cap" in tr.message
+    assert tr.steps[-1] == 3000 and len(tr.steps) <= 102
+    assert np.all(np.diff(tr.steps) > 0)
+    huge = sgd.minibatch_sgd(diabetes, np.zeros(2), batch_size=442, lr=0.1, n_epochs=1e9, rng=np.random.default_rng(0))
+    assert huge.nit == sgd.MAX_EPOCHS
+
+
+def test_softmax_sgd_reaches_the_accuracy_of_a_reference_solver(digits):
+    from sklearn.linear_model import LogisticRegression
+
+    sp, obj = digits
+    res = sgd.compare_batch_sizes(obj, np.zeros(obj.shape), (16,), lr=0.1, n_epochs=15,
+                                  test_data=(sp.X_test, sp.y_test), rng=np.random.default_rng(0))
+    ref = LogisticRegression(C=1 / (1e-3 * obj.n_samples), max_iter=2000).fit(sp.X_train, sp.y_train)
+    assert res.test_accuracy[0] >= ref.score(sp.X_test, sp.y_test) - 0.03
+    assert res.test_accuracy[0] > 0.9
+
+
+def test_linear_scaling_rule():
+    assert sgd.scaled_lr(0.01, 64) == pytest.approx(0.64)
+    assert sgd.scaled_lr(0.1, 32, reference_batch=32) == pytest.approx(0.1)
+
+
+def test_record_schedule():
+    s = sgd.record_schedule(10_000, 100)
+    assert s[0] == 0 and s[-1] == 10_000 and np.all(np.diff(s) > 0) and len(s) <= 102
+    np.testing.assert_array_equal(sgd.record_schedule(7, 100), np.arange(8))
+
+
+# ----------------------------------------------------------------------------- critical batch size
+
+
+def test_critical_batch_formula(diabetes):
+    theta = np.array([-1.0, 2.0])
+    cb = sgd.critical_batch(diabetes, theta, n_draws=5000, rng=np.random.default_rng(12))
+    # exact at B = 1: E[g^T H g] over a uniformly drawn example, by enumeration
+    G_i = diabetes.per_example_grads(theta)
+    G = G_i.mean(axis=0)
+    H = diabetes.hessian()
+    exact_b1 = (G @ G) / np.mean(np.einsum("ni,ij,nj->n", G_i, H, G_i))
+    assert cb.theory[0] == pytest.approx(exact_b1, rel=1e-10)
+    np.testing.assert_allclose(cb.measured, cb.theory, rtol=0.06)
+    assert cb.theory[-1] < cb.eps_max and np.all(np.diff(cb.theory) > 0)
