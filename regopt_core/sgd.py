@@ -125,6 +125,20 @@ class LeastSquares:
         """Least-squares solution (via :func:`numpy.linalg.lstsq`)."""
         return np.linalg.lstsq(self.X, self.y, rcond=None)[0]
 
+    def loss_grid(self, w1: np.ndarray, w2: np.ndarray) -> np.ndarray:
+        r"""Full loss on the grid ``w1 x w2`` of a 2-parameter problem, shape ``(len(w2), len(w1))``.
+
+        Uses :math:`L(\theta) = \tfrac12\theta^\top H\theta - b^\top\theta + \tfrac{1}{2N}\|y\|^2`,
+        :math:`b = X^\top y/N`, so the cost does not grow with N.
+        """
+        if self.X.shape[1] != 2:
+            raise ValueError("loss_grid needs exactly two parameters")
+        H = self.hessian()
+        b = self.X.T @ self.y / self.n_samples
+        c = 0.5 * float(self.y @ self.y) / self.n_samples
+        T1, T2 = np.meshgrid(np.asarray(w1, float), np.asarray(w2, float))
+        return 0.5 * (H[0, 0] * T1**2 + 2 * H[0, 1] * T1 * T2 + H[1, 1] * T2**2) - b[0] * T1 - b[1] * T2 + c
+
 
 def least_squares(X: np.ndarray, y: np.ndarray) -> LeastSquares:
     """Build a :class:`LeastSquares` objective (arrays copied, float64)."""
@@ -674,6 +688,8 @@ def measure_gradient_noise(
     for k, B in enumerate(sizes):
         draws = sample_minibatch_gradients(g, batch_size=int(B), n_draws=n_draws, replace=replace, rng=rngs[k])
         var[k] = np.mean(np.sum((draws - mean) ** 2, axis=1))
+        if not replace and B == N:
+            var[k] = 0.0  # every draw is the full data set; only summation-order round-off would remain
     clouds = tuple(
         sample_minibatch_gradients(g, batch_size=int(B), n_draws=min(n_cloud, _MAX_DRAWS), replace=replace,
                                    rng=rngs[len(sizes) + j])

@@ -1,0 +1,97 @@
+"""SGD figures built from tiny results: traces, axes, titles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from regopt_core import sgd
+from regopt_core.figures import sgd as figs
+
+
+@pytest.fixture(scope="module")
+def ls():
+    X, y, _ = sgd.diabetes_pair()
+    return sgd.least_squares(X, y)
+
+
+@pytest.fixture(scope="module")
+def runs(ls):
+    return sgd.compare_batch_sizes(ls, np.array([-1.0, 2.0]), (1, 16, 442), lr=0.1, n_epochs=2, n_record=None,
+                                   keep_path=True, rng=np.random.default_rng(0))
+
+
+def test_loss_curves_three_axes_same_runs(runs):
+    fig = figs.fig_loss_curves(runs)
+    lines = [t for t in fig.data if t.mode == "lines"]
+    assert len(lines) == 3 * 3  # 3 runs x 3 panels
+    assert sum(bool(t.showlegend) for t in lines) == 3
+    assert fig.layout.xaxis.type == "log" and fig.layout.xaxis3.type == "log" and fig.layout.xaxis2.type != "log"
+    assert "epoch" in fig.layout.xaxis2.title.text
+    assert [a.text for a in fig.layout.annotations][:3] == ["per update (iteration)", "per epoch", "per gradient evaluation"]
+    names = [t.name for t in lines if t.showlegend]
+    assert names == ["B = 1", "B = 16", "B = 442 (full)"]
+    # the epoch panel of the full-batch run: x = 0, 1, 2 epochs; examples panel: multiples of N
+    full = [t for t in lines if t.name == "B = 442 (full)"]
+    np.testing.assert_allclose(full[1].x, [0, 1, 2])
+    np.testing.assert_allclose(full[2].x, [442, 884])
+
+
+def test_loss_curves_mark_divergence(ls):
+    res = sgd.compare_batch_sizes(ls, np.zeros(2), (1,), lr=2.0, n_epochs=2, rng=np.random.default_rng(0))
+    fig = figs.fig_loss_curves(res)
+    assert any("diverged at step" in (t.name or "") for t in fig.data)
+    assert any(t.mode == "markers" and t.marker.symbol == "x" for t in fig.data)
+
+
+def test_trajectories(ls, runs):
+    w1 = np.linspace(-1.5, 2.5, 41)
+    w2 = np.linspace(-1.5, 2.5, 31)
+    grid = ls.loss_grid(w1, w2)
+    assert grid.shape == (31, 41)
+    # grid agrees with the loss at a grid point
+    assert grid[5, 7] == pytest.approx(ls.loss(np.array([w1[7], w2[5]])), rel=1e-12)
+    fig = figs.fig_trajectories(runs, w1, w2, grid, ls.minimizer(), names=("BMI weight", "s5 weight"))
+    assert fig.data[0].type == "contour"
+    paths = [t for t in fig.data if t.type == "scatter" and t.mode == "lines"]
+    assert len(paths) == 3 and len(paths[0].x) == len(runs.traces[0].path)  # 885 points: not thinned
+    assert fig.layout.yaxis.scaleanchor == "x"
+    assert fig.layout.xaxis.title.text == "BMI weight"
+    assert any(t.name == "minimum θ*" for t in fig.data)
+
+
+def test_gradient_noise_figures(ls):
+    g = ls.per_example_grads(np.array([-1.0, 2.0]))
+    a = sgd.measure_gradient_noise(g, n_draws=200, cloud_batch_sizes=(1, 16), rng=np.random.default_rng(0))
+    b = sgd.measure_gradient_noise(g, n_draws=200, replace=True, rng=np.random.default_rng(1))
+    cloud = figs.fig_gradient_cloud(a)
+    assert [t.name for t in cloud.data][:2] == ["B = 1", "B = 16"] and len(cloud.data[0].x) == 300
+    assert cloud.data[-1].name == "full gradient ∇L"
+    var = figs.fig_gradient_variance(a, b)
+    assert var.layout.xaxis.type == "log" and var.layout.yaxis.type == "log"
+    measured = [t for t in var.data if t.mode == "markers"]
+    assert len(measured) == 2
+    assert len(measured[0].x) == len(a.batch_sizes) - 1  # B = N (zero variance) left off the log axis
+    assert any("(N−B)/(N−1)" in t.name for t in var.data)
+
+
+def test_noise_floor_figure(ls):
+    floor = sgd.measure_noise_floor(ls, lrs=(0.05, 0.1), batch_sizes=(1, 4), n_steps=100, n_replicas=4,
+                                    rng=np.random.default_rng(0))
+    fig = figs.fig_noise_floor(floor)
+    pts = [t for t in fig.data if t.name and t.name.startswith("B = ")]
+    assert len(pts) == 4
+    assert fig.layout.xaxis.title.text == "η / B" and fig.layout.xaxis.type == "log"
+    np.testing.assert_allclose(sorted(t.x[0] for t in pts), sorted([0.05, 0.1, 0.0125, 0.025]))
+
+
+def test_accuracy_and_critical_batch_figures(ls):
+    fig = figs.fig_accuracy_vs_batch(np.array([1, 16, 442]), np.array([0.9, 0.8, 0.7]), np.array([0.5, 0.6, 0.7]),
+                                     n_samples=442, n_epochs=5, n_steps=200)
+    assert list(fig.layout.xaxis.ticktext) == ["1", "16", "442 (full)"]
+    np.testing.assert_allclose(fig.data[0].y, [90, 80, 70])
+    assert "equal epochs" in fig.data[0].name and "equal updates" in fig.data[1].name
+    cb = sgd.critical_batch(ls, np.array([-1.0, 2.0]), n_draws=100, rng=np.random.default_rng(0))
+    fig2 = figs.fig_critical_batch(cb, n_samples=442)
+    assert fig2.layout.xaxis.type == "log"
+    assert fig2.data[0].y[-1] == pytest.approx(cb.eps_max / (1 + cb.b_noise / 442))
