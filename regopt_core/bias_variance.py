@@ -193,7 +193,7 @@ def _condition(d_all: np.ndarray, n: int, p: int, lam: float, fit_intercept: boo
     # a p-column matrix with fewer independent rows than columns has zero singular values
     n_eff = n - 1 if fit_intercept else n
     d_min = d_all[..., -1] if p <= n_eff else np.zeros_like(d_max)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         return (d_max**2 + lam) / (d_min**2 + lam)
 
 
@@ -317,6 +317,7 @@ class Decomposition:
     drawn uniformly from the evaluation grid, with fresh noise (ESL eq. 7.9).
     """
 
+    mean_x: np.ndarray  # expected fit E[ŷ(x)] = S(x) f
     bias2_x: np.ndarray
     var_x: np.ndarray
     bias2: float
@@ -340,11 +341,13 @@ def decompose(smoother: Smoother, f_train: np.ndarray, f_eval: np.ndarray, *, si
     """
     S = smoother.S
     n = S.shape[1]
-    bias = S @ f_train - f_eval
+    mean_x = S @ f_train
+    bias = mean_x - f_eval
     bias2_x = bias * bias
     var_x = sigma**2 * np.einsum("ij,ij->i", S, S)
     b, v = float(bias2_x.mean()), float(var_x.mean())
     return Decomposition(
+        mean_x=mean_x,
         bias2_x=bias2_x,
         var_x=var_x,
         bias2=b,
@@ -657,7 +660,7 @@ def double_descent(
         phase = child.uniform(0.0, 2 * np.pi, p_max)
         phi_tr_all = random_cosine_features(x_train, omega, phase)
         phi_ev_all = random_cosine_features(x_eval, omega, phase)
-        for j, p in enumerate(n_features):
+        for j, p in enumerate(n_features):  # one small SVD per p; both λ from the same spectrum
             sw = _sweep_features(
                 "lam", lams, phi_tr_all[:, :p], phi_ev_all[:, :p], f_train, f_eval,
                 lams=lams, sigma=sigma, fit_intercept=False,

@@ -1,0 +1,107 @@
+"""Bias–variance figures built from tiny results: traces, axes, titles, and the data they carry."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from regopt_core import bias_variance as bv
+from regopt_core.figures import bias_variance as figs
+from regopt_core.figures.theme import COLORS
+
+
+@pytest.fixture(scope="module")
+def res():
+    exp = replace(bv.LECTURE, n_samples=12, n_grid=40, spread=0.2)
+    return bv.run_experiment(exp, n_draws=50, n_keep=7, rng=np.random.default_rng(0))
+
+
+@pytest.fixture(scope="module")
+def sweeps(res):
+    x, xe, ft, fe = res.x_train, res.x_eval, res.f_train, res.f_eval
+    s = bv.sweep_spread(x, xe, ft, fe, spreads=np.geomspace(0.01, 10, 15), lam=1e-3, sigma=0.3)
+    lam = bv.sweep_lam(x, xe, ft, fe, lams=np.geomspace(1e-6, 1e2, 15), spread=0.2, sigma=0.3)
+    return s, lam
+
+
+def test_fits_figure_draws_all_curves_in_one_trace_truth_in_red(res):
+    fig = figs.fig_fits(res, spread=0.2, lam=1e-3)
+    fits = fig.data[0]
+    assert np.isnan(np.asarray(fits.y, float)).sum() == 7  # 7 curves separated by 7 gaps
+    truth = next(t for t in fig.data if t.name == "true function f(x)")
+    assert truth.line.color == COLORS["truth"]
+    np.testing.assert_allclose(truth.y, res.f_eval)
+    band = next(t for t in fig.data if "± 2 sd" in t.name)
+    assert len(band.x) == 2 * res.x_eval.size
+    assert "spread 0.2" in fig.layout.title.text and "λ = 0.001" in fig.layout.title.text
+    assert fig.layout.xaxis.title.text.startswith("input x")
+    dots = next(t for t in fig.data if t.mode == "markers")
+    np.testing.assert_allclose(dots.y, res.y_first)
+
+
+def test_decomposition_along_x_stacks_to_expected_error(res):
+    fig = figs.fig_decomposition_x(res)
+    stacked = [t for t in fig.data if t.stackgroup == "exact"]
+    assert [t.name.split(" ")[0] for t in stacked] == ["noise", "variance", "bias²"]
+    total = sum(np.asarray(t.y) for t in stacked)
+    np.testing.assert_allclose(total.mean(), res.exact.mse, rtol=1e-12)
+    assert any("Monte Carlo" in t.name for t in fig.data)
+
+
+def test_bars_show_both_ways_with_numbers(res):
+    fig = figs.fig_decomposition_bars(res)
+    exact, sim = fig.data
+    assert list(exact.x) == ["bias²", "variance", "noise σ²", "test MSE"]
+    assert exact.y[3] == pytest.approx(exact.y[0] + exact.y[1] + exact.y[2])
+    assert sim.y[3] == pytest.approx(sim.y[0] + sim.y[1] + sim.y[2])
+    assert exact.text[1] == f"{res.exact.var:.4f}"
+    assert "K = 50" in sim.name
+
+
+def test_convergence_axes_are_log(res):
+    fig = figs.fig_mc_convergence(res)
+    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
+    assert fig.data[0].x[-1] == 50
+
+
+def test_u_curves_mark_current_and_minimum(sweeps):
+    s, lam = sweeps
+    fig = figs.fig_u_curve(s, 0.2)
+    star = next(t for t in fig.data if t.marker.symbol == "star")
+    assert star.y[0] == pytest.approx(s.mse.min())
+    assert fig.layout.xaxis.type == "log" and "spread" in fig.layout.xaxis.title.text
+    current = next(t for t in fig.data if t.name.startswith("current"))
+    assert current.x[0] == pytest.approx(0.193, rel=0.05)  # nearest sweep point to 0.2
+    fig2 = figs.fig_u_curve(lam, 1e-3)
+    assert "λ" in fig2.layout.title.text
+
+
+def test_train_test_df_gap_is_the_optimism(sweeps, res):
+    _, lam = sweeps
+    fig = figs.fig_train_test_df(lam, 3, n_samples=res.x_train.size)
+    tr = next(t for t in fig.data if t.name.startswith("training error ("))
+    te = next(t for t in fig.data if t.name.startswith("test error at the same"))
+    marks = next(t for t in fig.data if t.name == "training error + 2σ²·df/n")
+    np.testing.assert_allclose(marks.y, te.y, rtol=1e-9)  # ESL eq. 7.21, exactly in expectation
+    assert np.all(np.diff(tr.x) >= 0)
+    assert "df" in fig.layout.xaxis.title.text
+
+
+def test_double_descent_figure_marks_threshold(res):
+    x, xe = res.x_train, res.x_eval
+    dd = bv.double_descent(x, xe, res.f_train, res.f_eval, n_features=np.array([2, 6, 12, 24, 60]), sigma=0.3,
+                           n_repeats=2, rng=np.random.default_rng(1))
+    fig = figs.fig_double_descent(dd)
+    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
+    assert any(f"p = n = {x.size}" in (a.text or "") for a in fig.layout.annotations)
+    cols = figs.table_double_descent(dd)
+    assert len(cols["n_features"]) == 5
+
+
+def test_tables_hold_the_plotted_data(res, sweeps):
+    cols = figs.table_fits(res)
+    assert {"x", "f_true", "bias2_exact", "variance_exact", "fit_1", "fit_7"} <= set(cols)
+    cols_s = figs.table_sweep(sweeps[0])
+    assert len(cols_s["spread"]) == 15 and np.allclose(cols_s["test_mse"], cols_s["bias2"] + cols_s["variance"] + 0.09)
