@@ -407,7 +407,7 @@ def run(
     optimizer : Optimizer
         An (init, update) pair, e.g. ``gd(0.1)``.
     value_and_grad : callable
-        ``value_and_grad(x) -> (f, g)`` with ``g`` of the same shape as ``x``.
+        ``value_and_grad(x) -> (f, g)`` with ``g`` an ndarray of the same shape as ``x``.
     x0 : array_like
         Starting point (any shape; copied).
     n_steps : int, default 100
@@ -436,51 +436,46 @@ def run(
     xs = np.empty((n_steps + 1, x.size)) if keep_path else None
     fs = np.empty(n_steps + 1)
     grad_norms = np.empty(n_steps + 1)
-    bound_sq = float(bound) ** 2
     limit = float(bound)
+    bound_sq = limit * limit
+    update = optimizer.update
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         f, g = value_and_grad(x)
-        f = float(f)
-        gn = _norm(g)
+        f, gn = float(f), _norm(g)
         if not _acceptable(x, f, gn, bound_sq, limit):
             raise ValueError("the starting point gives a non-finite or out-of-bound loss or gradient")
         if xs is not None:
             xs[0] = x.ravel()
-        fs[0] = f
-        grad_norms[0] = gn
+        fs[0], grad_norms[0] = f, gn
         state = optimizer.init(x)
-        nit = 0
-        diverged_at: int | None = None
+        nit, diverged_at = 0, None
         message = f"reached the step limit ({n_steps})"
         if tol > 0 and gn <= tol:
             message = "gradient norm below tol"
-        else:
-            for k in range(1, n_steps + 1):
-                updates, state = optimizer.update(g, state, x)
-                x_new = x + updates
-                f_new, g_new = value_and_grad(x_new)
-                f_new = float(f_new)
-                gn_new = _norm(g_new)
-                if not _acceptable(x_new, f_new, gn_new, bound_sq, limit):
-                    diverged_at = k
-                    message = _divergence_message(k, x_new, f_new, gn_new, limit)
+            n_steps = 0
+        for k in range(1, n_steps + 1):
+            updates, state = update(g, state, x)
+            x_new = x + updates
+            f_new, g_new = value_and_grad(x_new)
+            f_new, gn_new = float(f_new), _norm(g_new)
+            if not _acceptable(x_new, f_new, gn_new, bound_sq, limit):
+                diverged_at = k
+                message = _divergence_message(k, x_new, f_new, gn_new, limit)
+                break
+            x, f, g, nit = x_new, f_new, g_new, k
+            if xs is not None:
+                xs[k] = x.ravel()
+            fs[k], grad_norms[k] = f, gn_new
+            if callback is not None:
+                try:
+                    callback(k, x, f, g)
+                except StopIteration:
+                    message = f"stopped by callback at step {k}"
                     break
-                x, f, g, gn = x_new, f_new, g_new, gn_new
-                nit = k
-                if xs is not None:
-                    xs[k] = x.ravel()
-                fs[k] = f
-                grad_norms[k] = gn
-                if callback is not None:
-                    try:
-                        callback(k, x, f, g)
-                    except StopIteration:
-                        message = f"stopped by callback at step {k}"
-                        break
-                if tol > 0 and gn <= tol:
-                    message = f"gradient norm below tol after {k} steps"
-                    break
+            if tol > 0.0 and gn_new <= tol:
+                message = f"gradient norm below tol after {k} steps"
+                break
 
     return Trace(
         x=x,
@@ -496,16 +491,17 @@ def run(
 
 
 def _norm(g: np.ndarray) -> float:
-    g = np.asarray(g)
-    return math.sqrt(float(np.vdot(g, g))) if g.size else 0.0
+    g = g.ravel() if g.ndim != 1 else g
+    return math.sqrt(float(g @ g))
 
 
 def _acceptable(x: np.ndarray, f: float, gn: float, bound_sq: float, limit: float) -> bool:
     # Comparisons with nan are False, so "not (a <= b)" also rejects nan and inf.
-    if not (abs(f) <= limit) or not math.isfinite(gn):
+    if not (abs(f) <= limit and gn < math.inf):
         return False
+    xf = x.ravel() if x.ndim != 1 else x
     # Fast path: ||x||_2 <= bound implies ||x||_inf <= bound; otherwise check exactly.
-    return float(np.vdot(x, x)) <= bound_sq or bool(np.max(np.abs(x)) <= limit)
+    return float(xf @ xf) <= bound_sq or bool(np.max(np.abs(xf)) <= limit)
 
 
 def _divergence_message(k: int, x: np.ndarray, f: float, gn: float, limit: float) -> str:

@@ -1,0 +1,353 @@
+r"""Experiment drivers for the loss-landscape page: optimizer races, stability thresholds,
+divergence diagnosis, gradient checks on a surface, and random search versus gradient descent.
+
+Everything returns small frozen dataclasses (picklable, for ``st.cache_data``); every size-driving
+argument is capped here, whatever a URL asks for.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from regopt_core.functions import Surface
+from regopt_core.gradients import StepSweep, finite_difference_sweep, numerical_gradient
+from regopt_core.optimizers import OPTIMIZER_NAMES, Trace, gd, make_optimizer, run
+
+__all__ = [
+    "MAX_STEPS",
+    "MAX_GRID",
+    "MAX_RACERS",
+    "MAX_DIM",
+    "MAX_EVALS",
+    "OPTIMIZER_LABELS",
+    "RaceEntry",
+    "Racer",
+    "Race",
+    "Grid",
+    "stability_threshold",
+    "threshold_formula",
+    "explain_divergence",
+    "race",
+    "surface_grid",
+    "gradient_sweep",
+    "SearchComparison",
+    "DimensionSweep",
+    "diagonal_quadratic",
+    "random_search",
+    "compare_search",
+    "search_vs_dimension",
+]
+
+MAX_STEPS = 10_000
+MAX_GRID = 301
+MAX_RACERS = 6
+MAX_DIM = 5_000
+MAX_EVALS = 5_000
+
+OPTIMIZER_LABELS = {
+    "gd": "Gradient descent",
+    "momentum": "Momentum (heavy ball)",
+    "nesterov": "Nesterov",
+    "adagrad": "AdaGrad",
+    "rmsprop": "RMSProp",
+    "adam": "Adam",
+}
+
+
+# --------------------------------------------------------------------------------------- thresholds
+def stability_threshold(name: str, lipschitz: float | None, *, beta: float = 0.9) -> float | None:
+    r"""Largest stable constant step size on a quadratic whose largest Hessian eigenvalue is L.
+
+    * gradient descent: :math:`\eta < 2/L` (the steepest mode is multiplied by :math:`1 - \eta L`);
+    * heavy ball :math:`v \leftarrow \beta v - \eta\nabla f,\ x \leftarrow x + v`:
+      :math:`\eta < 2(1+\beta)/L` (Polyak 1964);
+    * Nesterov (constant :math:`\beta`): :math:`\eta < 2(1+\beta)/((1+2\beta)L)`.
+
+    Returns ``None`` for the adaptive methods (their effective step changes as they run) or when
+    ``lipschitz`` is unknown.
+    """
+    if lipschitz is None or not lipschitz > 0:
+        return None
+    if name == "gd":
+        return 2.0 / lipschitz
+    if name == "momentum":
+        return 2.0 * (1.0 + beta) / lipschitz
+    if name == "nesterov":
+        return 2.0 * (1.0 + beta) / ((1.0 + 2.0 * beta) * lipschitz)
+    return None
+
+
+def threshold_formula(name: str) -> str | None:
+    """The threshold's formula as plain text, for labels (``"2/L"`` ...)."""
+    return {"gd": "2/L", "momentum": "2(1+β)/L", "nesterov": "2(1+β)/((1+2β)L)"}.get(name)
+
+
+# --------------------------------------------------------------------------------------- race
+@dataclass(frozen=True)
+class RaceEntry:
+    """One optimizer in a race: its name (see :data:`OPTIMIZER_NAMES`), step size and beta."""
+
+    name: str
+    learning_rate: float
+    beta: float = 0.9
+
+
+@dataclass(frozen=True)
+class Racer:
+    """One optimizer's run: its settings, its trace, its threshold and a verdict in words."""
+
+    name: str
+    label: str
+    learning_rate: float
+    beta: float
+    trace: Trace
+    threshold: float | None
+    distance: np.ndarray  # distance of each iterate to the nearest global minimizer
+    verdict: str
+
+
+@dataclass(frozen=True)
+class Race:
+    """Several optimizers from the same start on the same surface."""
+
+    surface_key: str
+    surface_name: str
+    x0: np.ndarray
+    n_steps: int
+    lipschitz: float | None
+    racers: tuple[Racer, ...]
+
+    @property
+    def diverged(self) -> tuple[Racer, ...]:
+        return tuple(r for r in self.racers if r.trace.diverged)
+
+
+def _local_curvature(surface: Surface, points: np.ndarray) -> float:
+    """Largest Hessian eigenvalue over ``points`` (n, 2)."""
+    h = surface.hessian(points)
+    lam = np.linalg.eigvalsh(h)[..., -1]
+    lam = lam[np.isfinite(lam)]
+    return float(lam.max()) if lam.size else float("nan")
+
+
+def explain_divergence(surface: Surface, entry: RaceEntry, trace: Trace) -> str:
+    """Why a run diverged (or "" if it did not), naming the threshold when there is one."""
+    if not trace.diverged:
+        return ""
+    eta = entry.learning_rate
+    head = f"diverged at step {trace.diverged_at}"
+    thr = stability_threshold(entry.name, surface.lipschitz, beta=entry.beta)
+    if thr is not None:
+        formula = threshold_formula(entry.name)
+        if eta > thr:
+            return (f"{head}: η = {eta:g} > {formula} = {thr:.4g} (L = {surface.lipschitz:.4g}), so each step "
+                    f"overshoots along the steepest direction and the error grows geometrically.")
+    if entry.name in ("gd", "momentum", "nesterov"):
+        tail = trace.xs[-min(len(trace.xs), 5):] if trace.xs is not None else np.atleast_2d(trace.x)
+        curv = _local_curvature(surface, tail)
+        if math.isfinite(curv) and curv > 0:
+            local = stability_threshold(entry.name, curv, beta=entry.beta)
+            formula = threshold_formula(entry.name).replace("L", "λ")
+            if local is not None and eta > local:
+                return (f"{head}: where it went, the surface curves with λ_max(∇²f) ≈ {curv:.3g}, so the local "
+                        f"limit {formula} ≈ {local:.3g} is below η = {eta:g}; the steps overshoot and grow.")
+        return f"{head}: the steps grew without bound (η = {eta:g} is too large for this surface)."
+    return (f"{head}: this adaptive method moves about η = {eta:g} per coordinate and step; steps that large "
+            f"threw the iterate onto walls so steep that the loss overflowed.")
+
+
+def race(surface: Surface, entries: Sequence[RaceEntry], x0: Sequence[float], *, n_steps: int = 300,
+         bound: float = 1e12) -> Race:
+    r"""Run several optimizers from the same start on the same surface.
+
+    Each optimizer minimizes :math:`f` independently with :func:`regopt_core.optimizers.run`.
+    A run that diverges (non-finite values, or an iterate or loss beyond ``bound``) stops at that
+    step; its :class:`Racer` says why.
+
+    Parameters
+    ----------
+    surface : Surface
+    entries : sequence of RaceEntry
+        At most :data:`MAX_RACERS` (extra ones are dropped).
+    x0 : (float, float)
+        Common start.
+    n_steps : int, default 300
+        Steps per optimizer, capped at :data:`MAX_STEPS`.
+    bound : float, default 1e12
+        Bound on iterates and losses passed to :func:`~regopt_core.optimizers.run`.
+    """
+    n_steps = int(min(max(int(n_steps), 1), MAX_STEPS))
+    x0 = np.asarray(x0, dtype=float).reshape(2)
+    racers = []
+    for entry in list(entries)[:MAX_RACERS]:
+        if entry.name not in OPTIMIZER_NAMES:
+            raise ValueError(f"unknown optimizer {entry.name!r}")
+        opt = make_optimizer(entry.name, entry.learning_rate, beta=entry.beta)
+        tr = run(opt, surface.value_and_grad, x0, n_steps=n_steps, bound=float(bound))
+        dist = surface.distance_to_minimizer(tr.xs)
+        thr = stability_threshold(entry.name, surface.lipschitz, beta=entry.beta)
+        verdict = explain_divergence(surface, entry, tr) if tr.diverged else _converged_verdict(surface, tr, dist)
+        racers.append(Racer(name=entry.name, label=OPTIMIZER_LABELS[entry.name], learning_rate=entry.learning_rate,
+                            beta=entry.beta, trace=tr, threshold=thr, distance=dist, verdict=verdict))
+    return Race(surface_key=surface.key, surface_name=surface.name, x0=x0, n_steps=n_steps,
+                lipschitz=surface.lipschitz, racers=tuple(racers))
+
+
+def _converged_verdict(surface: Surface, tr: Trace, dist: np.ndarray) -> str:
+    gap = tr.fun - surface.f_min
+    near = surface.nearest_minimizer(tr.x)
+    if dist[-1] < 1e-3:
+        return f"reached the minimizer ({near[0]:.3g}, {near[1]:.3g}) to within {dist[-1]:.1e} after {tr.nit} steps"
+    return (f"after {tr.nit} steps: f − f* = {gap:.3g}, {dist[-1]:.3g} from the nearest global minimizer "
+            f"({near[0]:.3g}, {near[1]:.3g})")
+
+
+# --------------------------------------------------------------------------------------- grid
+@dataclass(frozen=True)
+class Grid:
+    """f sampled on a regular grid: ``z[i, j] = f(x[j], y[i])`` (plotly's contour convention)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    z: np.ndarray
+
+
+def surface_grid(surface: Surface, *, n: int = 121) -> Grid:
+    """Sample the surface on an ``n`` x ``n`` grid over its plotting window (n capped at 301)."""
+    n = int(min(max(int(n), 5), MAX_GRID))
+    (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
+    x = np.linspace(x_lo, x_hi, n)
+    y = np.linspace(y_lo, y_hi, n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = np.asarray(surface.fun(x[None, :], y[:, None]), dtype=float)
+    return Grid(x=x, y=y, z=np.broadcast_to(z, (n, n)).copy())
+
+
+# --------------------------------------------------------------------------------------- gradient check
+def gradient_sweep(surface: Surface, point: Sequence[float], *, n_h: int = 57) -> StepSweep:
+    """Forward/central finite-difference errors against the surface's analytic gradient at ``point``."""
+    return finite_difference_sweep(surface.value, lambda p: surface.gradient(p), np.asarray(point, dtype=float),
+                                   n_h=n_h)
+
+
+# --------------------------------------------------------------------------------------- random search
+def diagonal_quadratic(d: int, *, kappa: float = 10.0) -> np.ndarray:
+    r"""Curvatures :math:`h_i` of :math:`f(x) = \tfrac12\sum_i h_i x_i^2`, log-spaced in :math:`[1/\kappa, 1]`."""
+    d = int(d)
+    if d == 1:
+        return np.ones(1)
+    return np.geomspace(1.0 / float(kappa), 1.0, d)
+
+
+def random_search(h: np.ndarray, n_evals: int, *, radius: float = 1.0, rng: np.random.Generator,
+                  chunk: int = 256) -> np.ndarray:
+    r"""Pure random search on :math:`f(x) = \tfrac12 \sum_i h_i x_i^2`: best loss after each evaluation.
+
+    Candidates are drawn independently and uniformly from the box :math:`[-r, r]^d`; the result is
+    the running minimum :math:`\min_{j \le k} f(x_j)`, :math:`k = 1 \ldots n`. Sampling happens in
+    chunks so memory stays at ``chunk * d`` numbers.
+    """
+    h = np.asarray(h, dtype=float)
+    n_evals = int(min(max(int(n_evals), 1), MAX_EVALS))
+    out = np.empty(n_evals)
+    for start in range(0, n_evals, chunk):
+        m = min(chunk, n_evals - start)
+        cand = rng.uniform(-radius, radius, size=(m, h.size))
+        out[start:start + m] = 0.5 * (cand * cand) @ h
+    return np.minimum.accumulate(out)
+
+
+@dataclass(frozen=True)
+class SearchComparison:
+    """Best loss (relative to the start, f/f(x0)) against the number of evaluations of f.
+
+    ``random`` is pure random search (its first candidate is the common start ``x0``);
+    ``gd`` is gradient descent with the analytic gradient (counted as 1 evaluation per step);
+    ``gd_numeric`` uses forward differences (d + 1 evaluations per step).
+    """
+
+    d: int
+    kappa: float
+    evals: np.ndarray
+    random: np.ndarray
+    gd: np.ndarray
+    gd_numeric: np.ndarray
+    f0: float
+    learning_rate: float
+
+
+def _gd_curve(h: np.ndarray, x0: np.ndarray, n_steps: int, *, numeric: bool) -> np.ndarray:
+    lr = 1.0 / float(h.max())  # eta = 1/L
+
+    def vg(x):
+        hx = h * x
+        return 0.5 * float(x @ hx), hx
+
+    if numeric:
+        def f(x):
+            return 0.5 * float(x @ (h * x))
+
+        def vg(x):  # noqa: F811 -- the numerical-gradient version of the same objective
+            return f(x), numerical_gradient(f, x, h=1e-6, scheme="forward")
+
+    tr = run(gd(lr), vg, x0, n_steps=n_steps, keep_path=False)
+    return tr.fs
+
+
+def compare_search(d: int, *, n_evals: int = 1000, kappa: float = 100.0, rng: np.random.Generator) -> SearchComparison:
+    r"""Random search vs gradient descent on :math:`f(x) = \tfrac12\sum_{i=1}^d h_i x_i^2` for a budget
+    of ``n_evals`` evaluations (d capped at :data:`MAX_DIM`, budget at :data:`MAX_EVALS`).
+
+    Both start from the same random point :math:`x_0 \sim U[-1,1]^d`; random search keeps drawing
+    from that box. Gradient descent uses :math:`\eta = 1/L`; with the analytic gradient each step
+    costs one evaluation (a backward pass costs a small constant times a forward pass), with forward
+    differences :math:`d+1`.
+    """
+    d = int(min(max(int(d), 1), MAX_DIM))
+    n_evals = int(min(max(int(n_evals), 2), MAX_EVALS))
+    h = diagonal_quadratic(d, kappa=kappa)
+    x0 = rng.uniform(-1.0, 1.0, size=d)
+    f0 = 0.5 * float(x0 @ (h * x0))
+    rs = np.minimum(random_search(h, n_evals - 1, rng=rng), f0)
+    random_curve = np.concatenate([[f0], rs]) / f0
+    evals = np.arange(1, n_evals + 1)
+    fs = _gd_curve(h, x0, n_evals - 1, numeric=False)  # evaluation k (1-based) is iterate k-1
+    gd_curve = np.minimum.accumulate(fs) / f0
+    n_num = max((n_evals - 1) // (d + 1), 0)
+    fs_num = _gd_curve(h, x0, n_num, numeric=True) / f0
+    # iterate j of numeric GD is known after 1 + j (d + 1) evaluations
+    idx = np.minimum((evals - 1) // (d + 1), len(fs_num) - 1)
+    gd_num_curve = np.minimum.accumulate(fs_num)[idx]
+    return SearchComparison(d=d, kappa=float(kappa), evals=evals, random=random_curve, gd=gd_curve,
+                            gd_numeric=gd_num_curve, f0=f0, learning_rate=1.0 / float(h.max()))
+
+
+@dataclass(frozen=True)
+class DimensionSweep:
+    """Final relative loss after the same evaluation budget, for growing dimension d."""
+
+    dims: np.ndarray
+    n_evals: int
+    random: np.ndarray
+    gd: np.ndarray
+    gd_numeric: np.ndarray
+
+
+def search_vs_dimension(dims: Sequence[int] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000), *,
+                        n_evals: int = 1000, kappa: float = 100.0, rng: np.random.Generator) -> DimensionSweep:
+    """:func:`compare_search` for each d (at most 16 dimensions, each capped at :data:`MAX_DIM`);
+    each dimension gets its own independent stream (``rng.spawn``)."""
+    dims = np.array(sorted({int(min(max(int(v), 1), MAX_DIM)) for v in dims}))[:16]
+    streams = rng.spawn(len(dims))
+    rs, g, gn = [], [], []
+    for d, r in zip(dims, streams, strict=True):
+        c = compare_search(int(d), n_evals=n_evals, kappa=kappa, rng=r)
+        rs.append(c.random[-1])
+        g.append(c.gd[-1])
+        gn.append(c.gd_numeric[-1])
+    return DimensionSweep(dims=dims, n_evals=int(min(max(int(n_evals), 2), MAX_EVALS)), random=np.array(rs),
+                          gd=np.array(g), gd_numeric=np.array(gn))

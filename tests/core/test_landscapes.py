@@ -1,0 +1,141 @@
+"""Race driver, thresholds, divergence messages, grid, and random search vs gradient descent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from regopt_core.functions import make_logistic_data, logistic, quadratic, rosenbrock
+from regopt_core.landscapes import (
+    MAX_DIM,
+    MAX_GRID,
+    MAX_STEPS,
+    RaceEntry,
+    compare_search,
+    diagonal_quadratic,
+    gradient_sweep,
+    race,
+    random_search,
+    search_vs_dimension,
+    stability_threshold,
+    surface_grid,
+)
+from regopt_core.optimizers import gd, run
+
+H_SURFACE = quadratic(100.0, 0.0, l_max=100.0)  # H = diag(1, 100)
+
+
+def test_thresholds_are_the_published_formulas():
+    assert stability_threshold("gd", 100.0) == pytest.approx(0.02)
+    assert stability_threshold("momentum", 100.0, beta=0.9) == pytest.approx(0.038)
+    assert stability_threshold("nesterov", 100.0, beta=0.9) == pytest.approx(3.8 / 280)
+    assert stability_threshold("adam", 100.0) is None
+    assert stability_threshold("gd", None) is None
+
+
+@pytest.mark.parametrize("name", ["gd", "momentum", "nesterov"])
+def test_race_diverges_exactly_past_the_threshold_and_says_why(name):
+    thr = stability_threshold(name, 100.0, beta=0.9)
+    res = race(H_SURFACE, [RaceEntry(name, 0.98 * thr), RaceEntry(name, 1.02 * thr)], (1.0, 1.0), n_steps=3000)
+    ok, bad = res.racers
+    assert not ok.trace.diverged and ok.distance[-1] < 1e-6
+    assert bad.trace.diverged
+    assert f"diverged at step {bad.trace.diverged_at}" in bad.verdict
+    assert f"{thr:.4g}" in bad.verdict and ">" in bad.verdict
+    assert len(bad.distance) == bad.trace.nit + 1
+
+
+def test_race_matches_independent_runs_and_caps_its_size():
+    s = rosenbrock()
+    entries = [RaceEntry("gd", 1e-3), RaceEntry("adam", 0.05)] * 4  # 8 entries: only 6 kept
+    res = race(s, entries, s.start, n_steps=10**9)
+    assert len(res.racers) == 6 and res.n_steps == MAX_STEPS
+    ref = run(gd(1e-3), s.value_and_grad, np.array(s.start), n_steps=MAX_STEPS)
+    np.testing.assert_array_equal(res.racers[0].trace.xs, ref.xs)
+    np.testing.assert_allclose(res.racers[0].distance, np.linalg.norm(ref.xs - 1.0, axis=1))
+
+
+def test_divergence_on_a_surface_without_global_L_names_the_local_curvature():
+    s = rosenbrock()
+    res = race(s, [RaceEntry("gd", 0.01)], s.start, n_steps=1000)
+    r = res.racers[0]
+    assert r.trace.diverged and r.threshold is None
+    assert "λ_max" in r.verdict and "diverged at step" in r.verdict
+
+
+def test_extreme_settings_do_not_raise():
+    s = quadratic(1e6, 45.0)
+    res = race(s, [RaceEntry(n, 10.0) for n in ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")],
+               s.start, n_steps=10_000)
+    for r in res.racers:
+        assert np.all(np.isfinite(r.trace.xs)) and np.all(np.isfinite(r.trace.fs))
+    assert res.racers[0].trace.diverged  # eta = 10 > 2/L = 2
+
+
+def test_gd_at_optimal_step_on_race_contracts_by_kappa_ratio():
+    # eta = 2/(mu + L): distance shrinks by (kappa - 1)/(kappa + 1) per step
+    res = race(H_SURFACE, [RaceEntry("gd", 2.0 / 101.0)], (3.0, -2.0), n_steps=40)
+    d = res.racers[0].distance
+    np.testing.assert_allclose(d[1:] / d[:-1], 99.0 / 101.0, rtol=1e-12)
+
+
+def test_surface_grid_orientation_and_cap():
+    s = quadratic(4.0, 0.0)  # f = 1/2 (x^2/4 + y^2)
+    g = surface_grid(s, n=11)
+    j, i = 3, 7
+    assert g.z[i, j] == pytest.approx(0.5 * (g.x[j] ** 2 / 4 + g.y[i] ** 2))
+    assert surface_grid(s, n=10**6).z.shape == (MAX_GRID, MAX_GRID)
+
+
+def test_gradient_sweep_on_logistic_surface():
+    X, y = make_logistic_data(40, rng=np.random.default_rng(1))
+    sweep = gradient_sweep(logistic(X, y, lam=0.1), (1.0, -2.0))
+    assert sweep.slope_central == pytest.approx(2.0, abs=0.15)
+    assert sweep.slope_forward == pytest.approx(1.0, abs=0.15)
+
+
+# ---------------------------------------------------------------- random search vs gradient descent
+def test_random_search_best_is_the_running_minimum_of_uniform_samples():
+    h = diagonal_quadratic(3, kappa=10.0)
+    best = random_search(h, 500, rng=np.random.default_rng(0))
+    assert np.all(np.diff(best) <= 0)
+    # same stream, drawn by hand
+    cand = np.random.default_rng(0).uniform(-1, 1, size=(500, 3))
+    np.testing.assert_allclose(best, np.minimum.accumulate(0.5 * (cand**2) @ h))
+
+
+def test_random_search_mean_loss_matches_uniform_second_moment():
+    # E f = 1/2 sum h_i E x_i^2 = sum h_i / 6 for x ~ U[-1, 1]: the first draw of many independent runs
+    h = diagonal_quadratic(50, kappa=10.0)
+    firsts = [random_search(h, 1, rng=r)[0] for r in np.random.default_rng(0).spawn(400)]
+    se = np.std(firsts) / np.sqrt(len(firsts))
+    assert abs(np.mean(firsts) - h.sum() / 6) < 4 * se
+
+
+def test_gd_curve_is_the_closed_form_on_a_diagonal_quadratic():
+    c = compare_search(20, n_evals=200, kappa=10.0, rng=np.random.default_rng(2))
+    h = diagonal_quadratic(20, kappa=10.0)
+    x0 = np.random.default_rng(2).uniform(-1, 1, 20)  # the first draw of the same stream is x0
+    k = np.arange(200)[:, None]
+    closed = 0.5 * ((1 - h / h.max()) ** (2 * k) * h * x0**2).sum(axis=1) / (0.5 * (h * x0**2).sum())
+    np.testing.assert_allclose(c.gd, closed, rtol=1e-9, atol=1e-300)
+    assert c.random[0] == 1.0 and c.gd[0] == 1.0
+
+
+def test_random_search_collapses_with_dimension_but_gd_does_not():
+    sweep = search_vs_dimension((2, 10, 100, 1000), n_evals=1000, rng=np.random.default_rng(0))
+    # random search: a useful fraction of progress in 2-D, essentially none in 1000-D
+    assert sweep.random[0] < 1e-2
+    assert sweep.random[-1] > 0.5
+    assert np.all(np.diff(sweep.random) > 0)
+    # gradient descent with eta = 1/L: the same contraction in any dimension (kappa = 100 fixed)
+    assert np.all(sweep.gd < 1e-6)
+    # numerical gradients cost d + 1 evaluations: in 1000-D the budget does not buy a single step
+    assert sweep.gd_numeric[-1] == 1.0
+    # in 2-D it affords 999 // 3 = 333 steps; the slowest mode contracts by (1 - 1/kappa)^2 per step
+    assert sweep.gd_numeric[0] <= (1 - 1 / 100) ** (2 * 333) * (1 + 1e-9)
+
+
+def test_search_sizes_are_capped():
+    c = compare_search(10**7, n_evals=10**7, rng=np.random.default_rng(0))
+    assert c.d == MAX_DIM and len(c.evals) <= 5000
