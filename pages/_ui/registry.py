@@ -6,7 +6,9 @@ Pure data: importing this module does not import streamlit.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,24 @@ PAGES: tuple[PageSpec, ...] = (
         url_path="losses",
         blurb="Hinge and softmax losses on the lecture's cat/car/bird table, why W is not unique, "
         "and how L1, L2 and elastic net shape the weights of a real digit classifier.",
-        deep_links=({"margin": "2", "reg": "l1", "lam": "0.1"}, {"scale": "3"}),
+        deep_links=({"margin": "2", "reg": "L1", "lam": "0.5", "table": "Zero loss"}, {"scale": "3", "clf_reg": "L1", "clf_lam": "0.01"}),
     ),
 )
+
+
+def _extra_pages() -> tuple[PageSpec, ...]:
+    """Pages under development, added with ``REGOPT_EXTRA_PAGES="pages/x.py:x,..."`` (tests only)."""
+    out = []
+    for item in filter(None, os.environ.get("REGOPT_EXTRA_PAGES", "").split(",")):
+        path, _, url_path = item.partition(":")
+        url_path = url_path or Path(path).stem
+        if all(p.path != path for p in PAGES):
+            out.append(PageSpec(section="Preview", path=path, title=url_path, icon=":material/science:",
+                                url_path=url_path, blurb="(page under development)"))
+    return tuple(out)
+
+
+PAGES = PAGES + _extra_pages()
 
 
 def sections() -> dict[str, list[PageSpec]]:

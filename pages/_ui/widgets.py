@@ -8,7 +8,7 @@ Each helper records its key and default in the run's registry (see :func:`begin`
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import streamlit as st
@@ -59,13 +59,30 @@ def url_fallbacks() -> list[str]:
             notices.append(f"`{key}` is not a setting of this page and was ignored.")
             continue
         kept = st.query_params.get_all(key)
-        if kept != raw:
+        if kept != raw and not _matches(raw, st.session_state.get(key)):
             label = reg["labels"][key]
             notices.append(
                 f"**{label}**: the link's value `{raw_value[:40]}` is not valid here; "
                 f"using `{_fmt(st.session_state.get(key, reg['defaults'][key]))}` instead."
             )
     return notices
+
+
+def _matches(raw: list[str], value: Any) -> bool:
+    """Does the widget's value equal what the URL asked for? (Streamlit drops a param equal to the default.)"""
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if len(values) != len(raw):
+        return False
+    for r, v in zip(raw, values, strict=True):
+        if str(v) == r or (isinstance(v, bool) and r.lower() == str(v).lower()):
+            continue
+        try:
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and float(r) == float(v):
+                continue
+        except ValueError:
+            pass
+        return False
+    return True
 
 
 def _fmt(v: Any) -> str:
@@ -145,22 +162,28 @@ def log_slider(
 def select(
     label: str,
     key: str,
-    options: Sequence[str] | dict[str, str],
+    options: Sequence[str] | Mapping[str, str],
     default: str,
     *,
     horizontal_radio: bool = False,
     help: str | None = None,
 ) -> str:
-    """Choose one of ``options`` (a list of values, or a dict value -> label). The URL holds the label."""
-    labels = dict(options) if isinstance(options, dict) else {o: str(o) for o in options}
-    values = list(labels)
-    _register(key, default, label)
-    fmt: Callable[[str], str] = labels.__getitem__
+    """Choose one of ``options``: a list of values, or a mapping value -> short display label.
+
+    The widget shows the labels and the URL holds the label (Streamlit binds the displayed option),
+    so keep labels short and link-friendly (``"L1"``, ``"Huber"``). Returns the *value*.
+    """
+    labels = dict(options) if isinstance(options, Mapping) else {o: str(o) for o in options}
+    by_label = {v: k for k, v in labels.items()}
+    shown = list(by_label)
+    _register(key, labels[default], label)
     if horizontal_radio:
-        return st.radio(label, values, index=values.index(default), format_func=fmt, key=key, help=help,
-                        horizontal=True, bind="query-params")
-    return st.selectbox(label, values, index=values.index(default), format_func=fmt, key=key, help=help,
-                        bind="query-params")
+        choice = st.radio(label, shown, index=shown.index(labels[default]), key=key, help=help, horizontal=True,
+                          bind="query-params")
+    else:
+        choice = st.selectbox(label, shown, index=shown.index(labels[default]), key=key, help=help,
+                              bind="query-params")
+    return by_label[choice]
 
 
 def multiselect(label: str, key: str, options: Sequence[Any], default: Sequence[Any], *,
@@ -178,7 +201,18 @@ def toggle(label: str, key: str, default: bool = False, *, help: str | None = No
 
 def number(label: str, key: str, min_value: float, max_value: float, default: float, *,
            step: float | None = None, help: str | None = None) -> float:
-    _register(key, default, label)
+    """A number box bound to the URL. Integer inputs return an ``int``.
+
+    Integers are entered through a float box shown with ``%d``: Streamlit 1.67's *int* number_input
+    raises ``OverflowError`` when a link carries ``?key=inf`` (``int(float("inf"))`` in its URL
+    deserializer is not guarded), while the float box resets non-finite values to the default.
+    """
+    integer = all(isinstance(v, int) for v in (min_value, max_value, default)) and (step is None or isinstance(step, int))
+    _register(key, float(default) if integer else default, label)
+    if integer:
+        value = st.number_input(label, min_value=float(min_value), max_value=float(max_value), value=float(default),
+                                step=float(step or 1), format="%d", key=key, help=help, bind="query-params")
+        return int(round(value))
     return st.number_input(label, min_value=min_value, max_value=max_value, value=default, step=step, key=key,
                            help=help, bind="query-params")
 

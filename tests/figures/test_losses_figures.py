@@ -1,0 +1,62 @@
+"""Figure builders of the losses page, inspected as plotly objects (no browser)."""
+
+import numpy as np
+
+from regopt_core import datasets, linear_models as lm, losses
+from regopt_core.figures import losses as figs
+from regopt_core.figures.theme import BASE_FONT, PALETTE, scale_text
+
+
+def test_hinge_terms_stack_to_the_per_example_loss():
+    terms = losses.hinge_margins(losses.LECTURE_SCORES, losses.LECTURE_LABELS)
+    fig = figs.fig_hinge_terms(terms, losses.LECTURE_LABELS, losses.LECTURE_CLASSES, ("a", "b", "c"))
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert len(bars) == 3 and fig.layout.barmode == "stack"
+    np.testing.assert_allclose(np.sum([b.y for b in bars], axis=0), [2.9, 0, 12.9])
+    assert fig.layout.yaxis.title.text and fig.layout.xaxis.title.text and fig.layout.title.text
+
+
+def test_scale_scan_marks_the_minimum():
+    s = np.array([[3.2, 1.3, 2.2], [1.3, 4.9, 2.0], [-1.7, 2.0, 3.1]])
+    scan = lm.scale_scan(s, losses.LECTURE_LABELS, np.linspace(0, 4, 81), lam=1e-3)
+    fig = figs.fig_scale_scan(scan, 2.0)
+    names = [t.name for t in fig.data]
+    assert any("minimum" in (n or "") for n in names)
+    star = [t for t in fig.data if t.name and "minimum" in t.name][0]
+    assert star.x[0] == scan.c_best
+
+
+def test_geometry_figure_has_contours_ball_path_and_equal_axes():
+    d = datasets.correlated_regression(40, rng=np.random.default_rng(0))
+    lams = np.concatenate([[0.0], np.geomspace(1e-3, 10, 10)])
+    path = lm.regularization_path(d.X, d.y, lams, reg="l1")
+    w1 = w2 = np.linspace(-2, 2, 21)
+    grid = lm.loss_grid(d.X, d.y, w1, w2)
+    fig = figs.fig_regularizer_geometry(w1, w2, grid, path, path.x[3], "l1", 0.5, path.x[0])
+    types = [t.type for t in fig.data]
+    assert "contour" in types
+    assert any(t.name == "L1 diamond" for t in fig.data)
+    assert fig.layout.yaxis.scaleanchor == "x", "equal aspect so the L2 ball looks round"
+    diamond = [t for t in fig.data if t.name == "L1 diamond"][0]
+    r = np.abs(diamond.x) + np.abs(diamond.y)
+    np.testing.assert_allclose(r, np.abs(path.x[3]).sum(), rtol=1e-9)
+
+
+def test_templates_grid_has_one_image_per_class_with_a_symmetric_colour_range():
+    d = datasets.load_digits()
+    res = lm.train_linear_classifier(d.X[:300], d.y[:300], d.X[300:400], d.y[300:400], n_steps=20, n_classes=10)
+    fig = figs.fig_templates(res, tuple(str(i) for i in range(10)))
+    heat = [t for t in fig.data if t.type == "heatmap"]
+    assert len(heat) == 10 and all(np.asarray(h.z).shape == (8, 8) for h in heat)
+    assert heat[0].zmin == -heat[0].zmax
+
+
+def test_presentation_scaling_enlarges_every_font():
+    fig = figs.fig_training_curve(lm.train_linear_classifier(
+        datasets.load_digits().X[:100], datasets.load_digits().y[:100], datasets.load_digits().X[:10],
+        datasets.load_digits().y[:10], n_steps=5, n_classes=10))
+    assert fig.layout.font.size is None  # the template's size applies
+    scale_text(fig, 1.5)
+    assert fig.layout.font.size == round(BASE_FONT * 1.5)
+    assert fig.layout.title.font.size > BASE_FONT * 1.5
+    assert tuple(fig.layout.template.layout.colorway) == PALETTE
