@@ -65,7 +65,8 @@ def start_server(*, extra_args: tuple[str, ...] = (), env: dict | None = None, p
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
            "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
            *extra_args]
-    log = open(SHOTS.parent / f"server-{port}.log", "w")  # noqa: SIM115
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    log = open(SHOTS / f"server-{port}.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}"
     health = base + "/_stcore/health"
