@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from regopt_core.figures.theme import COLORS, PALETTE, styled
 from regopt_core.sgd import BatchComparison, CriticalBatch, GradientNoise, NoiseFloor
@@ -39,6 +38,16 @@ def batch_color(rank: int) -> str:
     return _SERIES[rank % len(_SERIES)]
 
 
+def _vline(x: float, *, color: str = COLORS["grey"]) -> dict:
+    """A vertical line on a log x-axis as a layout shape (cheaper than ``add_vline``)."""
+    return dict(type="line", yref="paper", y0=0, y1=1, x0=x, x1=x, line=dict(color=color, dash="dot", width=2))
+
+
+def _vlabel(x: float, text: str) -> dict:
+    return dict(text=text, x=float(np.log10(x)), y=1.0, yref="paper", xanchor="right", yanchor="top",
+                showarrow=False)
+
+
 def _dash(rank: int) -> str:
     return _DASHES[(rank // len(_SERIES)) % len(_DASHES)]
 
@@ -50,36 +59,43 @@ def fig_loss_curves(runs: BatchComparison, *, y_title: str = "training loss", lo
     Three panels share the y-axis; updates and gradient evaluations are on log axes (step 0 is
     shown on the epoch panel only). A diverged run ends in an ✕.
     """
-    fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.04,
-                        subplot_titles=("per update (iteration)", "per epoch", "per gradient evaluation"))
+    data = []
+    axes = ("x", "x2", "x3")
     for rank, tr in enumerate(runs.traces):
-        name = batch_label(tr.batch_size, tr.n_samples)
+        label = batch_label(tr.batch_size, tr.n_samples)
+        name = label
         if tr.diverged:
             name += f" — diverged at step {tr.diverged_at}"
         elif tr.capped:
             name += " — capped"
         style = dict(color=batch_color(rank), width=2.5, dash=_dash(rank))
-        xs = (tr.steps, tr.epochs, tr.grad_evals)
-        for col, x in enumerate(xs, start=1):
-            keep = x > 0 if col != 2 else np.ones(len(x), dtype=bool)
-            fig.add_trace(go.Scatter(
-                x=x[keep], y=tr.losses[keep], mode="lines", line=style, name=name, legendgroup=name,
-                showlegend=col == 1,
-                hovertemplate=f"{batch_label(tr.batch_size, tr.n_samples)}<br>x=%{{x:.4g}}<br>loss=%{{y:.4f}}<extra></extra>",
-            ), row=1, col=col)
+        for col, x in enumerate((tr.steps, tr.epochs, tr.grad_evals)):
+            keep = x > 0 if col != 1 else np.ones(len(x), dtype=bool)
+            data.append(dict(type="scatter", x=x[keep], y=tr.losses[keep], mode="lines", line=style, name=name,
+                             legendgroup=label, showlegend=col == 0, xaxis=axes[col], yaxis="y",
+                             hovertemplate=f"{label}<br>x=%{{x:.4g}}<br>loss=%{{y:.4f}}<extra></extra>"))
             if tr.diverged:
-                fig.add_trace(go.Scatter(x=[x[-1]], y=[tr.losses[-1]], mode="markers", legendgroup=name,
-                                         marker=dict(symbol="x", size=14, color=batch_color(rank)),
-                                         showlegend=False, hoverinfo="skip"), row=1, col=col)
-    fig.update_xaxes(type="log", title_text="updates", row=1, col=1)
-    fig.update_xaxes(title_text="epochs (passes over the data)", row=1, col=2)
-    fig.update_xaxes(type="log", title_text="examples processed", row=1, col=3)
-    fig.update_yaxes(title_text=y_title, row=1, col=1)
-    if log_y:
-        fig.update_yaxes(type="log")
+                data.append(dict(type="scatter", x=[x[-1]], y=[tr.losses[-1]], mode="markers", legendgroup=label,
+                                 marker=dict(symbol="x", size=14, color=batch_color(rank)), showlegend=False,
+                                 hoverinfo="skip", xaxis=axes[col], yaxis="y"))
+    gap = 0.04
+    w = (1 - 2 * gap) / 3
+    dom = [(k * (w + gap), k * (w + gap) + w) for k in range(3)]
+    sub = ("per update (iteration)", "per epoch", "per gradient evaluation")
+    layout = dict(
+        xaxis=dict(domain=dom[0], type="log", title_text="updates"),
+        xaxis2=dict(domain=dom[1], title_text="epochs (passes over the data)"),
+        xaxis3=dict(domain=dom[2], type="log", title_text="examples processed"),
+        yaxis=dict(title_text=y_title, type="log" if log_y else "linear"),
+        annotations=[dict(text=t, x=(a + b) / 2, y=1.0, xref="paper", yref="paper", xanchor="center",
+                          yanchor="bottom", showarrow=False, font_size=16) for t, (a, b) in zip(sub, dom)],
+        legend=dict(orientation="h", yanchor="top", y=-0.22, x=0.0),
+    )
+    fig = go.Figure(data=data, layout=layout)
+    for ax in ("xaxis2", "xaxis3"):  # share the y-axis: anchor the extra x-axes to it
+        fig.layout[ax].anchor = "y"
     styled(fig, title=title, height=480)
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, x=0.0), margin=dict(b=120))
-    fig.update_annotations(font_size=16)
+    fig.update_layout(margin=dict(b=120))
     return fig
 
 
@@ -173,8 +189,7 @@ def fig_gradient_variance(without: GradientNoise, with_: GradientNoise | None = 
         fig.add_trace(go.Scatter(x=B[keep], y=res.variance[keep], mode="markers", name=f"measured, {label}",
                                  marker=dict(color=color, size=10, symbol=symbol, line=dict(color="white", width=1)),
                                  hovertemplate="B=%{x:.0f}<br>measured %{y:.4g}<extra></extra>"))
-    fig.add_vline(x=N, line=dict(color=COLORS["grey"], dash="dot"), annotation_text=f"N = {N}",
-                  annotation_position="top left")
+    fig.update_layout(shapes=[_vline(N)], annotations=[_vlabel(N, f"N = {N}")])
     styled(fig, title=title, x_title="batch size B", y_title="variance of the minibatch gradient", height=520)
     fig.update_xaxes(type="log")
     fig.update_yaxes(type="log", exponentformat="power")
@@ -188,37 +203,41 @@ _ETA_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross")
 def fig_noise_floor(floor: NoiseFloor, *, title: str = "The noise floor is set by η/B") -> go.Figure:
     """Stationary excess loss vs η/B (log-log): measured (colour = B, symbol = η, bars = 10-90 % of the
     final loss over replicas), exact theory (hollow) and the small-step line tr(C)/4 · η/B."""
-    fig = go.Figure()
+    data = []
     x_all = floor.lr_over_b
     ok = np.isfinite(floor.excess_mean)
     if np.any(ok):
         xs = np.geomspace(x_all[ok].min() / 1.5, x_all[ok].max() * 1.5, 50)
-        fig.add_trace(go.Scatter(x=xs, y=floor.slope * xs, mode="lines", line=dict(color=COLORS["grey"], width=2, dash="dash"),
-                                 name="small-step theory  tr(C)/4 · η/B"))
-    Bs = sorted(set(int(b) for b in floor.batch_sizes))
+        data.append(dict(type="scatter", x=xs, y=floor.slope * xs, mode="lines",
+                         line=dict(color=COLORS["grey"], width=2, dash="dash"), name="small-step theory tr(C)/4 · η/B"))
     etas = sorted(set(float(e) for e in floor.lrs))
-    for rank, B in enumerate(Bs):
-        for j, eta in enumerate(etas):
-            k = np.flatnonzero((floor.batch_sizes == B) & (floor.lrs == eta))
-            if len(k) == 0 or not ok[k[0]]:
-                continue
-            k = k[0]
-            y = floor.excess_mean[k]
-            fig.add_trace(go.Scatter(
-                x=[x_all[k]], y=[y], mode="markers", name=f"B = {B}, η = {eta:g}", legendgroup=f"B{B}",
-                marker=dict(color=batch_color(rank), size=13, symbol=_ETA_SYMBOLS[j % len(_ETA_SYMBOLS)],
-                            line=dict(color="white", width=1)),
-                error_y=dict(type="data", symmetric=False, array=[max(floor.final_q90[k] - y, 0)],
-                             arrayminus=[max(y - floor.final_q10[k], 0)], color=batch_color(rank), thickness=1.5),
-                hovertemplate=(f"B={B}, η={eta:g}<br>η/B=%{{x:.3g}}<br>measured %{{y:.3g}}"
-                               f"<br>exact theory {floor.theory[k]:.3g}<extra></extra>")))
+    symbol_of = {eta: _ETA_SYMBOLS[j % len(_ETA_SYMBOLS)] for j, eta in enumerate(etas)}
+    for rank, B in enumerate(sorted(set(int(b) for b in floor.batch_sizes))):
+        k = np.flatnonzero((floor.batch_sizes == B) & ok)
+        if len(k) == 0:
+            continue
+        y = floor.excess_mean[k]
+        data.append(dict(
+            type="scatter", x=x_all[k], y=y, mode="markers", name=f"B = {B}",
+            marker=dict(color=batch_color(rank), size=13, symbol=[symbol_of[float(e)] for e in floor.lrs[k]],
+                        line=dict(color="white", width=1)),
+            error_y=dict(type="data", symmetric=False, array=np.maximum(floor.final_q90[k] - y, 0),
+                         arrayminus=np.maximum(y - floor.final_q10[k], 0), color=batch_color(rank), thickness=1.5),
+            customdata=np.c_[floor.lrs[k], floor.theory[k]],
+            hovertemplate=(f"B={B}, η=%{{customdata[0]:g}}<br>η/B=%{{x:.3g}}<br>measured %{{y:.3g}}"
+                           "<br>exact theory %{customdata[1]:.3g}<extra></extra>")))
+    for eta in etas:  # legend entries for the symbols
+        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=f"η = {eta:g}",
+                         marker=dict(symbol=symbol_of[eta], size=12, color=COLORS["grey"])))
     fin = np.isfinite(floor.theory)
-    fig.add_trace(go.Scatter(x=x_all[fin], y=floor.theory[fin], mode="markers", name="exact theory (per η, B)",
-                             marker=dict(symbol="circle-open", size=20, color=COLORS["black"], line_width=1.5)))
+    data.append(dict(type="scatter", x=x_all[fin], y=floor.theory[fin], mode="markers", name="exact theory",
+                     marker=dict(symbol="circle-open", size=20, color=COLORS["black"], line_width=1.5),
+                     hoverinfo="skip"))
+    fig = go.Figure(data=data)
     styled(fig, title=title, x_title="η / B", y_title="excess training loss  L(θ) − L(θ*)", height=560)
     fig.update_xaxes(type="log", exponentformat="power")
     fig.update_yaxes(type="log", exponentformat="power")
-    fig.update_layout(legend=dict(x=1.02, y=1.0, xanchor="left", font_size=13))
+    fig.update_layout(legend=dict(x=1.02, y=1.0, xanchor="left"))
     return fig
 
 
@@ -251,10 +270,13 @@ def fig_critical_batch(cb: CriticalBatch, *, n_samples: int,
                              name="ε_max / (1 + B_noise / B)"))
     fig.add_trace(go.Scatter(x=B, y=cb.measured, mode="markers", name="measured (Monte Carlo)",
                              marker=dict(color=COLORS["vermillion"], size=11, symbol="diamond")))
-    fig.add_hline(y=cb.eps_max, line=dict(color=COLORS["grey"], dash="dash"), annotation_text=f"ε_max = {cb.eps_max:.3g}",
-                  annotation_position="bottom right")
-    fig.add_vline(x=cb.b_noise, line=dict(color=COLORS["green"], dash="dot", width=2),
-                  annotation_text=f"B_noise ≈ {cb.b_noise:.3g}", annotation_position="top left")
+    fig.update_layout(
+        shapes=[dict(type="line", xref="paper", x0=0, x1=1, y0=cb.eps_max, y1=cb.eps_max,
+                     line=dict(color=COLORS["grey"], dash="dash", width=2)),
+                _vline(cb.b_noise, color=COLORS["green"])],
+        annotations=[dict(text=f"ε_max = {cb.eps_max:.3g}", xref="paper", x=1.0, y=cb.eps_max, xanchor="right",
+                          yanchor="bottom", showarrow=False),
+                     _vlabel(cb.b_noise, f"B_noise ≈ {cb.b_noise:.3g}")])
     styled(fig, title=title, x_title="batch size B", y_title="best learning rate ε", height=460)
     fig.update_xaxes(type="log")
     fig.update_layout(legend=dict(x=0.98, y=0.3, xanchor="right"))

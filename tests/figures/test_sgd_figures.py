@@ -80,9 +80,12 @@ def test_noise_floor_figure(ls):
                                     rng=np.random.default_rng(0))
     fig = figs.fig_noise_floor(floor)
     pts = [t for t in fig.data if t.name and t.name.startswith("B = ")]
-    assert len(pts) == 4
+    assert [t.name for t in pts] == ["B = 1", "B = 4"]
     assert fig.layout.xaxis.title.text == "η / B" and fig.layout.xaxis.type == "log"
-    np.testing.assert_allclose(sorted(t.x[0] for t in pts), sorted([0.05, 0.1, 0.0125, 0.025]))
+    np.testing.assert_allclose(sorted(np.concatenate([t.x for t in pts])), sorted([0.05, 0.1, 0.0125, 0.025]))
+    assert [t.name for t in fig.data if t.name and t.name.startswith("η")] == ["η = 0.05", "η = 0.1"]
+    theory = [t for t in fig.data if t.name == "exact theory"][0]
+    np.testing.assert_allclose(theory.y, floor.theory)
 
 
 def test_accuracy_and_critical_batch_figures(ls):
