@@ -1,0 +1,340 @@
+"""Figures of the loss-landscape page: contour race (client-side animation), 3-D surface,
+convergence curves, the step-size ruler with stability thresholds, gradient-check error vs h, and
+random search vs gradient descent. All builders are pure: results in, ``go.Figure`` out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from regopt_core.figures.theme import COLORS, PALETTE, styled
+from regopt_core.functions import Surface
+from regopt_core.gradients import StepSweep
+from regopt_core.landscapes import DimensionSweep, Grid, Race, Racer, SearchComparison, threshold_formula
+
+__all__ = [
+    "racer_color",
+    "racer_name",
+    "contour_levels",
+    "fig_race_contour",
+    "fig_surface_3d",
+    "fig_convergence",
+    "fig_step_ruler",
+    "fig_gradient_check",
+    "fig_search_vs_evals",
+    "fig_search_vs_dimension",
+]
+
+# Racer colours: Okabe-Ito without yellow (unreadable on white), in a fixed order.
+RACER_COLORS = (PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[3], PALETTE[4], PALETTE[7])
+MAX_PATH_POINTS = 1200
+N_FRAMES = 24
+MAX_TRAIL_POINTS = 80  # per racer and frame: keeps the animation's frames small
+CONTOUR_SCALE = [[0.0, "#FFFFFF"], [1.0, "#B8B8B8"]]
+
+
+def racer_color(i: int) -> str:
+    return RACER_COLORS[i % len(RACER_COLORS)]
+
+
+def racer_name(r: Racer) -> str:
+    """Legend text: the optimizer and its step size."""
+    beta = f", β={r.beta:g}" if r.name in ("momentum", "nesterov", "rmsprop", "adam") else ""
+    return f"{r.label} (η={r.learning_rate:g}{beta})"
+
+
+def _path_indices(n: int, max_points: int = MAX_PATH_POINTS) -> np.ndarray:
+    """Indices 0..n-1 to draw: every early step, then evenly thinned (always keeps the last)."""
+    if n <= max_points:
+        return np.arange(n)
+    head = np.arange(min(200, max_points // 4))
+    tail = np.linspace(head[-1] + 1, n - 1, max_points - head.size).round().astype(int)
+    return np.unique(np.concatenate([head, tail]))
+
+
+def contour_levels(grid: Grid, f_min: float) -> tuple[np.ndarray, float]:
+    """The contour's colour value log10(f - f* + floor) and the floor used.
+
+    The floor is the 0.5 % quantile of f - f* on the grid (at least 1e-12), so the levels resolve the
+    bottom of the valley without being swamped by the walls.
+    """
+    gap = grid.z - f_min
+    finite = gap[np.isfinite(gap)]
+    pos = finite[finite > 0]
+    floor = float(max(np.quantile(pos, 0.005), 1e-12)) if pos.size else 1e-12
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.log10(np.clip(gap, 0.0, None) + floor)
+    z[~np.isfinite(z)] = np.nan
+    return z, floor
+
+
+def _in_window(surface: Surface, p: np.ndarray) -> bool:
+    (x0, x1), (y0, y1) = surface.bounds
+    return bool(x0 <= p[0] <= x1 and y0 <= p[1] <= y1)
+
+
+def fig_race_contour(race: Race, grid: Grid, surface: Surface, *, clickable: bool = True, n_click: int = 31,
+                     extra_points: Sequence[tuple[float, float, str, str]] = (), animate: bool = True,
+                     height: int = 600) -> go.Figure:
+    """Contours of log10(f - f*) with every racer's path, animated on the client (play / step slider).
+
+    Trace order: contour, [click grid], one line per racer, trail (animated), heads (animated),
+    minimizers, start, [extra points], [divergence marks]. ``extra_points`` are (x, y, label, symbol).
+    With ``clickable`` an invisible grid of points lets a click (``on_select``) pick a new start.
+    """
+    z, floor = contour_levels(grid, surface.f_min)
+    fig = go.Figure()
+    fig.add_contour(x=grid.x, y=grid.y, z=z.astype(np.float32), colorscale=CONTOUR_SCALE, ncontours=28, showscale=True,
+                    contours=dict(coloring="heatmap", showlines=True), line=dict(color="#8C8C8C", width=1),
+                    colorbar=dict(title=dict(text="log₁₀(f − f*)", side="right"), thickness=14),
+                    hovertemplate="x=%{x:.3g}, y=%{y:.3g}<br>log₁₀(f − f*) = %{z:.2f}<extra></extra>", name="f")
+    if clickable:
+        gx = np.linspace(*surface.bounds[0], n_click)
+        gy = np.linspace(*surface.bounds[1], n_click)
+        px, py = np.meshgrid(gx, gy)
+        fig.add_scatter(x=px.ravel(), y=py.ravel(), mode="markers", marker=dict(size=16, opacity=0.0, color="#000"),
+                        hovertemplate="click: start here (%{x:.2f}, %{y:.2f})<extra></extra>", showlegend=False,
+                        name="start picker")
+    paths = []
+    for i, r in enumerate(race.racers):
+        xs = r.trace.xs
+        idx = _path_indices(len(xs))
+        paths.append((xs, _path_indices(len(xs), MAX_TRAIL_POINTS)))
+        fig.add_scatter(x=xs[idx, 0], y=xs[idx, 1], mode="lines", name=racer_name(r), legendgroup=str(i),
+                        line=dict(color=racer_color(i), width=3),
+                        hovertemplate=f"{r.label}<br>(%{{x:.3g}}, %{{y:.3g}})<extra></extra>")
+    n_max = max((len(xs) for xs, _ in paths), default=1)
+    ks = np.unique(np.round(np.geomspace(1, n_max, N_FRAMES)).astype(int) - 1) if n_max > 1 else np.array([0])
+    ks = np.unique(np.concatenate([[0], ks]))
+
+    gap = np.array([np.nan])
+
+    def trail_and_heads(k: int) -> tuple[dict, dict]:
+        # numpy arrays (NaN separates the racers' trails): plotly encodes them compactly as binary.
+        tx, ty, hx, hy = [], [], [], []
+        for xs, idx in paths:
+            upto = idx[idx <= k]
+            tx += [xs[upto, 0], gap]
+            ty += [xs[upto, 1], gap]
+            j = min(k, len(xs) - 1)
+            hx.append(xs[j, 0])
+            hy.append(xs[j, 1])
+        colors = [racer_color(i) for i in range(len(paths))]
+        return (dict(type="scatter", x=np.concatenate(tx) if tx else gap, y=np.concatenate(ty) if ty else gap),
+                dict(type="scatter", x=np.array(hx), y=np.array(hy), marker=dict(color=colors)))
+
+    k_last = int(ks[-1])
+    trail, heads = trail_and_heads(k_last)
+    fig.add_scatter(x=trail["x"], y=trail["y"], mode="lines", line=dict(color="#222", width=1.2), opacity=0.55,
+                    showlegend=False, hoverinfo="skip", name="trail")
+    fig.add_scatter(x=heads["x"], y=heads["y"], mode="markers", showlegend=False, hoverinfo="skip", name="current",
+                    marker=dict(size=15, color=heads["marker"]["color"], line=dict(color="white", width=2)))
+    mins = np.asarray(surface.minimizers)
+    fig.add_scatter(x=mins[:, 0], y=mins[:, 1], mode="markers", name="global minimum",
+                    marker=dict(symbol="star", size=20, color=COLORS["yellow"], line=dict(color="black", width=1.5)),
+                    hovertemplate="minimum (%{x:.3g}, %{y:.3g})<extra></extra>")
+    fig.add_scatter(x=[race.x0[0]], y=[race.x0[1]], mode="markers", name="start",
+                    marker=dict(symbol="circle-open", size=18, color="black", line=dict(width=3)),
+                    hovertemplate="start (%{x:.3g}, %{y:.3g})<extra></extra>")
+    for x, y, label, symbol in extra_points:
+        fig.add_scatter(x=[x], y=[y], mode="markers", name=label,
+                        marker=dict(symbol=symbol, size=16, color=COLORS["grey"], line=dict(color="black", width=1.5)))
+    for i, r in enumerate(race.racers):
+        if r.trace.diverged and _in_window(surface, r.trace.x):
+            fig.add_scatter(x=[r.trace.x[0]], y=[r.trace.x[1]], mode="markers", showlegend=False,
+                            marker=dict(symbol="x", size=18, color=racer_color(i), line=dict(width=2)),
+                            hovertemplate=f"{r.label}: diverged at step {r.trace.diverged_at}<extra></extra>")
+    n_before = 1 + int(clickable) + len(race.racers)
+    animated = [n_before, n_before + 1]
+    if animate and len(ks) > 1:
+        frames = []
+        for k in ks:
+            t, h = trail_and_heads(int(k))
+            frames.append(go.Frame(data=[t, h], traces=animated, name=str(int(k))))
+        fig.frames = frames
+        step_args = dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))
+        fig.update_layout(
+            updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.08, xanchor="left", yanchor="top",
+                              pad=dict(t=8, r=8), showactive=False,
+                              buttons=[dict(label="▶ Play", method="animate",
+                                            args=[None, dict(frame=dict(duration=180, redraw=False),
+                                                             transition=dict(duration=0), fromcurrent=False,
+                                                             mode="immediate")]),
+                                       dict(label="❚❚ Pause", method="animate",
+                                            args=[[None], dict(frame=dict(duration=0, redraw=False),
+                                                               mode="immediate", transition=dict(duration=0))])])],
+            sliders=[dict(active=len(ks) - 1, x=0.2, y=-0.06, len=0.8, xanchor="left", yanchor="top",
+                          currentvalue=dict(prefix="step ", font=dict(size=16)), pad=dict(t=8),
+                          steps=[dict(label=str(int(k)), method="animate", args=[[str(int(k))], step_args])
+                                 for k in ks])],
+        )
+    (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
+    fig.update_xaxes(range=[x_lo, x_hi], constrain="domain")
+    fig.update_yaxes(range=[y_lo, y_hi])
+    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0.0, xanchor="left"),
+                      margin=dict(t=110, b=130 if animate else 60), clickmode="event+select", dragmode="pan",
+                      hovermode="closest")
+    return styled(fig, title=f"{surface.name}: {len(race.racers)} optimizers from the same start",
+                  x_title="x (first parameter)", y_title="y (second parameter)", height=height)
+
+
+def fig_surface_3d(grid: Grid, race: Race, surface: Surface, *, max_grid: int = 81, height: int = 560) -> go.Figure:
+    """The surface in 3-D (one WebGL view) with the paths lifted onto it.
+
+    Heights are f - f*, clipped at the grid's 90 % quantile so the steep walls do not flatten the
+    valley; clipped parts show as a flat plateau.
+    """
+    step = max(1, int(np.ceil(len(grid.x) / max_grid)))
+    gx, gy, gz = grid.x[::step], grid.y[::step], grid.z[::step, ::step] - surface.f_min
+    finite = gz[np.isfinite(gz)]
+    cap = float(np.quantile(finite, 0.9)) if finite.size else 1.0
+    cap = cap if cap > 0 else 1.0
+    fig = go.Figure()
+    fig.add_surface(x=gx, y=gy, z=np.clip(gz, None, cap), colorscale="Viridis", opacity=0.9, showscale=False,
+                    contours=dict(z=dict(show=True, usecolormap=False, color="white", width=1, project=dict(z=False))),
+                    hovertemplate="x=%{x:.3g}, y=%{y:.3g}<br>f − f* = %{z:.3g}<extra></extra>", name="f − f*")
+    for i, r in enumerate(race.racers):
+        xs = r.trace.xs
+        idx = _path_indices(len(xs), 400)
+        inside = ((xs[idx, 0] >= gx[0]) & (xs[idx, 0] <= gx[-1]) & (xs[idx, 1] >= gy[0]) & (xs[idx, 1] <= gy[-1]))
+        idx = idx[inside]
+        zz = np.clip(r.trace.fs[idx] - surface.f_min, None, cap) + 0.01 * cap
+        fig.add_scatter3d(x=xs[idx, 0], y=xs[idx, 1], z=zz, mode="lines", name=racer_name(r),
+                          line=dict(color=racer_color(i), width=6))
+    fig.update_layout(scene=dict(xaxis_title="x", yaxis_title="y", zaxis_title="f − f*",
+                                 zaxis=dict(range=[0, 1.02 * cap]), aspectmode="manual",
+                                 aspectratio=dict(x=1, y=1, z=0.6), camera=dict(eye=dict(x=1.4, y=-1.5, z=1.0))),
+                      legend=dict(orientation="h", y=1.0, x=0.0), margin=dict(l=0, r=0, t=70, b=0))
+    return styled(fig, title=f"{surface.name} as a surface (heights clipped at {cap:.3g})", height=height)
+
+
+def _floor_positive(v: np.ndarray, floor: float) -> np.ndarray:
+    return np.maximum(np.asarray(v, dtype=float), floor)
+
+
+def fig_convergence(race: Race, surface: Surface, *, height: int = 430) -> go.Figure:
+    """f - f* and the distance to the nearest global minimizer against the step, log y-axes.
+
+    A straight line on these axes is linear (geometric) convergence; its slope is the log of the
+    contraction factor per step. Values below 1e-16 (relative) are drawn at that floor.
+    """
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
+                        subplot_titles=("loss gap f(x_k) − f*", "distance to the nearest minimizer ‖x_k − x*‖"))
+    floor_f = 1e-16 * max(1.0, abs(surface.f_min))
+    for i, r in enumerate(race.racers):
+        k = np.arange(r.trace.nit + 1)
+        name = racer_name(r)
+        col = racer_color(i)
+        fig.add_scatter(x=k, y=_floor_positive(r.trace.fs - surface.f_min, floor_f), mode="lines", name=name,
+                        legendgroup=str(i), line=dict(color=col, width=3), row=1, col=1)
+        fig.add_scatter(x=k, y=_floor_positive(r.distance, 1e-16), mode="lines", name=name, legendgroup=str(i),
+                        showlegend=False, line=dict(color=col, width=3), row=1, col=2)
+        if r.trace.diverged:
+            for c, y in ((1, r.trace.fs[-1] - surface.f_min), (2, r.distance[-1])):
+                fig.add_scatter(x=[r.trace.nit], y=[max(y, 1e-16)], mode="markers+text", showlegend=False,
+                                text=[f"diverged at {r.trace.diverged_at}"], textposition="top left",
+                                marker=dict(symbol="x", size=16, color=col), row=1, col=c,
+                                hovertemplate=f"{r.label}: diverged at step {r.trace.diverged_at}<extra></extra>")
+    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_xaxes(title_text="step k")
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0.0), margin=dict(b=110))
+    return styled(fig, title="How fast does each optimizer close in? (log scale)", height=height)
+
+
+def fig_step_ruler(racers: Sequence[tuple[str, str, float, float | None, str | None]], lo: float, hi: float,
+                   *, lipschitz: float | None = None, height: int | None = None) -> go.Figure:
+    """The step-size slider's log scale with each racer's η and, where defined, its stability threshold.
+
+    ``racers`` are (label, colour, eta, threshold or None, threshold formula or None). Right of a
+    threshold (shaded) the method diverges on a quadratic with this L.
+    """
+    fig = go.Figure()
+    labels = [r[0] for r in racers]
+    for label, color, eta, thr, formula in racers:
+        if thr is not None:
+            fig.add_scatter(x=[thr, hi], y=[label, label], mode="lines", line=dict(color="rgba(213,94,0,0.25)", width=22),
+                            showlegend=False, hoverinfo="skip")
+            fig.add_scatter(x=[thr], y=[label], mode="markers+text", text=[f"{formula} = {thr:.3g}"],
+                            textposition="top center", marker=dict(symbol="line-ns", size=30, line=dict(width=3, color=COLORS["vermillion"])),
+                            showlegend=False, hovertemplate=f"stability limit {formula} = {thr:.4g}<extra></extra>")
+        stable = thr is None or eta < thr
+        fig.add_scatter(x=[eta], y=[label], mode="markers", showlegend=False,
+                        marker=dict(size=18, color=color, symbol="circle" if stable else "x", line=dict(color="black", width=1)),
+                        hovertemplate=f"{label}: η = {eta:g}<extra></extra>")
+    fig.update_xaxes(type="log", range=[np.log10(lo), np.log10(hi)], exponentformat="power")
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], showgrid=False)
+    title = "Step sizes on the slider's log scale"
+    if lipschitz is not None:
+        title += f" — shaded: unstable on this quadratic model (L = {lipschitz:.3g})"
+    fig.update_layout(margin=dict(l=170, t=60, b=55))
+    return styled(fig, title=title, x_title="step size η (log scale)",
+                  height=height or 90 + 48 * max(1, len(racers)))
+
+
+def fig_gradient_check(sweep: StepSweep, *, height: int = 460) -> go.Figure:
+    """Relative error of forward and central differences vs h (log-log), with O(h), O(h²) guides
+    and the round-off model eps|f|/(h‖∇f‖)."""
+    fig = go.Figure()
+    hs = sweep.hs
+    floor = 1e-18
+    fig.add_scatter(x=hs, y=np.maximum(sweep.err_forward, floor), mode="lines+markers", name="forward difference",
+                    line=dict(color=COLORS["blue"], width=3), marker=dict(size=6))
+    fig.add_scatter(x=hs, y=np.maximum(sweep.err_central, floor), mode="lines+markers", name="central difference",
+                    line=dict(color=COLORS["vermillion"], width=3), marker=dict(size=6))
+    anchor = np.argmin(np.abs(np.log10(hs) + 3))  # h = 1e-3
+    ref = hs[hs >= 1e-7]
+    for power, err, dash, name in ((1, sweep.err_forward, "dash", "O(h) slope 1"), (2, sweep.err_central, "dot", "O(h²) slope 2")):
+        if err[anchor] > 0:
+            fig.add_scatter(x=ref, y=err[anchor] * (ref / hs[anchor]) ** power, mode="lines", name=name,
+                            line=dict(color=COLORS["grey"], width=2, dash=dash))
+    fig.add_scatter(x=hs, y=sweep.roundoff, mode="lines", name="round-off ε|f|/(h‖∇f‖)",
+                    line=dict(color=COLORS["green"], width=2, dash="dashdot"))
+    for h, e, color in ((sweep.h_best_forward, sweep.min_err_forward, COLORS["blue"]),
+                        (sweep.h_best_central, sweep.min_err_central, COLORS["vermillion"])):
+        fig.add_scatter(x=[h], y=[max(e, floor)], mode="markers", showlegend=False,
+                        marker=dict(symbol="star", size=16, color=color, line=dict(color="black", width=1)),
+                        hovertemplate="best h = %{x:.1e}, error %{y:.1e}<extra></extra>")
+    fig.update_xaxes(type="log", exponentformat="power", autorange="reversed")
+    fig.update_yaxes(type="log", exponentformat="power", range=[-16, 1])
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0.0), margin=dict(b=120))
+    return styled(fig, title="Numerical gradient: relative error against the step h",
+                  x_title="step h (smaller to the right)", y_title="‖g_h − ∇f‖ / ‖∇f‖", height=height)
+
+
+def fig_search_vs_evals(c: SearchComparison, *, height: int = 430) -> go.Figure:
+    """Best loss found (relative to the start) vs number of evaluations of f, log y."""
+    fig = go.Figure()
+    floor = 1e-16
+    fig.add_scatter(x=c.evals, y=np.maximum(c.random, floor), mode="lines", name="random search",
+                    line=dict(color=COLORS["vermillion"], width=3))
+    fig.add_scatter(x=c.evals, y=np.maximum(c.gd, floor), mode="lines", name="gradient descent, analytic ∇f (1 eval/step)",
+                    line=dict(color=COLORS["blue"], width=3))
+    fig.add_scatter(x=c.evals, y=np.maximum(c.gd_numeric, floor), mode="lines",
+                    name=f"gradient descent, numerical ∇f ({c.d + 1} evals/step)",
+                    line=dict(color=COLORS["green"], width=3, dash="dash"))
+    fig.update_yaxes(type="log", exponentformat="power", range=[-16, 0.3])
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0.0), margin=dict(b=110))
+    return styled(fig, title=f"Best loss so far, d = {c.d} dimensions", x_title="evaluations of f",
+                  y_title="best f / f(x₀)", height=height)
+
+
+def fig_search_vs_dimension(s: DimensionSweep, *, d_now: int | None = None, height: int = 430) -> go.Figure:
+    """Best relative loss after the same budget, against the dimension d (log-log)."""
+    fig = go.Figure()
+    floor = 1e-16
+    fig.add_scatter(x=s.dims, y=np.maximum(s.random, floor), mode="lines+markers", name="random search",
+                    line=dict(color=COLORS["vermillion"], width=3), marker=dict(size=9))
+    fig.add_scatter(x=s.dims, y=np.maximum(s.gd, floor), mode="lines+markers", name="gradient descent (analytic ∇f)",
+                    line=dict(color=COLORS["blue"], width=3), marker=dict(size=9))
+    fig.add_scatter(x=s.dims, y=np.maximum(s.gd_numeric, floor), mode="lines+markers", name="gradient descent (numerical ∇f)",
+                    line=dict(color=COLORS["green"], width=3, dash="dash"), marker=dict(size=9))
+    if d_now is not None:
+        fig.add_vline(x=d_now, line=dict(color=COLORS["grey"], dash="dot"), annotation_text=f"d = {d_now}")
+    fig.update_xaxes(type="log", exponentformat="power")
+    fig.update_yaxes(type="log", exponentformat="power", range=[-16, 0.3])
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0.0), margin=dict(b=110))
+    return styled(fig, title=f"After {s.n_evals} evaluations: best f / f(x₀) against the dimension",
+                  x_title="dimension d", y_title="best f / f(x₀)", height=height)

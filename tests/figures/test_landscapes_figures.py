@@ -1,0 +1,118 @@
+"""Landscape figures built from tiny results: traces, frames, axes, titles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from regopt_core.figures import landscapes as figs
+from regopt_core.functions import quadratic, rosenbrock
+from regopt_core.gradients import finite_difference_sweep
+from regopt_core.landscapes import RaceEntry, compare_search, race, search_vs_dimension, stability_threshold, surface_grid
+
+
+@pytest.fixture(scope="module")
+def quad_race():
+    s = quadratic(100.0, 0.0, l_max=100.0)
+    r = race(s, [RaceEntry("gd", 0.01), RaceEntry("gd", 0.0201), RaceEntry("adam", 0.1)], (3.0, 2.0), n_steps=1500)
+    return s, r, surface_grid(s, n=41)
+
+
+def test_contour_has_paths_frames_and_play_controls(quad_race):
+    s, r, g = quad_race
+    fig = figs.fig_race_contour(r, g, s)
+    names = [t.name for t in fig.data]
+    assert names[0] == "f" and fig.data[0].type == "contour"
+    assert names[1] == "start picker" and fig.data[1].marker.opacity == 0.0
+    assert len(fig.data[1].x) == 31 * 31
+    assert names[2:5] == ["Gradient descent (η=0.01)", "Gradient descent (η=0.0201)", "Adam (η=0.1, β=0.9)"]
+    assert "global minimum" in names and "start" in names
+    # the diverged racer's path stops at its last accepted iterate
+    assert np.isclose(fig.data[3].x[-1], r.racers[1].trace.x[0])
+    # client-side animation: frames update only the trail and heads traces, with play/pause and a step slider
+    assert len(fig.frames) >= 10
+    assert all(list(f.traces) == [5, 6] for f in fig.frames)
+    assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["▶ Play", "❚❚ Pause"]
+    assert len(fig.layout.sliders[0].steps) == len(fig.frames)
+    assert fig.layout.sliders[0].steps[0].label == "0"
+    # the first frame's heads sit at the start, the last at each racer's final iterate
+    np.testing.assert_allclose(fig.frames[0].data[1].x, [3.0, 3.0, 3.0])
+    last = fig.frames[-1].data[1]
+    np.testing.assert_allclose(last.x, [rc.trace.x[0] for rc in r.racers])
+    assert fig.layout.xaxis.range == (-5.0, 5.0)
+    assert "x" in fig.layout.xaxis.title.text and fig.layout.title.text.startswith(s.name)
+
+
+def test_contour_levels_floor_and_log(quad_race):
+    s, r, g = quad_race
+    z, floor = figs.contour_levels(g, s.f_min)
+    assert floor > 0
+    np.testing.assert_allclose(z, np.log10(g.z - s.f_min + floor))
+
+
+def test_contour_without_animation_or_click(quad_race):
+    s, r, g = quad_race
+    fig = figs.fig_race_contour(r, g, s, clickable=False, animate=False,
+                                extra_points=[(1.0, 1.0, "unregularized minimum", "diamond")])
+    assert not fig.frames and not fig.layout.updatemenus
+    assert "start picker" not in [t.name for t in fig.data]
+    assert "unregularized minimum" in [t.name for t in fig.data]
+
+
+def test_convergence_log_axes_and_divergence_mark(quad_race):
+    s, r, _ = quad_race
+    fig = figs.fig_convergence(r, s)
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log"
+    lines = [t for t in fig.data if t.mode == "lines"]
+    assert len(lines) == 2 * len(r.racers)
+    marks = [t for t in fig.data if t.mode == "markers+text"]
+    assert len(marks) == 2 and "diverged at" in marks[0].text[0]
+    # GD with eta = 0.01 on H = diag(1, 100): f - f* falls by (1 - 0.01)^2 per step (slow mode)
+    y = np.asarray(lines[0].y)
+    np.testing.assert_allclose(y[1001] / y[1000], 0.99**2, rtol=1e-6)
+
+
+def test_3d_surface_is_single_webgl_view(quad_race):
+    s, r, g = quad_race
+    fig = figs.fig_surface_3d(g, r, s)
+    assert sum(t.type == "surface" for t in fig.data) == 1
+    assert sum(t.type == "scatter3d" for t in fig.data) == len(r.racers)
+    assert fig.layout.scene.zaxis.title.text == "f − f*"
+
+
+def test_step_ruler_places_threshold_on_log_scale():
+    thr = stability_threshold("gd", 100.0)
+    fig = figs.fig_step_ruler([("GD", "#000", 0.03, thr, "2/L"), ("Adam", "#111", 0.1, None, None)], 1e-4, 10.0,
+                              lipschitz=100.0)
+    assert fig.layout.xaxis.type == "log"
+    np.testing.assert_allclose(fig.layout.xaxis.range, (-4, 1))
+    texts = [t.text[0] for t in fig.data if t.text]
+    assert texts == ["2/L = 0.02"]
+    # eta above the threshold is drawn as a cross, below (or without threshold) as a circle
+    symbols = [t.marker.symbol for t in fig.data if t.mode == "markers"]
+    assert symbols == ["x", "circle"]
+
+
+def test_gradient_check_figure_has_reference_slopes():
+    s = rosenbrock()
+    sweep = finite_difference_sweep(s.value, s.gradient, np.array([-1.2, 1.0]), n_h=25)
+    fig = figs.fig_gradient_check(sweep)
+    names = [t.name for t in fig.data]
+    for n in ("forward difference", "central difference", "O(h) slope 1", "O(h²) slope 2"):
+        assert n in names
+    assert any(n and n.startswith("round-off") for n in names)
+    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
+    slope2 = fig.data[names.index("O(h²) slope 2")]
+    x, y = np.asarray(slope2.x), np.asarray(slope2.y)
+    np.testing.assert_allclose(np.diff(np.log10(y)) / np.diff(np.log10(x)), 2.0)
+
+
+def test_search_figures():
+    c = compare_search(50, n_evals=200, rng=np.random.default_rng(0))
+    fig = figs.fig_search_vs_evals(c)
+    assert [t.name for t in fig.data][:2] == ["random search", "gradient descent, analytic ∇f (1 eval/step)"]
+    assert "51 evals/step" in fig.data[2].name
+    assert fig.layout.yaxis.type == "log" and "d = 50" in fig.layout.title.text
+    sw = search_vs_dimension((2, 20), n_evals=100, rng=np.random.default_rng(0))
+    fig = figs.fig_search_vs_dimension(sw, d_now=20)
+    assert fig.layout.xaxis.type == "log" and list(fig.data[0].x) == [2, 20]
