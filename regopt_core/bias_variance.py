@@ -667,12 +667,12 @@ def double_descent(
             )
             mse0[r, j], mse1[r, j] = sw.mse
             b0[r, j], v0[r, j] = sw.bias2[0], sw.var[0]
-    m0 = np.exp(np.log(mse0).mean(axis=0))
+    m0 = np.exp(np.log(np.maximum(mse0, 1e-300)).mean(axis=0))
     return DoubleDescent(
         n_features=n_features,
         n_samples=n,
         mse_min_norm=m0,
-        mse_ridge=np.exp(np.log(mse1).mean(axis=0)),
+        mse_ridge=np.exp(np.log(np.maximum(mse1, 1e-300)).mean(axis=0)),
         bias2_min_norm=np.median(b0, axis=0),
         var_min_norm=np.median(v0, axis=0),
         lam=float(lam),
@@ -741,3 +741,28 @@ def run_experiment(exp: Experiment, *, n_draws: int = 200, n_keep: int = 30, rng
     mc = simulate_bias_variance(sm, f_train, f_eval, sigma=exp.sigma, n_draws=n_draws, n_keep=n_keep, rng=noise_rng)
     # the first training set, reproduced from the same stream as mc's first column
     return ExperimentResult(x, x_eval, f_train, f_eval, mc.samples[0], sm, exact, mc)
+
+
+SPREAD_GRID = np.geomspace(0.01, 10.0, 61)
+LAM_GRID = np.geomspace(1e-8, 1e3, 56)
+
+
+def run_sweeps(
+    exp: Experiment,
+    *,
+    spreads: np.ndarray = SPREAD_GRID,
+    lams: np.ndarray = LAM_GRID,
+    rng: np.random.Generator,
+) -> tuple[Sweep, Sweep]:
+    """The two U-curves of an experiment: over spread (at its λ) and over λ (at its spread).
+
+    ``rng`` must be the generator given to :func:`run_experiment` (it only fixes a random design),
+    so that the sweeps describe the same training inputs.
+    """
+    design_rng, _ = rng.spawn(2)
+    x, x_eval, centres = exp.inputs(rng=design_rng)
+    f = true_function(exp.function)
+    f_train, f_eval = f(x), f(x_eval)
+    by_spread = sweep_spread(x, x_eval, f_train, f_eval, spreads=spreads, lam=exp.lam, sigma=exp.sigma, centres=centres)
+    by_lam = sweep_lam(x, x_eval, f_train, f_eval, lams=lams, spread=exp.spread, sigma=exp.sigma, centres=centres)
+    return by_spread, by_lam

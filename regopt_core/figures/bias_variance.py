@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from regopt_core.bias_variance import DoubleDescent, ExperimentResult, Sweep
-from regopt_core.figures.theme import COLORS, styled
+from regopt_core.figures.theme import COLORS, TEMPLATE
 
 _FIT_LINE = "rgba(0, 114, 178, 0.35)"  # COLORS["fit"] (Okabe–Ito blue), translucent
 _VAR_BAND = "rgba(0, 158, 115, 0.18)"  # COLORS["variance"], translucent
@@ -24,34 +24,56 @@ def _joined(x: np.ndarray, curves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return xs, ys
 
 
+def _line(x, y, name, color, *, width=3.0, dash=None, mode="lines", **kw) -> dict:
+    return dict(type="scatter", mode=mode, x=x, y=y, name=name, line=dict(color=color, width=width, dash=dash), **kw)
+
+
+def _vline(x: float, color: str, *, dash: str = "dot", width: float = 2.0) -> dict:
+    return dict(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1, line=dict(color=color, dash=dash, width=width))
+
+
+_LEGEND_BELOW = dict(orientation="h", y=-0.22, x=0, yanchor="top")
+
+
+# Plotly's property validation costs ~4 ms per figure, most of the page's rerun budget at 8 figures.
+# The builders only use literal property names, so the page skips it (plotly's own ``_validate``
+# switch); tests/figures builds every figure with VALIDATE = True, which rejects any invalid property.
+VALIDATE = False
+
+
+def _figure(traces: list[dict], layout: dict, *, title: str, x_title: str, y_title: str, height: int) -> go.Figure:
+    """The same result as ``theme.styled(go.Figure(...), ...)``, built in one shot from dicts."""
+    layout = dict(layout, template=TEMPLATE, title=dict(text=title), height=height)
+    layout["xaxis"] = dict(layout.get("xaxis", {}), title=dict(text=x_title))
+    layout["yaxis"] = dict(layout.get("yaxis", {}), title=dict(text=y_title))
+    return go.Figure(data=traces, layout=layout, _validate=VALIDATE)
+
+
 def fig_fits(res: ExperimentResult, *, spread: float, lam: float, y_range: tuple[float, float] | None = None) -> go.Figure:
     """The lecture's picture: fits to many noisy training sets, their mean ± 2 sd band, and the truth."""
     mc, exact = res.mc, res.exact
     x = res.x_eval
-    fig = go.Figure()
     xs, ys = _joined(x, mc.fits)
-    fig.add_scatter(x=xs, y=ys, mode="lines", line=dict(color=_FIT_LINE, width=1.5),
-                    name=f"fits to {mc.fits.shape[0]} training sets", hoverinfo="skip", connectgaps=False)
     sd = np.sqrt(exact.var_x)
     mean_exact = exact.mean_x
-    fig.add_scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([mean_exact + 2 * sd, (mean_exact - 2 * sd)[::-1]]),
-                    fill="toself", fillcolor=_VAR_BAND, line=dict(width=0), name="mean fit ± 2 sd (exact)",
-                    hoverinfo="skip")
-    fig.add_scatter(x=x, y=mc.mean_fit, mode="lines", line=dict(color=COLORS["black"], width=3, dash="dash"),
-                    name=f"average of {mc.n_draws} fits")
-    fig.add_scatter(x=x, y=res.f_eval, mode="lines", line=dict(color=COLORS["truth"], width=4), name="true function f(x)")
-    fig.add_scatter(x=res.x_train, y=res.y_first, mode="markers", name="one training set (noisy samples)",
-                    marker=dict(color=COLORS["truth"], size=9, symbol="circle-open", line=dict(width=2)))
     if y_range is None:
         lo = float(min(res.f_eval.min(), res.y_first.min()))
         hi = float(max(res.f_eval.max(), res.y_first.max()))
         pad = 0.25 * (hi - lo)
         y_range = (lo - pad, hi + pad)
-    fig.update_yaxes(range=list(y_range))
-    fig.update_xaxes(range=[0, 1])
-    fig.update_layout(legend=dict(orientation="h", y=-0.18, x=0))
-    return styled(fig, title=f"RBF fits: spread {spread:g}, λ = {lam:g}", x_title="input x (input range [0, 1])",
-                  y_title="output y", height=520)
+    traces = [
+        _line(xs, ys, f"fits to {mc.fits.shape[0]} training sets", _FIT_LINE, width=1.5, hoverinfo="skip", connectgaps=False),
+        dict(type="scatter", x=np.concatenate([x, x[::-1]]),
+             y=np.concatenate([mean_exact + 2 * sd, (mean_exact - 2 * sd)[::-1]]), fill="toself", fillcolor=_VAR_BAND,
+             line=dict(width=0), name="mean fit ± 2 sd (exact)", hoverinfo="skip", mode="lines"),
+        _line(x, mc.mean_fit, f"average of {mc.n_draws} fits", COLORS["black"], dash="dash"),
+        _line(x, res.f_eval, "true function f(x)", COLORS["truth"], width=4),
+        dict(type="scatter", mode="markers", x=res.x_train, y=res.y_first, name="one training set (noisy samples)",
+             marker=dict(color=COLORS["truth"], size=9, symbol="circle-open", line=dict(width=2))),
+    ]
+    layout = dict(yaxis=dict(range=list(y_range)), xaxis=dict(range=[0, 1]), legend=_LEGEND_BELOW)
+    return _figure(traces, layout, title=f"RBF fits: spread {spread:g}, λ = {lam:g}",
+                   x_title="input x (input range [0, 1])", y_title="output y", height=540)
 
 
 def fig_decomposition_x(res: ExperimentResult) -> go.Figure:
@@ -59,24 +81,21 @@ def fig_decomposition_x(res: ExperimentResult) -> go.Figure:
     with the Monte-Carlo estimates dotted on top."""
     x, e, mc = res.x_eval, res.exact, res.mc
     noise = np.full_like(x, e.noise)
-    fig = go.Figure()
-    fig.add_scatter(x=x, y=noise, mode="lines", stackgroup="exact", name="noise σ² (irreducible)",
-                    line=dict(color=COLORS["noise"], width=0.5), fillcolor="rgba(127,127,127,0.35)")
-    fig.add_scatter(x=x, y=e.var_x, mode="lines", stackgroup="exact", name="variance (exact)",
-                    line=dict(color=COLORS["variance"], width=0.5), fillcolor="rgba(0,158,115,0.45)")
-    fig.add_scatter(x=x, y=e.bias2_x, mode="lines", stackgroup="exact", name="bias² (exact)",
-                    line=dict(color=COLORS["bias"], width=0.5), fillcolor="rgba(204,121,167,0.55)")
-    fig.add_scatter(x=x, y=mc.var_x, mode="lines", name=f"variance, Monte Carlo (K = {mc.n_draws})",
-                    line=dict(color=COLORS["variance"], width=2.5, dash="dot"))
-    fig.add_scatter(x=x, y=mc.bias2_x, mode="lines", name=f"bias², Monte Carlo (K = {mc.n_draws})",
-                    line=dict(color=COLORS["bias"], width=2.5, dash="dot"))
+    traces = [
+        _line(x, noise, "noise σ² (irreducible)", COLORS["noise"], width=0.5, stackgroup="exact",
+              fillcolor="rgba(127,127,127,0.35)"),
+        _line(x, e.var_x, "variance (exact)", COLORS["variance"], width=0.5, stackgroup="exact",
+              fillcolor="rgba(0,158,115,0.45)"),
+        _line(x, e.bias2_x, "bias² (exact)", COLORS["bias"], width=0.5, stackgroup="exact",
+              fillcolor="rgba(204,121,167,0.55)"),
+        _line(x, mc.var_x, f"variance, Monte Carlo (K = {mc.n_draws})", COLORS["variance"], width=2.5, dash="dot"),
+        _line(x, mc.bias2_x, f"bias², Monte Carlo (K = {mc.n_draws})", COLORS["bias"], width=2.5, dash="dot"),
+    ]
     top = e.noise + e.var_x + e.bias2_x
     cap = float(np.quantile(top, 0.98)) * 1.15 + 1e-12
-    fig.update_yaxes(range=[0, cap])
-    fig.update_xaxes(range=[0, 1])
-    fig.update_layout(legend=dict(orientation="h", y=-0.2, x=0))
-    return styled(fig, title="Where the error comes from, along x (stacked: total = expected test error)",
-                  x_title="input x", y_title="squared error", height=440)
+    layout = dict(yaxis=dict(range=[0, cap]), xaxis=dict(range=[0, 1]), legend=_LEGEND_BELOW)
+    return _figure(traces, layout, title="Error along x (stacked to the expected test error)",
+                   x_title="input x", y_title="squared error", height=470)
 
 
 def fig_decomposition_bars(res: ExperimentResult) -> go.Figure:
@@ -85,34 +104,31 @@ def fig_decomposition_bars(res: ExperimentResult) -> go.Figure:
     names = ["bias²", "variance", "noise σ²", "test MSE"]
     exact = [e.bias2, e.var, e.noise, e.mse]
     sim = [mc.bias2, mc.var, mc.mse - mc.bias2 - mc.var, mc.mse]
-    fig = go.Figure()
-    fig.add_bar(x=names, y=exact, name="exact (smoother S)", marker_color=COLORS["blue"],
-                text=[f"{v:.4f}" for v in exact], textposition="outside")
-    fig.add_bar(x=names, y=sim, name=f"Monte Carlo, K = {mc.n_draws}", marker_color=COLORS["orange"],
-                text=[f"{v:.4f}" for v in sim], textposition="outside")
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.15, x=0))
-    fig.update_yaxes(range=[0, 1.2 * max(max(exact), max(sim))])
-    return styled(fig, title="Averaged over x: bias² + variance + σ² = test MSE", x_title="term",
-                  y_title="squared error", height=420)
+    traces = [
+        dict(type="bar", x=names, y=exact, name="exact (smoother S)", marker_color=COLORS["blue"],
+             text=[f"{v:.4f}" for v in exact], textposition="outside"),
+        dict(type="bar", x=names, y=sim, name=f"Monte Carlo, K = {mc.n_draws}", marker_color=COLORS["orange"],
+             text=[f"{v:.4f}" for v in sim], textposition="outside"),
+    ]
+    layout = dict(barmode="group", legend=_LEGEND_BELOW, yaxis=dict(range=[0, 1.2 * max(max(exact), max(sim), 1e-12)]))
+    return _figure(traces, layout, title="Averaged over x: bias² + variance + σ² = test MSE", x_title="term",
+                   y_title="squared error", height=470)
 
 
 def fig_mc_convergence(res: ExperimentResult) -> go.Figure:
     """Relative error of the Monte-Carlo bias² and variance after k training sets, with a 1/√k guide."""
     mc, e = res.mc, res.exact
     k = mc.k_path.astype(float)
-    fig = go.Figure()
     rel_v = np.abs(mc.var_path - e.var) / max(e.var, 1e-300)
-    fig.add_scatter(x=k, y=rel_v, mode="lines+markers", name="variance", line=dict(color=COLORS["variance"], width=3))
+    traces = [_line(k, rel_v, "variance", COLORS["variance"], mode="lines+markers")]
     if e.bias2 > 1e-12:
         rel_b = np.abs(mc.bias2_path - e.bias2) / e.bias2
-        fig.add_scatter(x=k, y=rel_b, mode="lines+markers", name="bias²", line=dict(color=COLORS["bias"], width=3))
-    fig.add_scatter(x=k, y=np.sqrt(2.0 / (k - 1)), mode="lines", name="√(2/(k−1)): sampling error of a variance",
-                    line=dict(color=COLORS["grey"], dash="dash", width=2))
-    fig.update_xaxes(type="log")
-    fig.update_yaxes(type="log")
-    fig.update_layout(legend=dict(orientation="h", y=-0.2, x=0))
-    return styled(fig, title="Monte Carlo → exact as the number of training sets K grows",
-                  x_title="training sets used, k", y_title="relative error |MC − exact| / exact", height=420)
+        traces.append(_line(k, rel_b, "bias²", COLORS["bias"], mode="lines+markers"))
+    traces.append(_line(k, np.sqrt(2.0 / (k - 1)), "√(2/(k−1)): sampling error of a variance", COLORS["grey"],
+                        width=2, dash="dash"))
+    layout = dict(xaxis=dict(type="log"), yaxis=dict(type="log"), legend=_LEGEND_BELOW)
+    return _figure(traces, layout, title="Monte Carlo → exact as K grows",
+                   x_title="training sets used, k", y_title="relative error |MC − exact| / exact", height=420)
 
 
 _KNOB_LABEL = {"spread": "RBF spread s (log scale)", "lam": "ridge strength λ (log scale)"}
@@ -121,64 +137,69 @@ _KNOB_LABEL = {"spread": "RBF spread s (log scale)", "lam": "ridge strength λ (
 def fig_u_curve(sweep: Sweep, current: float) -> go.Figure:
     """Bias², variance, σ² and their sum against spread or λ (log x), current and best marked."""
     v = sweep.values
-    fig = go.Figure()
-    fig.add_scatter(x=v, y=sweep.bias2, name="bias²", line=dict(color=COLORS["bias"], width=3))
-    fig.add_scatter(x=v, y=sweep.var, name="variance", line=dict(color=COLORS["variance"], width=3))
-    fig.add_scatter(x=v, y=np.full_like(v, sweep.noise), name="noise σ²", line=dict(color=COLORS["noise"], width=2, dash="dot"))
-    fig.add_scatter(x=v, y=sweep.mse, name="test MSE = bias² + variance + σ²", line=dict(color=COLORS["black"], width=4))
     b = sweep.best
-    fig.add_scatter(x=[v[b]], y=[sweep.mse[b]], mode="markers", name=f"minimum at {v[b]:.3g}",
-                    marker=dict(symbol="star", size=18, color=COLORS["vermillion"], line=dict(color="black", width=1)))
-    i = int(np.argmin(np.abs(np.log(v) - np.log(max(current, 1e-300))))) if current > 0 else 0
-    fig.add_scatter(x=[v[i]], y=[sweep.mse[i]], mode="markers", name=f"current setting ({current:g})",
-                    marker=dict(symbol="circle", size=14, color="white", line=dict(color=COLORS["black"], width=3)))
-    fig.add_vline(x=v[i], line=dict(color=COLORS["grey"], dash="dot"))
+    i = int(np.argmin(np.abs(np.log(v) - np.log(current)))) if current > 0 else 0
+    traces = [
+        _line(v, sweep.bias2, "bias²", COLORS["bias"]),
+        _line(v, sweep.var, "variance", COLORS["variance"]),
+        _line(v, np.full_like(v, sweep.noise), "noise σ²", COLORS["noise"], width=2, dash="dot"),
+        _line(v, sweep.mse, "test MSE = bias² + variance + σ²", COLORS["black"], width=4),
+        dict(type="scatter", x=[v[b]], y=[sweep.mse[b]], mode="markers", name=f"minimum at {v[b]:.3g}",
+             marker=dict(symbol="star", size=18, color=COLORS["vermillion"], line=dict(color="black", width=1))),
+        dict(type="scatter", x=[v[i]], y=[sweep.mse[i]], mode="markers", name=f"current setting ({current:g})",
+             marker=dict(symbol="circle", size=14, color="white", line=dict(color=COLORS["black"], width=3))),
+    ]
     top = float(np.quantile(sweep.mse, 0.9))
-    fig.update_xaxes(type="log")
-    fig.update_yaxes(range=[0, max(1.3 * top, 1.5 * sweep.noise)])
-    fig.update_layout(legend=dict(orientation="h", y=-0.22, x=0))
+    layout = dict(xaxis=dict(type="log"), yaxis=dict(range=[0, max(1.3 * top, 1.5 * sweep.noise, 1e-12)]),
+                  legend=_LEGEND_BELOW, shapes=[_vline(float(v[i]), COLORS["grey"])])
     what = "spread" if sweep.knob == "spread" else "λ"
-    return styled(fig, title=f"The U-curve over {what}", x_title=_KNOB_LABEL.get(sweep.knob, sweep.knob),
-                  y_title="squared error (averaged over x)", height=440)
+    return _figure(traces, layout, title=f"The U-curve over {what}", x_title=_KNOB_LABEL.get(sweep.knob, sweep.knob),
+                   y_title="squared error (averaged over x)", height=470)
 
 
 def fig_train_test_df(sweep: Sweep, current_index: int, *, n_samples: int) -> go.Figure:
     """Training error and in-sample test error against df = tr S; the gap is the optimism 2σ²df/n."""
     order = np.argsort(sweep.df)
     df, tr, te = sweep.df[order], sweep.train_err[order], sweep.test_in[order]
-    fig = go.Figure()
-    fig.add_scatter(x=np.concatenate([df, df[::-1]]), y=np.concatenate([te, tr[::-1]]), fill="toself",
-                    fillcolor="rgba(230,159,0,0.25)", line=dict(width=0), name="optimism = 2σ²·df / n", hoverinfo="skip")
-    fig.add_scatter(x=df, y=tr, name="training error (expected)", line=dict(color=COLORS["train"], width=3))
-    fig.add_scatter(x=df, y=te, name="test error at the same x, new noise", line=dict(color=COLORS["test"], width=3))
-    fig.add_scatter(x=df, y=tr + 2 * sweep.noise * df / n_samples, name="training error + 2σ²·df/n",
-                    mode="markers", marker=dict(color=COLORS["black"], size=6, symbol="x"))
-    fig.add_scatter(x=df, y=sweep.mse[order], name="test error at new x", line=dict(color=COLORS["black"], width=2, dash="dash"))
-    c = current_index
-    fig.add_vline(x=sweep.df[c], line=dict(color=COLORS["grey"], dash="dot"),
-                  annotation_text=f"now: df = {sweep.df[c]:.1f}", annotation_position="top right")
-    fig.update_yaxes(range=[0, 1.3 * float(np.quantile(np.r_[te, sweep.mse], 0.9))])
-    fig.update_layout(legend=dict(orientation="h", y=-0.22, x=0))
-    return styled(fig, title="Training error is optimistic by 2σ²·df/n", x_title="effective degrees of freedom df = tr S",
-                  y_title="mean squared error", height=440)
+    c = int(current_index)
+    traces = [
+        dict(type="scatter", mode="lines", x=np.concatenate([df, df[::-1]]), y=np.concatenate([te, tr[::-1]]),
+             fill="toself", fillcolor="rgba(230,159,0,0.25)", line=dict(width=0), name="optimism = 2σ²·df / n",
+             hoverinfo="skip"),
+        _line(df, tr, "training error (expected)", COLORS["train"]),
+        _line(df, te, "test error at the same x, new noise", COLORS["test"]),
+        dict(type="scatter", mode="markers", x=df, y=tr + 2 * sweep.noise * df / n_samples,
+             name="training error + 2σ²·df/n", marker=dict(color=COLORS["black"], size=6, symbol="x")),
+        _line(df, sweep.mse[order], "test error at new x", COLORS["black"], width=2, dash="dash"),
+    ]
+    layout = dict(
+        yaxis=dict(range=[0, 1.3 * float(np.quantile(np.r_[te, sweep.mse], 0.9)) + 1e-12]),
+        legend=_LEGEND_BELOW,
+        shapes=[_vline(float(sweep.df[c]), COLORS["grey"])],
+        annotations=[dict(x=float(sweep.df[c]), y=1, xref="x", yref="paper", text=f"now: df = {sweep.df[c]:.1f}",
+                          showarrow=False, xanchor="left", yanchor="bottom")],
+    )
+    return _figure(traces, layout, title="Training error is optimistic by 2σ²·df/n",
+                   x_title="effective degrees of freedom df = tr S", y_title="mean squared error", height=470)
 
 
 def fig_double_descent(dd: DoubleDescent) -> go.Figure:
     """Test error of minimum-norm and ridge fits against the number of random features p."""
     p = dd.n_features
-    fig = go.Figure()
-    fig.add_scatter(x=p, y=dd.mse_min_norm, name="minimum-norm fit (λ → 0)", mode="lines+markers",
-                    line=dict(color=COLORS["blue"], width=3))
-    fig.add_scatter(x=p, y=dd.mse_ridge, name=f"ridge, λ = {dd.lam:g}", mode="lines+markers",
-                    line=dict(color=COLORS["green"], width=3, dash="dash"))
-    fig.add_scatter(x=p, y=np.full(p.shape, dd.noise), name="noise σ²", line=dict(color=COLORS["noise"], dash="dot"))
-    fig.add_vline(x=dd.n_samples, line=dict(color=COLORS["vermillion"], width=2, dash="dot"),
-                  annotation_text=f"p = n = {dd.n_samples}: interpolation threshold", annotation_position="top left")
-    fig.update_xaxes(type="log")
-    fig.update_yaxes(type="log")
-    fig.update_layout(legend=dict(orientation="h", y=-0.22, x=0))
-    return styled(fig, title="Double descent: more parameters than samples",
-                  x_title="number of random features p (log scale)", y_title="expected test MSE (log scale)", height=440)
+    traces = [
+        _line(p, dd.mse_min_norm, "minimum-norm fit (λ → 0)", COLORS["blue"], mode="lines+markers"),
+        _line(p, dd.mse_ridge, f"ridge, λ = {dd.lam:g}", COLORS["green"], dash="dash", mode="lines+markers"),
+        _line(p, np.full(p.shape, dd.noise), "noise σ²", COLORS["noise"], width=2, dash="dot"),
+    ]
+    layout = dict(
+        xaxis=dict(type="log"), yaxis=dict(type="log"), legend=_LEGEND_BELOW,
+        shapes=[_vline(float(dd.n_samples), COLORS["vermillion"])],
+        annotations=[dict(x=float(np.log10(dd.n_samples)), y=1, xref="x", yref="paper",
+                          text=f"p = n = {dd.n_samples}: interpolation threshold", showarrow=False, xanchor="right",
+                          yanchor="bottom")],
+    )
+    return _figure(traces, layout, title="Double descent: more parameters than samples",
+                   x_title="number of random features p (log scale)", y_title="expected test MSE (log scale)", height=470)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -12,6 +12,12 @@ from regopt_core.figures import bias_variance as figs
 from regopt_core.figures.theme import COLORS
 
 
+@pytest.fixture(autouse=True)
+def validated(monkeypatch):
+    """Build every figure with plotly's property validation on: a misspelt property fails here."""
+    monkeypatch.setattr(figs, "VALIDATE", True)
+
+
 @pytest.fixture(scope="module")
 def res():
     exp = replace(bv.LECTURE, n_samples=12, n_grid=40, spread=0.2)
@@ -105,3 +111,9 @@ def test_tables_hold_the_plotted_data(res, sweeps):
     assert {"x", "f_true", "bias2_exact", "variance_exact", "fit_1", "fit_7"} <= set(cols)
     cols_s = figs.table_sweep(sweeps[0])
     assert len(cols_s["spread"]) == 15 and np.allclose(cols_s["test_mse"], cols_s["bias2"] + cols_s["variance"] + 0.09)
+
+
+def test_validation_switch_catches_bad_properties():
+    with pytest.raises(ValueError):
+        figs._figure([dict(type="scatter", x=[0], y=[0], colour="red")], {}, title="t", x_title="x", y_title="y",
+                     height=300)
