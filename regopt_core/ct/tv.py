@@ -1,0 +1,387 @@
+"""Total-variation regularised reconstruction: a preconditioned primal-dual solver and ASD-POCS.
+
+Unconstrained form (solved by :func:`tv_pdhg`):
+
+.. math:: \\min_{x \\ge 0}\\ \\tfrac12\\|Ax - b\\|_2^2 + \\lambda\\,\\mathrm{TV}(x),\\qquad
+          \\mathrm{TV}(x) = \\sum_{j} \\sqrt{(\\nabla_1 x)_j^2 + (\\nabla_2 x)_j^2}
+
+(isotropic TV, forward differences, Neumann boundary). Constrained form (Sidky & Pan 2008, solved
+by :func:`asd_pocs`):
+
+.. math:: \\min_{x \\ge 0} \\mathrm{TV}(x)\\quad\\text{s.t.}\\quad \\|Ax - b\\|_2 \\le \\varepsilon .
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from regopt_core.ct.projectors import Projector
+
+__all__ = [
+    "MAX_ASD_ITER",
+    "MAX_ITER",
+    "TVResult",
+    "asd_pocs",
+    "divergence",
+    "gradient",
+    "pdhg_steps",
+    "total_variation",
+    "tv_gradient",
+    "tv_pdhg",
+]
+
+MAX_ITER = 2000
+MAX_ASD_ITER = 200
+
+
+def gradient(x: np.ndarray) -> np.ndarray:
+    """Forward differences :math:`\\nabla x`, shape ``(2, n, n)``, zero across the last row/column."""
+    g = np.zeros((2,) + x.shape, dtype=x.dtype)
+    g[0, :, :-1] = x[:, 1:] - x[:, :-1]
+    g[1, :-1, :] = x[1:, :] - x[:-1, :]
+    return g
+
+
+def divergence(p: np.ndarray) -> np.ndarray:
+    """Discrete divergence, the negative adjoint of :func:`gradient`: :math:`\\langle\\nabla x, p\\rangle = -\\langle x, \\mathrm{div}\\,p\\rangle`."""
+    px, py = p[0], p[1]
+    d = np.zeros(px.shape, dtype=p.dtype)
+    d[:, :-1] += px[:, :-1]
+    d[:, 1:] -= px[:, :-1]
+    d[:-1, :] += py[:-1, :]
+    d[1:, :] -= py[:-1, :]
+    return d
+
+
+def total_variation(x: np.ndarray) -> float:
+    """Isotropic total variation :math:`\\sum_j \\|(\\nabla x)_j\\|_2`."""
+    g = gradient(np.asarray(x, dtype=np.float64))
+    return float(np.sqrt(g[0] ** 2 + g[1] ** 2).sum())
+
+
+@dataclass(frozen=True)
+class TVResult:
+    """Outcome of a TV reconstruction.
+
+    Attributes
+    ----------
+    x : ndarray (n, n)
+        Reconstruction.
+    fun : float
+        Final objective (PDHG: :math:`\\tfrac12\\|Ax-b\\|^2 + \\lambda TV`; ASD-POCS: TV).
+    nit : int
+        Iterations run.
+    message : str
+    objective, residual, tv : ndarray (nit,)
+        Per-iteration objective, data residual :math:`\\|Ax-b\\|_2` and TV of the iterate.
+    """
+
+    x: np.ndarray
+    fun: float
+    nit: int
+    message: str
+    objective: np.ndarray
+    residual: np.ndarray
+    tv: np.ndarray
+
+
+@dataclass(frozen=True)
+class PDHGSteps:
+    """Diagonal step sizes: primal ``tau`` (n, n), dual ``sigma_data`` (n_views, n_det), ``sigma_grad``."""
+
+    tau: np.ndarray
+    sigma_data: np.ndarray
+    sigma_grad: float
+
+
+def pdhg_steps(
+    projector: Projector,
+    *,
+    preconditioned: bool = True,
+    data_scale: float = 1.0,
+    grad_weight: float = 2.0,
+    rho: float = 0.1,
+) -> PDHGSteps:
+    r"""Step sizes for PDHG on :math:`K = [s A;\ c\nabla]` (``s`` = ``data_scale``, ``c`` = ``grad_weight``).
+
+    Preconditioned (Pock & Chambolle 2011, "Diagonal preconditioning for first order primal-dual
+    algorithms", ICCV, Lemma 2 with :math:`\alpha = 1`): :math:`\tau_j = \rho/\sum_i |K_{ij}|`,
+    :math:`\sigma_i = \rho^{-1}/\sum_j |K_{ij}|`. The scalar :math:`\rho` trades primal against dual
+    step and keeps :math:`\|\Sigma^{1/2} K T^{1/2}\| \le 1`, so convergence needs no estimate of
+    :math:`\|K\|`. Otherwise scalar steps :math:`\tau = \rho/L`, :math:`\sigma = 1/(\rho L)` with
+    :math:`L \ge \|K\|` from power iteration (Chambolle & Pock 2011, Alg. 1).
+    """
+    n = projector.n
+    if preconditioned:
+        row_sums = data_scale * np.asarray(projector.matrix.sum(axis=1)).reshape(projector.sino_shape)
+        col_sums = data_scale * np.asarray(projector.matrix_t.sum(axis=1)).reshape(n, n)
+        # column sums of |grad|: 2 per direction inside, 1 on the border
+        cg = np.full((n, n), 4.0)
+        cg[:, 0] -= 1
+        cg[:, -1] -= 1
+        cg[0, :] -= 1
+        cg[-1, :] -= 1
+        tau = rho / (col_sums + grad_weight * cg)
+        sigma = np.where(row_sums > 0, 1.0 / (rho * np.maximum(row_sums, 1e-12)), 0.0)
+        return PDHGSteps(tau.astype(np.float32), sigma.astype(np.float32), 1.0 / (rho * 2.0 * grad_weight))
+    norm = 1.01 * np.sqrt(data_scale**2 * operator_norm_sq(projector) + 8.0 * grad_weight**2)
+    return PDHGSteps(
+        np.full((n, n), rho / norm, np.float32),
+        np.full(projector.sino_shape, 1.0 / (rho * norm), np.float32),
+        1.0 / (rho * norm),
+    )
+
+
+def operator_norm_sq(projector: Projector, *, n_iter: int = 30) -> float:
+    r""":math:`\|A\|_2^2` by power iteration on :math:`A^TA` (deterministic start)."""
+    x = np.ones((projector.n, projector.n), np.float32)
+    val = 0.0
+    for _ in range(n_iter):
+        y = projector.adjoint(projector.forward(x))
+        val = float(np.linalg.norm(y))
+        x = y / max(val, 1e-30)
+    return val
+
+
+def _tv32(g: np.ndarray) -> float:
+    return float(np.sqrt(g[0] * g[0] + g[1] * g[1]).sum(dtype=np.float64))
+
+
+def tv_pdhg(
+    sinogram: np.ndarray,
+    projector: Projector,
+    *,
+    lam: float,
+    n_iter: int = 200,
+    nonneg: bool = True,
+    preconditioned: bool = True,
+    x0: np.ndarray | None = None,
+    callback: Callable[[int, np.ndarray], None] | None = None,
+    rho: float | None = None,
+) -> TVResult:
+    """TV-regularised least squares by the diagonally preconditioned primal-dual hybrid gradient.
+
+    Solves
+
+    .. math:: \\min_x\\ \\tfrac12\\|s(Ax - b)\\|_2^2 + \\lambda\\sum_j\\|(\\nabla x)_j\\|_2 + \\iota_{x\\ge0}(x)
+
+    where :math:`s = 1/d` expresses line integrals in pixel lengths (so :math:`\\lambda` has the
+    same meaning for every projector scaling). Saddle-point form with :math:`K = [sA;\\ c\\nabla]`,
+    dual variables :math:`p` (data) and :math:`q` (gradient field); one iteration
+    (Chambolle & Pock 2011, Alg. 1 with :math:`\\theta = 1`):
+
+    .. math::
+        p &\\leftarrow \\frac{p + \\Sigma_A (sA\\bar x - sb)}{1 + \\Sigma_A}, \\qquad
+        q \\leftarrow \\Pi_{\\|\\cdot\\|_2 \\le \\lambda/c}\\bigl(q + \\sigma_\\nabla c\\nabla\\bar x\\bigr),\\\\
+        x^+ &\\leftarrow \\max\\bigl(0,\\ x - T(sA^Tp - c\\,\\mathrm{div}\\, q)\\bigr), \\qquad
+        \\bar x \\leftarrow 2x^+ - x,
+
+    with diagonal :math:`T, \\Sigma` from :func:`pdhg_steps` (Pock & Chambolle 2011). The block
+    weight :math:`c = 2` and balance :math:`\\rho = 0.1` were tuned once on Shepp-Logan (they
+    change the speed, not the solution). :math:`A\\bar x = 2Ax^+ - Ax` reuses the product needed
+    for the objective, so an iteration costs one :math:`A` and one :math:`A^T` product.
+
+    Parameters
+    ----------
+    sinogram : ndarray (n_views, n_det)
+        Measured line integrals :math:`b`.
+    projector : Projector
+        Matched pair :math:`A, A^T`.
+    lam : float
+        Regularisation weight :math:`\\lambda \\ge 0` (0 gives non-negative least squares).
+    n_iter : int
+        Iterations (capped at ``MAX_ITER``).
+    nonneg : bool
+        Enforce :math:`x \\ge 0`.
+    preconditioned : bool
+        Diagonal (True) or scalar (False) step sizes.
+    x0 : ndarray, optional
+        Starting image (default zeros).
+    callback : callable ``(k, x)``, optional
+        Called after iteration ``k`` (1-based); may raise ``StopIteration`` to stop early.
+    rho : float, optional
+        Primal/dual balance; default 0.1 with preconditioning, 1 (the textbook
+        :math:`\\sigma = \\tau = 1/\\|K\\|`) with scalar steps.
+
+    Returns
+    -------
+    TVResult
+        ``objective`` uses the scaled data term above; ``residual`` is :math:`\\|Ax-b\\|_2`
+        in the sinogram's own units.
+    """
+    b = np.asarray(sinogram, dtype=np.float32)
+    if b.shape != projector.sino_shape:
+        raise ValueError(f"sinogram shape {b.shape} does not match projector {projector.sino_shape}")
+    lam = float(lam)
+    if not (np.isfinite(lam) and lam >= 0):
+        raise ValueError(f"lam must be finite and >= 0, got {lam}")
+    n_iter = int(np.clip(n_iter, 1, MAX_ITER))
+    scale = 1.0 / projector.geometry.pixel_size
+    c = 2.0
+    if rho is None:
+        rho = 0.1 if preconditioned else 1.0
+    if not (np.isfinite(rho) and rho > 0):
+        raise ValueError(f"rho must be positive, got {rho}")
+    steps = pdhg_steps(projector, preconditioned=preconditioned, data_scale=scale, grad_weight=c, rho=float(rho))
+    tau, sig_a = steps.tau, steps.sigma_data
+    s32, c32 = np.float32(scale), np.float32(c)
+    sig_gc = np.float32(steps.sigma_grad * c)
+    radius = np.float32(lam / c)
+    n = projector.n
+    x = np.zeros((n, n), np.float32) if x0 is None else np.array(x0, dtype=np.float32).reshape(n, n)
+    sb = b * s32
+    ax = s32 * projector.forward(x)
+    xbar, axbar = x.copy(), ax.copy()
+    p = np.zeros_like(b)
+    q = np.zeros((2, n, n), np.float32)
+    inv_1ps = (1.0 / (1.0 + sig_a)).astype(np.float32)
+    objective, residual, tvs = [], [], []
+    message = "maximum number of iterations reached"
+    k = 0
+    for k in range(1, n_iter + 1):
+        p += sig_a * (axbar - sb)
+        p *= inv_1ps
+        if lam > 0:
+            q += sig_gc * gradient(xbar)
+            mag = np.sqrt(q[0] * q[0] + q[1] * q[1])
+            np.maximum(mag / radius, 1.0, out=mag)
+            q /= mag
+            x_new = x - tau * (s32 * projector.adjoint(p) - c32 * divergence(q))
+        else:
+            x_new = x - tau * (s32 * projector.adjoint(p))
+        if nonneg:
+            np.maximum(x_new, 0.0, out=x_new)
+        ax_new = s32 * projector.forward(x_new)
+        xbar = 2.0 * x_new - x
+        axbar = 2.0 * ax_new - ax
+        x, ax = x_new, ax_new
+        r = ax - sb
+        res2 = float(np.dot(r.ravel(), r.ravel()))
+        tv = _tv32(gradient(x))
+        residual.append(np.sqrt(res2) / scale)
+        tvs.append(tv)
+        objective.append(0.5 * res2 + lam * tv)
+        if not np.isfinite(res2):
+            message = "diverged (non-finite residual)"
+            break
+        if callback is not None:
+            try:
+                callback(k, x)
+            except StopIteration:
+                message = "stopped by callback"
+                break
+    return TVResult(
+        x=x,
+        fun=objective[-1],
+        nit=k,
+        message=message,
+        objective=np.array(objective),
+        residual=np.array(residual),
+        tv=np.array(tvs),
+    )
+
+
+def tv_gradient(x: np.ndarray, *, eps: float = 1e-4) -> np.ndarray:
+    """Gradient of the smoothed isotropic TV :math:`\\sum_j \\sqrt{\\|(\\nabla x)_j\\|^2 + \\epsilon^2}`,
+    i.e. :math:`-\\mathrm{div}\\bigl(\\nabla x / \\sqrt{|\\nabla x|^2 + \\epsilon^2}\\bigr)`."""
+    g = gradient(x)
+    mag = np.sqrt(g[0] * g[0] + g[1] * g[1] + np.float32(eps * eps))
+    return -divergence(g / mag)
+
+
+def asd_pocs(
+    sinogram: np.ndarray,
+    projector: Projector,
+    *,
+    eps: float,
+    n_iter: int = 30,
+    n_tv: int = 20,
+    alpha: float = 0.02,
+    alpha_red: float = 0.95,
+    r_max: float = 0.95,
+    beta: float = 1.0,
+    beta_red: float = 0.995,
+    callback: Callable[[int, np.ndarray], None] | None = None,
+) -> TVResult:
+    """ASD-POCS: TV minimisation under a data-tolerance constraint (Sidky & Pan 2008, sec. 2.3).
+
+    Approximately solves :math:`\\min_{x\\ge0} \\mathrm{TV}(x)` s.t. :math:`\\|Ax - b\\|_2 \\le \\varepsilon`
+    by alternating (i) a POCS pass — one SART sweep over all views with relaxation
+    :math:`\\beta` (Sidky & Pan use ART) and the positivity projection — with (ii) ``n_tv`` steepest
+    descent steps on TV whose length is tied to the distance the POCS pass moved the image
+    (:math:`\\alpha\\, d_{POCS}`); the TV step shrinks by ``alpha_red`` when it moved the image more
+    than ``r_max`` times the POCS step while the data constraint is still violated, and
+    :math:`\\beta` decays by ``beta_red`` per iteration. Defaults follow Sidky & Pan (2008) except
+    :math:`\\alpha = 0.02` (they use 0.2 with row-by-row ART; with one SART sweep per iteration 0.2
+    let TV undo the data step for many iterations here; TIGRE's default is 0.002).
+
+    Parameters
+    ----------
+    sinogram : ndarray (n_views, n_det)
+    projector : Projector
+    eps : float
+        Data tolerance :math:`\\varepsilon` on :math:`\\|Ax - b\\|_2` (sinogram units).
+    n_iter : int
+        Outer iterations (capped at ``MAX_ASD_ITER``).
+
+    Returns
+    -------
+    TVResult
+        ``fun`` is the final TV; ``objective`` holds TV per iteration.
+    """
+    from regopt_core.ct.sart import sart  # local: sart imports nothing from here
+
+    b = np.asarray(sinogram, dtype=np.float32)
+    if b.shape != projector.sino_shape:
+        raise ValueError(f"sinogram shape {b.shape} does not match projector {projector.sino_shape}")
+    eps = float(eps)
+    if not (np.isfinite(eps) and eps >= 0):
+        raise ValueError(f"eps must be finite and >= 0, got {eps}")
+    n_iter = int(np.clip(n_iter, 1, MAX_ASD_ITER))
+    n_tv = int(np.clip(n_tv, 1, 100))
+    n = projector.n
+    x = np.zeros((n, n), np.float32)
+    dtvg = None
+    objective, residual, tvs = [], [], []
+    message = "maximum number of iterations reached"
+    k = 0
+    for k in range(1, n_iter + 1):
+        x_prev = x
+        x = sart(b, projector, n_iter=1, relax=min(beta, 1.99), nonneg=True, x0=x).x
+        dd = float(np.linalg.norm(projector.forward(x) - b))
+        dp = float(np.linalg.norm(x - x_prev))
+        if dtvg is None:
+            dtvg = alpha * dp
+        x_pocs = x
+        for _ in range(n_tv):
+            v = tv_gradient(x)
+            nv = float(np.linalg.norm(v))
+            if nv == 0.0:
+                break
+            x = x - np.float32(dtvg / nv) * v
+        dg = float(np.linalg.norm(x - x_pocs))
+        if dg > r_max * dp and dd > eps:
+            dtvg *= alpha_red
+        beta *= beta_red
+        tv = total_variation(x)
+        residual.append(float(np.linalg.norm(projector.forward(x) - b)))
+        tvs.append(tv)
+        objective.append(tv)
+        if callback is not None:
+            try:
+                callback(k, x)
+            except StopIteration:
+                message = "stopped by callback"
+                break
+    return TVResult(
+        x=x,
+        fun=objective[-1],
+        nit=k,
+        message=message,
+        objective=np.array(objective),
+        residual=np.array(residual),
+        tv=np.array(tvs),
+    )
