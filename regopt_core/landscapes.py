@@ -24,6 +24,7 @@ __all__ = [
     "MAX_DIM",
     "MAX_EVALS",
     "OPTIMIZER_LABELS",
+    "SUGGESTED_STEPS",
     "RaceEntry",
     "Racer",
     "Race",
@@ -34,6 +35,8 @@ __all__ = [
     "race",
     "surface_grid",
     "gradient_sweep",
+    "planted_bug_gradient",
+    "reference_curvature",
     "SearchComparison",
     "DimensionSweep",
     "diagonal_quadratic",
@@ -55,6 +58,18 @@ OPTIMIZER_LABELS = {
     "adagrad": "AdaGrad",
     "rmsprop": "RMSProp",
     "adam": "Adam",
+}
+
+
+#: Step sizes that make a sensible race on each surface (hand-picked: stable, visibly different).
+SUGGESTED_STEPS: dict[str, dict[str, float]] = {
+    "quadratic": dict(gd=1.0, momentum=0.1, nesterov=0.1, adagrad=0.5, rmsprop=0.05, adam=0.1),
+    "rosenbrock": dict(gd=0.001, momentum=0.001, nesterov=0.001, adagrad=0.5, rmsprop=0.01, adam=0.05),
+    "himmelblau": dict(gd=0.01, momentum=0.005, nesterov=0.005, adagrad=0.5, rmsprop=0.02, adam=0.1),
+    "beale": dict(gd=0.01, momentum=0.005, nesterov=0.005, adagrad=0.5, rmsprop=0.01, adam=0.1),
+    "saddle": dict(gd=0.05, momentum=0.02, nesterov=0.02, adagrad=0.5, rmsprop=0.01, adam=0.05),
+    "camel": dict(gd=0.01, momentum=0.005, nesterov=0.005, adagrad=0.5, rmsprop=0.02, adam=0.05),
+    "logistic": dict(gd=1.0, momentum=0.2, nesterov=0.2, adagrad=0.5, rmsprop=0.02, adam=0.1),
 }
 
 
@@ -228,10 +243,37 @@ def surface_grid(surface: Surface, *, n: int = 121) -> Grid:
 
 
 # --------------------------------------------------------------------------------------- gradient check
-def gradient_sweep(surface: Surface, point: Sequence[float], *, n_h: int = 57) -> StepSweep:
-    """Forward/central finite-difference errors against the surface's analytic gradient at ``point``."""
-    return finite_difference_sweep(surface.value, lambda p: surface.gradient(p), np.asarray(point, dtype=float),
-                                   n_h=n_h)
+def planted_bug_gradient(surface: Surface):
+    """The surface's gradient with a typical hand-derivation bug: df/dx off by a factor 2."""
+
+    def grad(p: np.ndarray) -> np.ndarray:
+        g = np.array(surface.gradient(p), dtype=float)
+        g[..., 0] *= 0.5
+        return g
+
+    return grad
+
+
+def gradient_sweep(surface: Surface, point: Sequence[float], *, n_h: int = 57, bug: bool = False) -> StepSweep:
+    """Forward/central finite-difference errors against the surface's analytic gradient at ``point``
+    (with ``bug``, against :func:`planted_bug_gradient`: the error then stalls near 30 %)."""
+    grad = planted_bug_gradient(surface) if bug else surface.gradient
+    return finite_difference_sweep(surface.value, grad, np.asarray(point, dtype=float), n_h=n_h)
+
+
+def reference_curvature(surface: Surface) -> tuple[float, str]:
+    r"""The curvature that sets the step-size limit, and its kind.
+
+    ``(L, "global")`` when the surface has a global Lipschitz constant of its gradient (quadratic,
+    logistic); otherwise ``(lambda_star, "at the minimum")``, the largest Hessian eigenvalue at the
+    global minimizers: gradient descent converges *locally* to a minimizer iff
+    :math:`\eta < 2/\lambda_{\max}(
+abla^2 f(x^*))`.
+    """
+    if surface.lipschitz is not None:
+        return float(surface.lipschitz), "global"
+    lam = np.linalg.eigvalsh(surface.hessian(np.asarray(surface.minimizers, dtype=float)))[..., -1]
+    return float(np.max(lam)), "at the minimum"
 
 
 # --------------------------------------------------------------------------------------- random search
