@@ -121,12 +121,16 @@ def loss_panel() -> None:
 if batches:
     loss_panel()
     layout.what_to_notice([
-        "**Per update**, large batches win: each of their steps uses an accurate gradient, so the full-batch curve "
-        "drops furthest per step — but it takes only a handful of steps in total.",
-        "**Per epoch** (the same compute), small batches win: B = 1 makes 1,438 updates per pass while the full "
-        "batch makes one.",
+        "At η = 0.1 the **per-update** curves almost coincide: a single example already points downhill on "
+        "average and the step is too small for its noise to matter. The large batches simply run out of "
+        "epochs after a few updates.",
+        "Raise η to 1 or 2: per update, B = 1 now falls behind (a big step amplifies its noise), while B = 64, "
+        "256 and the full batch lie on top of each other — past a *critical batch size* extra examples per step "
+        "buy nothing (section 6).",
+        "**Per epoch** (the same compute), small batches win by far: B = 1 makes 1,438 updates per pass, the "
+        "full batch one.",
         "Switch on **linear scaling** with η = 0.005: the curves line up per epoch — until η·B gets too large "
-        "and a big-batch run blows up.",
+        "and a big-batch run becomes unstable.",
     ])
 else:
     st.info("Pick at least one batch size in the sidebar to run the experiments.")
@@ -147,11 +151,17 @@ def paths_panel() -> None:
         _warn_diverged(runs, f"Full-batch gradient descent on this problem is stable only for "
                              f"η < 2/L = {2 / res['lmax']:.3g}; with small batches single examples with large "
                              "‖xᵢ‖² kick the iterate even earlier.")
-        excess = {figs.batch_label(t.batch_size, t.n_samples): t.fun - res["f_star"] for t in runs.traces}
-        layout.metrics([(f"{k}: L − L*", f"{v:.2e}" if np.isfinite(v) else "—",
-                         "Final training loss above the least-squares minimum") for k, v in list(excess.items())[:6]])
+        st.dataframe(pd.DataFrame({
+            "B": [figs.batch_label(t.batch_size, t.n_samples).removeprefix("B = ") for t in runs.traces],
+            "η": [f"{t.lr:g}" for t in runs.traces],
+            "updates": [t.nit for t in runs.traces],
+            "final L − L*": [f"{t.fun - res['f_star']:.2e}" for t in runs.traces],
+            "distance to θ*": [f"{np.linalg.norm(t.x - res['theta_star']):.3f}" for t in runs.traces],
+            "status": [_status(t) for t in runs.traces],
+        }), hide_index=True, width="stretch")
         layout.show_figure(figs.fig_trajectories(runs, res["w1"], res["w2"], res["grid"], res["theta_star"],
-                                                 names=(f"θ₁ ({names[0]})", f"θ₂ ({names[1]})")), key="fig_paths")
+                                                 names=(f"θ₁, weight of {names[0]}", f"θ₂, weight of {names[1]}")),
+                           key="fig_paths")
         cols = {"batch_size": [], "update": [], "theta1": [], "theta2": [], "train_loss": []}
         for tr in runs.traces:
             cols["batch_size"] += [tr.batch_size] * len(tr.steps)
@@ -165,8 +175,9 @@ def paths_panel() -> None:
 if batches:
     paths_panel()
     layout.what_to_notice([
-        "The full batch walks straight down the valley; small batches zig-zag around that path because each "
-        "step follows only a few examples.",
+        "Equal epochs, very unequal step counts: in 5 epochs the full batch makes 5 straight steps downhill "
+        "and is still far from θ*, while B = 1 makes 2,210 zig-zagging steps and arrives early. Give the full "
+        "batch 100 epochs to see it finish.",
         "Near the minimum small-batch SGD does not stop: it keeps jittering in a cloud whose size shrinks as "
         "B grows or η shrinks (section 4 measures it).",
         "With reshuffling, the last partial batch of every epoch is shorter (N = 442 is not a multiple of most B).",
@@ -175,7 +186,7 @@ if batches:
 # ------------------------------------------------------------------------------------------------
 st.header("3 · How noisy is a minibatch gradient?")
 st.markdown("All 442 per-example gradients are computed once at one point; minibatches are then drawn from "
-            "them a thousand times per batch size. σ² is the spread of the per-example gradients "
+            "them 4,000 times per batch size. σ² is the spread of the per-example gradients "
             "(the trace of their covariance).")
 
 
@@ -193,16 +204,14 @@ def noise_panel() -> None:
         ratio = wi.variance[list(wi.batch_sizes).index(half)] / wo.variance[kw] if wo.variance[kw] > 0 else np.inf
         layout.metrics([
             ("σ² per example", f"{wo.sigma2:.3g}", "Mean squared distance of a per-example gradient from the full gradient"),
-            ("|∇L| full gradient", f"{np.linalg.norm(wo.full_grad):.3g}"),
-            ("Measured / theory at B = 1", f"{wo.variance[0] / wo.theory[0]:.2f}", "Without replacement"),
-            (f"With ÷ without at B = {half}", f"{ratio:.2f}",
-             f"Theory: (N−1)/(N−B) = {(N - 1) / (N - half):.2f}"),
+            ("|∇L| here", f"{np.linalg.norm(wo.full_grad):.3g}", "Length of the full-batch gradient at this point"),
+            ("Measured ÷ theory", f"{wo.variance[0] / wo.theory[0]:.2f}", "Variance at B = 1, without replacement"),
+            ("With ÷ without", f"{ratio:.2f}", f"Variance with replacement divided by without, at B = {half} ≈ N/2"),
         ])
-        left, right = st.columns(2)
-        with left:
-            layout.show_figure(figs.fig_gradient_cloud(res["main"]), key="fig_cloud")
-        with right:
-            layout.show_figure(figs.fig_gradient_variance(wo, wi), key="fig_var")
+        st.caption(f"At B = {half} ≈ N/2 the finite-population factor predicts with ÷ without = (N−1)/(N−B) = "
+                   f"{(N - 1) / (N - half):.2f}.")
+        layout.show_figure(figs.fig_gradient_cloud(res["main"]), key="fig_cloud")
+        layout.show_figure(figs.fig_gradient_variance(wo, wi), key="fig_var")
         layout.download_csv("gradient variance vs B", {
             "batch_size": wo.batch_sizes, "measured_without_replacement": wo.variance,
             "theory_without_replacement": wo.theory, "measured_with_replacement": wi.variance,
@@ -277,11 +286,13 @@ def accuracy_panel() -> None:
         acc_e, acc_s = np.array(by_epochs.test_accuracy), np.array(by_steps.test_accuracy)
         lab = [figs.batch_label(int(b), N).removeprefix("B = ") for b in B]
         layout.metrics([
-            (f"Best B at {epochs} epochs", lab[int(np.argmax(acc_e))], f"{100 * acc_e.max():.1f} % held-out accuracy"),
-            (f"Best B at {n_steps} updates", lab[int(np.argmax(acc_s))], f"{100 * acc_s.max():.1f} % held-out accuracy"),
-            ("Accuracy range, equal epochs", f"{100 * acc_e.min():.1f}–{100 * acc_e.max():.1f} %"),
-            ("Accuracy range, equal updates", f"{100 * acc_s.min():.1f}–{100 * acc_s.max():.1f} %"),
+            (f"Best B at {epochs} epochs", lab[int(np.argmax(acc_e))],
+             f"{100 * acc_e.max():.1f} % held-out accuracy; range over B {100 * acc_e.min():.1f}–{100 * acc_e.max():.1f} %"),
+            (f"Best B at {n_steps} updates", lab[int(np.argmax(acc_s))],
+             f"{100 * acc_s.max():.1f} % held-out accuracy; range over B {100 * acc_s.min():.1f}–{100 * acc_s.max():.1f} %"),
         ])
+        st.caption(f"Held-out accuracy ranges over the batch sizes: {100 * acc_e.min():.1f}–{100 * acc_e.max():.1f} % "
+                   f"at equal epochs, {100 * acc_s.min():.1f}–{100 * acc_s.max():.1f} % at equal updates.")
         _warn_diverged(by_steps)
         layout.show_figure(figs.fig_accuracy_vs_batch(B, acc_e, acc_s, n_samples=N, n_epochs=epochs, n_steps=n_steps),
                            key="fig_acc")

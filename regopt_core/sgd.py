@@ -275,7 +275,7 @@ def diabetes_pair() -> tuple[np.ndarray, np.ndarray, tuple[str, str]]:
     y = (y - y.mean()) / y.std()
     X.setflags(write=False)
     y.setflags(write=False)
-    return X, y, ("BMI", "s5 (triglycerides)")
+    return X, y, ("BMI", "s5 (log triglycerides)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -669,31 +669,39 @@ def measure_gradient_noise(
 ) -> GradientNoise:
     r"""Measure :math:`E\|\hat g_B - \bar g\|^2` for several :math:`B` and sample gradient clouds.
 
-    The per-example gradients are computed once by the caller; every minibatch mean is then a
-    vectorized gather (:func:`sample_minibatch_gradients`). ``batch_sizes`` defaults to about 20
-    log-spaced sizes from 1 to N; draws are capped at 5,000 per size.
+    The per-example gradients are computed once by the caller. All batch sizes are measured from
+    the same ``n_draws`` random orderings of the data (without replacement: a random permutation;
+    with: i.i.d. uniform picks): the minibatch of size :math:`B` is the first :math:`B` entries, so
+    one cumulative sum gives every minibatch mean at once. Each :math:`B`'s draws are exactly
+    distributed as a minibatch (a uniformly random subset, or :math:`B` i.i.d. picks); only the
+    estimates for different :math:`B` are correlated. ``batch_sizes`` defaults to about 20
+    log-spaced sizes from 1 to N; ``n_draws`` is capped at 5,000 and so that the work array holds at
+    most 2e7 numbers. The clouds are independent draws (:func:`sample_minibatch_gradients`).
     """
     g = np.asarray(per_example, dtype=np.float64)
     if g.ndim == 1:
         g = g[:, None]
-    N = g.shape[0]
+    N, p = g.shape
     mean = g.mean(axis=0)
     sigma2 = float(np.mean(np.sum((g - mean) ** 2, axis=1)))
     if batch_sizes is None:
         batch_sizes = np.unique(np.rint(np.geomspace(1, N, 20)).astype(np.int64))
     sizes = np.unique(np.clip(np.asarray(batch_sizes, dtype=np.int64), 1, N))
-    n_draws = int(min(max(n_draws, 2), _MAX_DRAWS))
-    rngs = rng.spawn(len(sizes) + len(cloud_batch_sizes))
-    var = np.empty(len(sizes))
-    for k, B in enumerate(sizes):
-        draws = sample_minibatch_gradients(g, batch_size=int(B), n_draws=n_draws, replace=replace, rng=rngs[k])
-        var[k] = np.mean(np.sum((draws - mean) ** 2, axis=1))
-        if not replace and B == N:
-            var[k] = 0.0  # every draw is the full data set; only summation-order round-off would remain
+    b_max = int(sizes.max())
+    n_draws = int(min(max(n_draws, 2), _MAX_DRAWS, max(2, 20_000_000 // (b_max * p))))
+    main, *cloud_rngs = rng.spawn(1 + len(cloud_batch_sizes))
+    if replace:
+        idx = main.integers(0, N, size=(n_draws, b_max))
+    else:
+        idx = main.permuted(np.broadcast_to(np.arange(N), (n_draws, N)), axis=1)[:, :b_max]
+    prefix = np.cumsum(g[idx], axis=1)                          # (draws, b_max, p)
+    means = prefix[:, sizes - 1, :] / sizes[None, :, None]     # (draws, n_sizes, p)
+    var = np.mean(np.sum((means - mean) ** 2, axis=2), axis=0)
+    if not replace and sizes[-1] == N:
+        var[-1] = 0.0  # every draw is the full data set; only summation-order round-off would remain
     clouds = tuple(
-        sample_minibatch_gradients(g, batch_size=int(B), n_draws=min(n_cloud, _MAX_DRAWS), replace=replace,
-                                   rng=rngs[len(sizes) + j])
-        for j, B in enumerate(cloud_batch_sizes)
+        sample_minibatch_gradients(g, batch_size=int(B), n_draws=min(n_cloud, _MAX_DRAWS), replace=replace, rng=r)
+        for B, r in zip(cloud_batch_sizes, cloud_rngs)
     )
     return GradientNoise(
         theta=np.zeros(0) if theta is None else np.asarray(theta), full_grad=mean, sigma2=sigma2,

@@ -23,7 +23,8 @@ __all__ = [
 ]
 
 # Okabe-Ito without yellow (too light on white for thin lines on a projector).
-_SERIES = tuple(c for c in PALETTE if c != COLORS["yellow"])
+_SERIES = tuple(c for c in PALETTE if c not in (COLORS["yellow"], COLORS["black"]))
+_FULL = COLORS["black"]  # the full batch (gradient descent) is always black
 _DASHES = ("solid", "dash", "dot")
 _MAX_PATH_POINTS = 1500
 
@@ -33,9 +34,10 @@ def batch_label(batch_size: int, n_samples: int) -> str:
     return f"B = {batch_size} (full)" if batch_size >= n_samples else f"B = {batch_size}"
 
 
-def batch_color(rank: int) -> str:
-    """Colour of the ``rank``-th smallest batch size shown (same rank, same colour in every figure)."""
-    return _SERIES[rank % len(_SERIES)]
+def batch_color(rank: int, *, full: bool = False) -> str:
+    """Colour of the ``rank``-th smallest batch size shown (same rank, same colour in every figure);
+    the full batch is always black."""
+    return _FULL if full else _SERIES[rank % len(_SERIES)]
 
 
 def _vline(x: float, *, color: str = COLORS["grey"]) -> dict:
@@ -68,7 +70,8 @@ def fig_loss_curves(runs: BatchComparison, *, y_title: str = "training loss", lo
             name += f" — diverged at step {tr.diverged_at}"
         elif tr.capped:
             name += " — capped"
-        style = dict(color=batch_color(rank), width=2.5, dash=_dash(rank))
+        color = batch_color(rank, full=tr.batch_size >= tr.n_samples)
+        style = dict(color=color, width=2.5, dash=_dash(rank))
         for col, x in enumerate((tr.steps, tr.epochs, tr.grad_evals)):
             keep = x > 0 if col != 1 else np.ones(len(x), dtype=bool)
             data.append(dict(type="scatter", x=x[keep], y=tr.losses[keep], mode="lines", line=style, name=name,
@@ -76,7 +79,7 @@ def fig_loss_curves(runs: BatchComparison, *, y_title: str = "training loss", lo
                              hovertemplate=f"{label}<br>x=%{{x:.4g}}<br>loss=%{{y:.4f}}<extra></extra>"))
             if tr.diverged:
                 data.append(dict(type="scatter", x=[x[-1]], y=[tr.losses[-1]], mode="markers", legendgroup=label,
-                                 marker=dict(symbol="x", size=14, color=batch_color(rank)), showlegend=False,
+                                 marker=dict(symbol="x", size=14, color=color), showlegend=False,
                                  hoverinfo="skip", xaxis=axes[col], yaxis="y"))
     gap = 0.04
     w = (1 - 2 * gap) / 3
@@ -84,7 +87,7 @@ def fig_loss_curves(runs: BatchComparison, *, y_title: str = "training loss", lo
     sub = ("per update (iteration)", "per epoch", "per gradient evaluation")
     layout = dict(
         xaxis=dict(domain=dom[0], type="log", title_text="updates"),
-        xaxis2=dict(domain=dom[1], title_text="epochs (passes over the data)"),
+        xaxis2=dict(domain=dom[1], title_text="epochs"),
         xaxis3=dict(domain=dom[2], type="log", title_text="examples processed"),
         yaxis=dict(title_text=y_title, type="log" if log_y else "linear"),
         annotations=[dict(text=t, x=(a + b) / 2, y=1.0, xref="paper", yref="paper", xanchor="center",
@@ -127,13 +130,14 @@ def fig_trajectories(runs: BatchComparison, w1: np.ndarray, w2: np.ndarray, grid
         name = batch_label(tr.batch_size, tr.n_samples)
         if tr.diverged:
             name += " — diverged"
+        color = batch_color(rank, full=tr.batch_size >= tr.n_samples)
         fig.add_trace(go.Scatter(x=p[:, 0], y=p[:, 1], mode="lines", name=name,
-                                 line=dict(color=batch_color(rank), width=2 if tr.batch_size > 1 else 1.2,
+                                 line=dict(color=color, width=3 if tr.batch_size >= tr.n_samples else 1.8,
                                            dash=_dash(rank)),
                                  opacity=0.9, hovertemplate=f"{name}<br>θ=(%{{x:.3f}}, %{{y:.3f}})<extra></extra>"))
         if tr.diverged:
             fig.add_trace(go.Scatter(x=[p[-1, 0]], y=[p[-1, 1]], mode="markers", showlegend=False, hoverinfo="skip",
-                                     marker=dict(symbol="x", size=14, color=batch_color(rank))))
+                                     marker=dict(symbol="x", size=14, color=color)))
     if runs.traces and runs.traces[0].path is not None:
         start = runs.traces[0].path[0]
         fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", name="start",
@@ -154,15 +158,16 @@ def fig_gradient_cloud(noise: GradientNoise, *, names: tuple[str, str] = ("∂L/
     N = noise.n_samples
     for rank, (B, cloud) in enumerate(zip(noise.cloud_batch_sizes, noise.cloud)):
         fig.add_trace(go.Scatter(x=cloud[:, 0], y=cloud[:, 1], mode="markers", name=batch_label(B, N),
-                                 marker=dict(color=batch_color(rank), size=6, opacity=0.55),
+                                 marker=dict(color=batch_color(rank, full=B >= N), size=7, opacity=0.6),
                                  hovertemplate=f"{batch_label(B, N)}<br>ĝ=(%{{x:.3f}}, %{{y:.3f}})<extra></extra>"))
     g = noise.full_grad
     fig.add_trace(go.Scatter(x=[0.0], y=[0.0], mode="markers", name="zero gradient",
                              marker=dict(symbol="cross-thin", size=16, color=COLORS["grey"], line_width=2)))
     fig.add_trace(go.Scatter(x=[g[0]], y=[g[1]], mode="markers", name="full gradient ∇L",
-                             marker=dict(symbol="star", size=20, color=COLORS["black"])))
+                             marker=dict(symbol="star", size=22, color=COLORS["yellow"],
+                                         line=dict(color=COLORS["black"], width=2))))
     styled(fig, title=title, x_title=names[0], y_title=names[1], height=520)
-    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    fig.update_layout(legend=dict(x=1.02, y=1.0, xanchor="left"))
     return fig
 
 

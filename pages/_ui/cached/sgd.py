@@ -88,9 +88,9 @@ def gradient_noise(point: str, cloud_batch_sizes: tuple[int, ...], replace: bool
     G = obj.per_example_grads(theta)
     a, b = _rng(seed, "noise").spawn(2)
     clouds = clean_batches(cloud_batch_sizes)
-    main = sgd.measure_gradient_noise(G, cloud_batch_sizes=clouds, n_draws=1000, n_cloud=300, replace=replace,
+    main = sgd.measure_gradient_noise(G, cloud_batch_sizes=clouds, n_draws=4000, n_cloud=300, replace=replace,
                                       theta=theta, rng=a)
-    other = sgd.measure_gradient_noise(G, n_draws=1000, replace=not replace, theta=theta, rng=b)
+    other = sgd.measure_gradient_noise(G, n_draws=4000, replace=not replace, theta=theta, rng=b)
     without, with_ = (other, main) if replace else (main, other)
     return {"main": main, "without": without, "with": with_}
 

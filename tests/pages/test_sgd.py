@@ -1,0 +1,115 @@
+"""The SGD page under AppTest: key numbers appear and agree with theory, extremes, deep links."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "sgd.py")
+
+
+def run(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=240)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label_start: str) -> str:
+    hits = [m.value for m in at.metric if m.label.startswith(label_start)]
+    assert hits, f"no metric starting with {label_start!r}: {[m.label for m in at.metric]}"
+    return hits[0]
+
+
+def warnings(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning]
+
+
+def test_defaults_show_the_key_numbers():
+    at = run()
+    assert at.title[0].value == "SGD and batch size"
+    assert not at.error
+    # the run table: six batch sizes, from B = 1 to the full training set of 1,438 digits
+    table = at.dataframe[0].value
+    assert list(table["B"]) == ["1", "4", "16", "64", "256", "1438 (full)"]
+    assert list(table["updates"]) == [5 * 1438, 5 * 360, 5 * 90, 5 * 23, 5 * 6, 5]  # ceil(N/B) per epoch
+    assert (table["status"] == "finished").all()
+    # the start of every run is log(10) (zero weights), all runs decrease the loss
+    assert (table["final training loss"] < 2.302585).all()
+    # at equal epochs the smallest batches reach the lowest loss
+    assert table["final training loss"].iloc[0] < table["final training loss"].iloc[-1]
+    # gradient noise: B = 1 measured/theory close to 1; at B ~ N/2 with/without ~ (N-1)/(N-B)
+    assert 0.8 < float(metric(at, "Measured ÷ theory")) < 1.2
+    caption = [c.value for c in at.caption if c.value.startswith("At B = ")][0]
+    B = int(caption.split()[3])
+    expected = 441 / (442 - B)
+    assert f"{expected:.2f}" in caption
+    assert float(metric(at, "With ÷ without")) == pytest.approx(expected, rel=0.15)
+    # noise floor within 15 % of the exact theory everywhere
+    assert float(metric(at, "Largest measured/theory gap").rstrip(" %")) < 15
+    # best batch at equal epochs is a small one
+    assert metric(at, "Best B at 5 epochs") in {"1", "4", "16"}
+    # critical batch: B_noise of order 10 for this problem, the best step at B = 1 well below eps_max
+    assert 3 < float(metric(at, "B_noise")) < 50
+    assert float(metric(at, "Best step at B = 1")) < float(metric(at, "ε_max"))
+
+
+def test_the_loss_chart_has_three_clocks_and_every_batch_size():
+    at = run({"batches": ["1", "full"]})
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    legend = [t["name"] for t in spec["data"] if t.get("showlegend")]
+    assert legend == ["B = 1", "B = 1438 (full)"]
+    assert {t["xaxis"] for t in spec["data"]} == {"x", "x2", "x3"}
+
+
+def test_divergence_is_reported_not_raised():
+    at = run({"batches": ["1", "full"], "lr": "2", "epochs": "1"})
+    assert any("diverged at step" in w.lower() and "2/L" in w for w in warnings(at))
+    # linear scaling with a large base rate: the full batch gets η = 0.5 · 442 on the regression
+    at = run({"scale_lr": "true", "lr": "0.5", "batches": ["1", "16", "full"]})
+    assert any("B = 442 (full), η = 221" in w and "iverged at step" in w for w in warnings(at))
+
+
+def test_linear_scaling_lines_up_epochs():
+    at = run({"scale_lr": "true", "lr": "0.005", "batches": ["1", "16", "256"]})
+    table = at.dataframe[0].value
+    assert list(table["η"]) == ["0.005", "0.08", "1.28"]
+    losses = table["final training loss"]
+    assert losses.max() - losses.min() < 0.1  # same progress per epoch while η·B stays stable
+
+
+def test_extremes_one_and_hundred_epochs():
+    at = run({"epochs": "100", "batches": ["1", "4"]})
+    assert any("capped runs" in c.value.lower() for c in at.caption)
+    table = at.dataframe[0].value
+    assert list(table["updates"]) == [10_000, 10_000]
+    at = run({"epochs": "1", "batches": ["full"]})
+    assert list(at.dataframe[0].value["updates"]) == [1]
+
+
+def test_empty_selection_and_other_sampling_and_point():
+    at = AppTest.from_file(PAGE, default_timeout=240).run()
+    at.multiselect(key="batches").set_value([]).run()
+    assert not at.exception
+    assert any("at least one batch size" in i.value for i in at.info)
+    at = run({"sampling": "With replacement", "at": "Minimum"})
+    assert float(metric(at, "|∇L| here")) < 1e-10
+    assert float(metric(at, "σ² per example")) > 0.1  # noise remains at the minimum
+
+
+def test_deep_link_reproduces_state_and_bad_values_fall_back():
+    at = run({"batches": ["4", "64"], "lr": "0.05", "epochs": "3", "seed": "7", "steps": "500"})
+    assert at.session_state["batches"] == ["4", "64"]
+    assert at.session_state["lr"] == pytest.approx(0.05)
+    assert at.session_state["steps"] == 500
+    assert metric(at, "Best B at 500 updates") in {"4", "64"}
+    table = at.dataframe[0].value
+    assert list(table["epochs"]) == [3.0, 3.0]
+    at = run({"lr": "banana", "batches": ["3"]})
+    assert any("not used" in w for w in warnings(at))
