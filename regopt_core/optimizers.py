@@ -400,7 +400,8 @@ def run(
     :math:`x_k`, :math:`f(x_k)` or :math:`\nabla f(x_k)` is not finite, or
     :math:`\|x_k\|_\infty > \text{bound}` or :math:`|f(x_k)| > \text{bound}`. It then returns the
     history up to :math:`x_{k-1}` with ``diverged=True`` and ``diverged_at=k``. Overflow warnings are
-    silenced inside the loop.
+    silenced inside the loop, and an ``OverflowError`` raised by ``value_and_grad`` (Python floats
+    raise it, e.g. ``1e200 ** 2``) counts as an overflowed loss.
 
     Parameters
     ----------
@@ -457,8 +458,11 @@ def run(
         for k in range(1, n_steps + 1):
             updates, state = update(g, state, x)
             x_new = x + updates
-            f_new, g_new = value_and_grad(x_new)
-            f_new, gn_new = float(f_new), _norm(g_new)
+            try:
+                f_new, g_new = value_and_grad(x_new)
+                f_new, gn_new = float(f_new), _norm(g_new)
+            except (OverflowError, FloatingPointError):  # Python-float arithmetic raises instead of giving inf
+                f_new, gn_new = math.inf, math.inf
             if not _acceptable(x_new, f_new, gn_new, bound_sq, limit):
                 diverged_at = k
                 message = _divergence_message(k, x_new, f_new, gn_new, limit)

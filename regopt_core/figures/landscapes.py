@@ -8,9 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from regopt_core.figures.theme import COLORS, PALETTE, styled
+from regopt_core.figures.theme import COLORS, PALETTE, TEMPLATE, styled
 from regopt_core.functions import Surface
 from regopt_core.gradients import StepSweep
 from regopt_core.landscapes import DimensionSweep, Grid, Race, Racer, SearchComparison, threshold_formula
@@ -71,9 +70,54 @@ def contour_levels(grid: Grid, f_min: float) -> tuple[np.ndarray, float]:
     return z, floor
 
 
+def _f32(v: np.ndarray) -> np.ndarray:
+    """Single precision for drawing (halves what is sent to the browser); huge values saturate."""
+    with np.errstate(over="ignore"):
+        return np.clip(np.asarray(v, dtype=float), -1e30, 1e30).astype(np.float32)
+
+
 def _in_window(surface: Surface, p: np.ndarray) -> bool:
     (x0, x1), (y0, y1) = surface.bounds
     return bool(x0 <= p[0] <= x1 and y0 <= p[1] <= y1)
+
+
+def _assemble(data: list[dict], layout: dict, *, title: str, x_title: str | None = None,
+              y_title: str | None = None, height: int, frames: list[dict] | None = None) -> go.Figure:
+    """A figure from plain dicts in the project's look, skipping plotly's per-property validation.
+
+    The same look as :func:`regopt_core.figures.theme.styled` (template, title, axis titles,
+    height), but several times faster for figures with many traces or animation frames -- these
+    are rebuilt on every slider move. Data and layout are built from known-good keys here.
+    """
+    lay = {"template": _template(), "title": {"text": title}, "height": height}
+    for axis, text in (("xaxis", x_title), ("yaxis", y_title)):
+        if text is not None:
+            lay[axis] = {"title": {"text": text}}
+    for key, value in layout.items():
+        if isinstance(value, dict) and isinstance(lay.get(key), dict):
+            lay[key] = {**lay[key], **value}
+        else:
+            lay[key] = value
+    fig = go.Figure({"data": data, "layout": lay}, _validate=False)
+    if frames:
+        objs = tuple(go.Frame(f, _validate=False) for f in frames)
+        if isinstance(getattr(fig, "_frame_objs", None), tuple):
+            # plotly validates frames even when the figure is not validated (~1 ms per frame); these
+            # frames are built from known-good keys, so store them the way plotly does internally.
+            fig._frame_objs = objs
+        else:  # pragma: no cover - other plotly versions
+            fig.frames = objs
+    return fig
+
+
+_TEMPLATE_JSON: dict | None = None
+
+
+def _template() -> dict:
+    global _TEMPLATE_JSON  # noqa: PLW0603 -- computed once: the shared template as a plain dict
+    if _TEMPLATE_JSON is None:
+        _TEMPLATE_JSON = TEMPLATE.to_plotly_json()
+    return _TEMPLATE_JSON
 
 
 def fig_race_contour(race: Race, grid: Grid, surface: Surface, *, clickable: bool = True, n_click: int = 31,
@@ -85,36 +129,34 @@ def fig_race_contour(race: Race, grid: Grid, surface: Surface, *, clickable: boo
     minimizers, start, [extra points], [divergence marks]. ``extra_points`` are (x, y, label, symbol).
     With ``clickable`` an invisible grid of points lets a click (``on_select``) pick a new start.
     """
-    z, floor = contour_levels(grid, surface.f_min)
-    fig = go.Figure()
-    fig.add_contour(x=grid.x, y=grid.y, z=z.astype(np.float32), colorscale=CONTOUR_SCALE, ncontours=28, showscale=True,
-                    contours=dict(coloring="heatmap", showlines=True), line=dict(color="#8C8C8C", width=1),
-                    colorbar=dict(title=dict(text="log₁₀(f − f*)", side="right"), thickness=14),
-                    hovertemplate="x=%{x:.3g}, y=%{y:.3g}<br>log₁₀(f − f*) = %{z:.2f}<extra></extra>", name="f")
+    z, _ = contour_levels(grid, surface.f_min)
+    data: list[dict] = [dict(
+        type="contour", x=grid.x, y=grid.y, z=z.astype(np.float32), colorscale=CONTOUR_SCALE, ncontours=28,
+        showscale=True, contours=dict(coloring="heatmap", showlines=True), line=dict(color="#8C8C8C", width=1),
+        colorbar=dict(title=dict(text="log₁₀(f − f*)", side="right"), thickness=14), name="f",
+        hovertemplate="x=%{x:.3g}, y=%{y:.3g}<br>log₁₀(f − f*) = %{z:.2f}<extra></extra>")]
     if clickable:
-        gx = np.linspace(*surface.bounds[0], n_click)
-        gy = np.linspace(*surface.bounds[1], n_click)
-        px, py = np.meshgrid(gx, gy)
-        fig.add_scatter(x=px.ravel(), y=py.ravel(), mode="markers", marker=dict(size=16, opacity=0.0, color="#000"),
-                        hovertemplate="click: start here (%{x:.2f}, %{y:.2f})<extra></extra>", showlegend=False,
-                        name="start picker")
+        px, py = np.meshgrid(np.linspace(*surface.bounds[0], n_click), np.linspace(*surface.bounds[1], n_click))
+        data.append(dict(type="scatter", x=px.ravel(), y=py.ravel(), mode="markers", name="start picker",
+                         marker=dict(size=16, opacity=0.0, color="#000"), showlegend=False,
+                         unselected=dict(marker=dict(opacity=0.0)), selected=dict(marker=dict(opacity=0.0)),
+                         hovertemplate="click: start here (%{x:.2f}, %{y:.2f})<extra></extra>"))
     paths = []
     for i, r in enumerate(race.racers):
         xs = r.trace.xs
         idx = _path_indices(len(xs))
         paths.append((xs, _path_indices(len(xs), MAX_TRAIL_POINTS)))
-        fig.add_scatter(x=xs[idx, 0], y=xs[idx, 1], mode="lines", name=racer_name(r), legendgroup=str(i),
-                        line=dict(color=racer_color(i), width=3),
-                        hovertemplate=f"{r.label}<br>(%{{x:.3g}}, %{{y:.3g}})<extra></extra>")
+        data.append(dict(type="scatter", x=_f32(xs[idx, 0]), y=_f32(xs[idx, 1]), mode="lines", name=racer_name(r),
+                         legendgroup=str(i), line=dict(color=racer_color(i), width=3),
+                         hovertemplate=f"{r.label}<br>(%{{x:.3g}}, %{{y:.3g}})<extra></extra>"))
     n_max = max((len(xs) for xs, _ in paths), default=1)
     ks = np.unique(np.round(np.geomspace(1, n_max, N_FRAMES)).astype(int) - 1) if n_max > 1 else np.array([0])
     ks = np.unique(np.concatenate([[0], ks]))
-
     gap = np.array([np.nan])
 
     def trail_and_heads(k: int) -> tuple[dict, dict]:
         # numpy arrays (NaN separates the racers' trails): plotly encodes them compactly as binary.
-        tx, ty, hx, hy = [], [], [], []
+        tx, ty, hx, hy = [gap], [gap], [], []
         for xs, idx in paths:
             upto = idx[idx <= k]
             tx += [xs[upto, 0], gap]
@@ -122,63 +164,60 @@ def fig_race_contour(race: Race, grid: Grid, surface: Surface, *, clickable: boo
             j = min(k, len(xs) - 1)
             hx.append(xs[j, 0])
             hy.append(xs[j, 1])
-        colors = [racer_color(i) for i in range(len(paths))]
-        return (dict(type="scatter", x=np.concatenate(tx) if tx else gap, y=np.concatenate(ty) if ty else gap),
-                dict(type="scatter", x=np.array(hx), y=np.array(hy), marker=dict(color=colors)))
+        return (dict(type="scatter", x=_f32(np.concatenate(tx)), y=_f32(np.concatenate(ty))),
+                dict(type="scatter", x=np.array(hx), y=np.array(hy)))
 
-    k_last = int(ks[-1])
-    trail, heads = trail_and_heads(k_last)
-    fig.add_scatter(x=trail["x"], y=trail["y"], mode="lines", line=dict(color="#222", width=1.2), opacity=0.55,
-                    showlegend=False, hoverinfo="skip", name="trail")
-    fig.add_scatter(x=heads["x"], y=heads["y"], mode="markers", showlegend=False, hoverinfo="skip", name="current",
-                    marker=dict(size=15, color=heads["marker"]["color"], line=dict(color="white", width=2)))
+    trail, heads = trail_and_heads(int(ks[-1]))
+    keep = dict(unselected=dict(marker=dict(opacity=1.0)))
+    data.append(dict(trail, mode="lines", line=dict(color="#222", width=1.2), opacity=0.55, showlegend=False,
+                     hoverinfo="skip", name="trail"))
+    data.append(dict(heads, mode="markers", showlegend=False, hoverinfo="skip", name="current", **keep,
+                     marker=dict(size=15, color=[racer_color(i) for i in range(len(paths))],
+                                 line=dict(color="white", width=2))))
     mins = np.asarray(surface.minimizers)
-    fig.add_scatter(x=mins[:, 0], y=mins[:, 1], mode="markers", name="global minimum",
-                    marker=dict(symbol="star", size=20, color=COLORS["yellow"], line=dict(color="black", width=1.5)),
-                    hovertemplate="minimum (%{x:.3g}, %{y:.3g})<extra></extra>")
-    fig.add_scatter(x=[race.x0[0]], y=[race.x0[1]], mode="markers", name="start",
-                    marker=dict(symbol="circle-open", size=18, color="black", line=dict(width=3)),
-                    hovertemplate="start (%{x:.3g}, %{y:.3g})<extra></extra>")
+    data.append(dict(type="scatter", x=mins[:, 0], y=mins[:, 1], mode="markers", name="global minimum", **keep,
+                     marker=dict(symbol="star", size=20, color=COLORS["yellow"], line=dict(color="black", width=1.5)),
+                     hovertemplate="minimum (%{x:.3g}, %{y:.3g})<extra></extra>"))
+    data.append(dict(type="scatter", x=[float(race.x0[0])], y=[float(race.x0[1])], mode="markers", name="start",
+                     marker=dict(symbol="circle-open", size=18, color="black", line=dict(width=3)), **keep,
+                     hovertemplate="start (%{x:.3g}, %{y:.3g})<extra></extra>"))
     for x, y, label, symbol in extra_points:
-        fig.add_scatter(x=[x], y=[y], mode="markers", name=label,
-                        marker=dict(symbol=symbol, size=16, color=COLORS["grey"], line=dict(color="black", width=1.5)))
+        data.append(dict(type="scatter", x=[float(x)], y=[float(y)], mode="markers", name=label, **keep,
+                         marker=dict(symbol=symbol, size=16, color=COLORS["grey"], line=dict(color="black", width=1.5))))
     for i, r in enumerate(race.racers):
         if r.trace.diverged and _in_window(surface, r.trace.x):
-            fig.add_scatter(x=[r.trace.x[0]], y=[r.trace.x[1]], mode="markers", showlegend=False,
-                            marker=dict(symbol="x", size=18, color=racer_color(i), line=dict(width=2)),
-                            hovertemplate=f"{r.label}: diverged at step {r.trace.diverged_at}<extra></extra>")
+            data.append(dict(type="scatter", x=[float(r.trace.x[0])], y=[float(r.trace.x[1])], mode="markers",
+                             showlegend=False, **keep,
+                             marker=dict(symbol="x", size=18, color=racer_color(i), line=dict(width=2)),
+                             hovertemplate=f"{r.label}: diverged at step {r.trace.diverged_at}<extra></extra>"))
     n_before = 1 + int(clickable) + len(race.racers)
-    animated = [n_before, n_before + 1]
+    (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
+    layout = dict(xaxis=dict(range=[x_lo, x_hi], constrain="domain"), yaxis=dict(range=[y_lo, y_hi]),
+                  legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0.0, xanchor="left"),
+                  margin=dict(l=70, r=30, t=110, b=130 if animate else 60), clickmode="event+select",
+                  dragmode="pan", hovermode="closest")
+    frames = None
     if animate and len(ks) > 1:
         frames = []
         for k in ks:
             t, h = trail_and_heads(int(k))
-            frames.append(go.Frame(data=[t, h], traces=animated, name=str(int(k))))
-        fig.frames = frames
+            frames.append(dict(data=[t, h], traces=[n_before, n_before + 1], name=str(int(k))))
         step_args = dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))
-        fig.update_layout(
-            updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.08, xanchor="left", yanchor="top",
-                              pad=dict(t=8, r=8), showactive=False,
-                              buttons=[dict(label="▶ Play", method="animate",
-                                            args=[None, dict(frame=dict(duration=180, redraw=False),
-                                                             transition=dict(duration=0), fromcurrent=False,
-                                                             mode="immediate")]),
-                                       dict(label="❚❚ Pause", method="animate",
-                                            args=[[None], dict(frame=dict(duration=0, redraw=False),
-                                                               mode="immediate", transition=dict(duration=0))])])],
-            sliders=[dict(active=len(ks) - 1, x=0.2, y=-0.06, len=0.8, xanchor="left", yanchor="top",
-                          currentvalue=dict(prefix="step ", font=dict(size=16)), pad=dict(t=8),
-                          steps=[dict(label=str(int(k)), method="animate", args=[[str(int(k))], step_args])
-                                 for k in ks])],
-        )
-    (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
-    fig.update_xaxes(range=[x_lo, x_hi], constrain="domain")
-    fig.update_yaxes(range=[y_lo, y_hi])
-    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0.0, xanchor="left"),
-                      margin=dict(t=110, b=130 if animate else 60), clickmode="event+select", dragmode="pan",
-                      hovermode="closest")
-    return styled(fig, title=f"{surface.name}: {len(race.racers)} optimizers from the same start",
-                  x_title="x (first parameter)", y_title="y (second parameter)", height=height)
+        layout["updatemenus"] = [dict(
+            type="buttons", direction="left", x=0.0, y=-0.08, xanchor="left", yanchor="top", pad=dict(t=8, r=8),
+            showactive=False,
+            buttons=[dict(label="▶ Play", method="animate",
+                          args=[None, dict(frame=dict(duration=180, redraw=False), transition=dict(duration=0),
+                                           fromcurrent=False, mode="immediate")]),
+                     dict(label="❚❚ Pause", method="animate",
+                          args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
+                                             transition=dict(duration=0))])])]
+        layout["sliders"] = [dict(active=len(ks) - 1, x=0.2, y=-0.06, len=0.8, xanchor="left", yanchor="top",
+                                  currentvalue=dict(prefix="step ", font=dict(size=16)), pad=dict(t=8),
+                                  steps=[dict(label=str(int(k)), method="animate", args=[[str(int(k))], step_args])
+                                         for k in ks])]
+    return _assemble(data, layout, title=f"{surface.name}: {len(race.racers)} optimizers from the same start",
+                     x_title="x (first parameter)", y_title="y (second parameter)", height=height, frames=frames)
 
 
 def fig_surface_3d(grid: Grid, race: Race, surface: Surface, *, max_grid: int = 81, height: int = 560) -> go.Figure:
@@ -221,27 +260,34 @@ def fig_convergence(race: Race, surface: Surface, *, height: int = 430) -> go.Fi
     A straight line on these axes is linear (geometric) convergence; its slope is the log of the
     contraction factor per step. Values below 1e-16 (relative) are drawn at that floor.
     """
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("loss gap f(x_k) − f*", "distance to the nearest minimizer ‖x_k − x*‖"))
     floor_f = 1e-16 * max(1.0, abs(surface.f_min))
+    data: list[dict] = []
     for i, r in enumerate(race.racers):
-        k = np.arange(r.trace.nit + 1)
-        name = racer_name(r)
-        col = racer_color(i)
-        fig.add_scatter(x=k, y=_floor_positive(r.trace.fs - surface.f_min, floor_f), mode="lines", name=name,
-                        legendgroup=str(i), line=dict(color=col, width=3), row=1, col=1)
-        fig.add_scatter(x=k, y=_floor_positive(r.distance, 1e-16), mode="lines", name=name, legendgroup=str(i),
-                        showlegend=False, line=dict(color=col, width=3), row=1, col=2)
+        name, col = racer_name(r), racer_color(i)
+        # x is the step k = 0, 1, 2, ... (x0/dx: no array to send)
+        data.append(dict(type="scatter", x0=0, dx=1, y=_floor_positive(r.trace.fs - surface.f_min, floor_f),
+                         mode="lines", name=name, legendgroup=str(i), line=dict(color=col, width=3), xaxis="x",
+                         yaxis="y", hovertemplate=f"{r.label}<br>step %{{x}}: %{{y:.3g}}<extra></extra>"))
+        data.append(dict(type="scatter", x0=0, dx=1, y=_floor_positive(r.distance, 1e-16), mode="lines", name=name,
+                         legendgroup=str(i), showlegend=False, line=dict(color=col, width=3), xaxis="x2", yaxis="y2",
+                         hovertemplate=f"{r.label}<br>step %{{x}}: %{{y:.3g}}<extra></extra>"))
         if r.trace.diverged:
-            for c, y in ((1, r.trace.fs[-1] - surface.f_min), (2, r.distance[-1])):
-                fig.add_scatter(x=[r.trace.nit], y=[max(y, 1e-16)], mode="markers+text", showlegend=False,
-                                text=[f"diverged at {r.trace.diverged_at}"], textposition="top left",
-                                marker=dict(symbol="x", size=16, color=col), row=1, col=c,
-                                hovertemplate=f"{r.label}: diverged at step {r.trace.diverged_at}<extra></extra>")
-    fig.update_yaxes(type="log", exponentformat="power")
-    fig.update_xaxes(title_text="step k")
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0.0), margin=dict(b=110))
-    return styled(fig, title="How fast does each optimizer close in? (log scale)", height=height)
+            for ax, y in (("", r.trace.fs[-1] - surface.f_min), ("2", r.distance[-1])):
+                data.append(dict(type="scatter", x=[r.trace.nit], y=[max(float(y), 1e-16)], mode="markers+text",
+                                 showlegend=False, text=[f"diverged at {r.trace.diverged_at}"],
+                                 textposition="top left", marker=dict(symbol="x", size=16, color=col),
+                                 xaxis="x" + ax, yaxis="y" + ax,
+                                 hovertemplate=f"{r.label}: diverged at step {r.trace.diverged_at}<extra></extra>"))
+    log_y = dict(type="log", exponentformat="power")
+    step = dict(title=dict(text="step k"))
+    titles = ("loss gap f(x_k) − f*", "distance to the nearest minimizer ‖x_k − x*‖")
+    layout = dict(
+        xaxis=dict(step, domain=[0.0, 0.45], anchor="y"), yaxis=dict(log_y, anchor="x"),
+        xaxis2=dict(step, domain=[0.55, 1.0], anchor="y2"), yaxis2=dict(log_y, anchor="x2"),
+        annotations=[dict(text=t, x=x, y=1.0, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
+                          showarrow=False, font=dict(size=16)) for t, x in zip(titles, (0.225, 0.775), strict=True)],
+        legend=dict(orientation="h", yanchor="top", y=-0.2, x=0.0), margin=dict(l=70, r=30, t=80, b=110))
+    return _assemble(data, layout, title="How fast does each optimizer close in? (log scale)", height=height)
 
 
 def fig_step_ruler(racers: Sequence[tuple[str, str, float, float | None, str | None]], lo: float, hi: float,
@@ -249,29 +295,31 @@ def fig_step_ruler(racers: Sequence[tuple[str, str, float, float | None, str | N
     """The step-size slider's log scale with each racer's η and, where defined, its stability threshold.
 
     ``racers`` are (label, colour, eta, threshold or None, threshold formula or None). Right of a
-    threshold (shaded) the method diverges on a quadratic with this L.
+    threshold (shaded) the method diverges on a quadratic with this curvature.
     """
-    fig = go.Figure()
+    data: list[dict] = []
     labels = [r[0] for r in racers]
     for label, color, eta, thr, formula in racers:
         if thr is not None:
-            fig.add_scatter(x=[thr, hi], y=[label, label], mode="lines", line=dict(color="rgba(213,94,0,0.25)", width=22),
-                            showlegend=False, hoverinfo="skip")
-            fig.add_scatter(x=[thr], y=[label], mode="markers+text", text=[f"{formula} = {thr:.3g}"],
-                            textposition="top center", marker=dict(symbol="line-ns", size=30, line=dict(width=3, color=COLORS["vermillion"])),
-                            showlegend=False, hovertemplate=f"stability limit {formula} = {thr:.4g}<extra></extra>")
+            data.append(dict(type="scatter", x=[thr, hi], y=[label, label], mode="lines", showlegend=False,
+                             line=dict(color="rgba(213,94,0,0.25)", width=22), hoverinfo="skip"))
+            data.append(dict(type="scatter", x=[thr], y=[label], mode="markers+text", text=[f"{formula} = {thr:.3g}"],
+                             textposition="top center", showlegend=False,
+                             marker=dict(symbol="line-ns", size=30, line=dict(width=3, color=COLORS["vermillion"])),
+                             hovertemplate=f"stability limit {formula} = {thr:.4g}<extra></extra>"))
         stable = thr is None or eta < thr
-        fig.add_scatter(x=[eta], y=[label], mode="markers", showlegend=False,
-                        marker=dict(size=18, color=color, symbol="circle" if stable else "x", line=dict(color="black", width=1)),
-                        hovertemplate=f"{label}: η = {eta:g}<extra></extra>")
-    fig.update_xaxes(type="log", range=[np.log10(lo), np.log10(hi)], exponentformat="power")
-    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], showgrid=False)
+        data.append(dict(type="scatter", x=[eta], y=[label], mode="markers", showlegend=False,
+                         marker=dict(size=18, color=color, symbol="circle" if stable else "x",
+                                     line=dict(color="black", width=1)),
+                         hovertemplate=f"{label}: η = {eta:g}<extra></extra>"))
     title = "Step sizes on the slider's log scale"
     if lipschitz is not None:
-        title += f" — shaded: unstable on this quadratic model (L = {lipschitz:.3g})"
-    fig.update_layout(margin=dict(l=170, t=60, b=55))
-    return styled(fig, title=title, x_title="step size η (log scale)",
-                  height=height or 90 + 48 * max(1, len(racers)))
+        title += f" — shaded: unstable (L = {lipschitz:.3g})"
+    layout = dict(xaxis=dict(type="log", range=[float(np.log10(lo)), float(np.log10(hi))], exponentformat="power"),
+                  yaxis=dict(categoryorder="array", categoryarray=labels[::-1], showgrid=False),
+                  margin=dict(l=170, r=30, t=60, b=55))
+    return _assemble(data, layout, title=title, x_title="step size η (log scale)",
+                     height=height or 90 + 48 * max(1, len(racers)))
 
 
 def fig_gradient_check(sweep: StepSweep, *, height: int = 460) -> go.Figure:

@@ -249,3 +249,12 @@ def test_run_keeps_path_only_for_small_problems_and_pair_is_pure():
         np.testing.assert_array_equal(g, [1.0, -2.0, 3.0])
     with pytest.raises(ValueError):
         make_optimizer("lbfgs", 0.1)
+
+
+def test_run_treats_python_float_overflow_as_divergence():
+    def pyfloat(x):  # Python floats raise OverflowError on 1e200 ** 2 instead of returning inf
+        a, b = float(x[0]), float(x[1])
+        return a**2 + b**2, np.array([2 * a, 2 * b])
+
+    tr = run(gd(1e100), pyfloat, np.array([1.0, 1.0]), n_steps=10, bound=1e300)
+    assert tr.diverged and tr.diverged_at == 2 and "overflowed" in tr.message

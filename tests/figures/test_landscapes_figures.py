@@ -39,7 +39,7 @@ def test_contour_has_paths_frames_and_play_controls(quad_race):
     np.testing.assert_allclose(fig.frames[0].data[1].x, [3.0, 3.0, 3.0])
     last = fig.frames[-1].data[1]
     np.testing.assert_allclose(last.x, [rc.trace.x[0] for rc in r.racers])
-    assert fig.layout.xaxis.range == (-5.0, 5.0)
+    assert list(fig.layout.xaxis.range) == [-5.0, 5.0]
     assert "x" in fig.layout.xaxis.title.text and fig.layout.title.text.startswith(s.name)
 
 

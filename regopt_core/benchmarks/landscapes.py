@@ -1,0 +1,69 @@
+"""Benchmarks of the loss-landscape page (``python -m regopt_core.bench -k landscapes``).
+
+* ``landscapes.race``: 6 optimizers x 1000 steps on Rosenbrock from (-1.2, 1) plus the 101 x 101
+  contour grid -- the work behind one uncached race (issue budget: 50 ms). Reference: the same
+  6000 gradient steps written as a bare numpy loop (no optimizer state, no history, no checks),
+  so the ratio is the cost of the (init, update) pairs and the divergence-safe ``run`` loop.
+* ``landscapes.race.figures``: building the animated contour and convergence figures of that race.
+* ``landscapes.search.d1000``: random search vs gradient descent, d = 1000, 1000 evaluations.
+* ``landscapes.gradient_sweep``: forward/central error vs h (57 steps) on Rosenbrock.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from regopt_core.bench import Case
+
+RACE_ENTRIES = (("gd", 1e-3), ("momentum", 1e-3), ("nesterov", 1e-3), ("adagrad", 0.5), ("rmsprop", 0.01),
+                ("adam", 0.05))
+
+
+def entries() -> list[Case]:
+    from regopt_core import landscapes
+    from regopt_core.figures import landscapes as figs
+    from regopt_core.functions import rosenbrock
+
+    surface = rosenbrock()
+    specs = [landscapes.RaceEntry(n, lr) for n, lr in RACE_ENTRIES]
+    state: dict = {}
+
+    def race_run() -> dict:
+        res = landscapes.race(surface, specs, surface.start, n_steps=1000)
+        grid = landscapes.surface_grid(surface, n=101)
+        state["race"], state["grid"] = res, grid
+        return {"n_steps_total": int(sum(r.trace.nit for r in res.racers)),
+                "best_gap": float(min(r.trace.fun for r in res.racers)),
+                "grid_points": int(grid.z.size)}
+
+    def bare_loop() -> dict:
+        total = 0
+        for _ in RACE_ENTRIES:
+            x = np.array(surface.start)
+            for _ in range(1000):
+                x = x - 1e-3 * surface.value_and_grad(x)[1]
+            total += 1000
+        return {"n_steps_total": total}
+
+    def figures_run() -> dict:
+        if "race" not in state:
+            race_run()
+        fig = figs.fig_race_contour(state["race"], state["grid"], surface)
+        figs.fig_convergence(state["race"], surface)
+        return {"n_frames": len(fig.frames)}
+
+    def search_run() -> dict:
+        c = landscapes.compare_search(1000, n_evals=1000, rng=np.random.default_rng(0))
+        return {"random_best": float(c.random[-1]), "gd_best": float(c.gd[-1])}
+
+    def sweep_run() -> dict:
+        s = landscapes.gradient_sweep(surface, surface.start)
+        return {"slope_forward": round(s.slope_forward, 3), "slope_central": round(s.slope_central, 3)}
+
+    return [
+        Case("landscapes.race", race_run, repeats=7, warmup=1, budget_s=0.050,
+             reference="bare numpy GD loop, 6 x 1000 steps", reference_run=bare_loop),
+        Case("landscapes.race.figures", figures_run, repeats=5, warmup=1),
+        Case("landscapes.search.d1000", search_run, repeats=3, warmup=1),
+        Case("landscapes.gradient_sweep", sweep_run, repeats=5, warmup=1, budget_s=0.020),
+    ]
