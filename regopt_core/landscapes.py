@@ -251,8 +251,11 @@ def _lockstep(surface: Surface, opts: list, x0: np.ndarray, n_steps: int, bound:
                 U[i], states[i] = opts[i].update(G[i], states[i], X[i])
             X_new = X + U
             _evaluate(surface, X_new, F_new, G_new)
-            ok = (np.abs(F_new) <= bound) & np.isfinite(G_new).all(axis=1) & (np.abs(X_new).max(axis=1) <= bound)
-            if not ok.all():
+            # fast test on three scalars (a sum is finite iff every term is, barring overflow of the sum,
+            # which only sends us to the exact per-row test)
+            if not (float(np.abs(X_new).max()) <= bound and float(np.abs(F_new).max()) <= bound
+                    and math.isfinite(float(G_new.sum()))):
+                ok = (np.abs(F_new) <= bound) & np.isfinite(G_new).all(axis=1) & (np.abs(X_new).max(axis=1) <= bound)
                 for i in np.flatnonzero(~ok):
                     if diverged_at[i] is None:
                         diverged_at[i], nit[i] = k, k - 1
