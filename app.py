@@ -12,7 +12,7 @@ from pages._ui.cached import warm_defaults
 _presenting = st.query_params.get("present", "").lower() in ("1", "true", "yes", "on")
 st.set_page_config(
     page_title="RegOpt Lab",
-    page_icon=":material/school:",
+    page_icon="assets/icon.png",
     layout="wide",
     initial_sidebar_state="collapsed" if _presenting else "auto",
     menu_items={"About": "RegOpt Lab: interactive regularization and optimization for deep-learning courses."},

@@ -23,3 +23,27 @@ def test_presentation_mode_enlarges_text(app_server, browser_page):
     assert big > normal * 1.2, (normal, big)
     assert_no_exception(browser_page)
     screenshot(browser_page, "present-losses", full_page=False)
+
+
+def test_no_request_leaves_the_server_while_every_page_loads(app_server, browser_page):
+    """Offline classrooms: the app fetches nothing from any host but its own (fonts, scripts, data, telemetry)."""
+    from urllib.parse import urlparse
+
+    own = urlparse(app_server).netloc
+    foreign: list[str] = []
+
+    def guard(route):
+        url = route.request.url
+        netloc = urlparse(url).netloc
+        if url.startswith(("data:", "blob:")) or netloc == own:
+            route.continue_()
+        else:
+            foreign.append(url)
+            route.abort()
+
+    browser_page.route("**/*", guard)
+    for spec in registry.PAGES:
+        open_page(browser_page, app_server, "" if spec.default else spec.url_path)
+        assert_no_exception(browser_page)
+    browser_page.wait_for_timeout(1000)
+    assert not foreign, f"requests to other hosts: {sorted(set(foreign))[:10]}"

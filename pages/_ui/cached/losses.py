@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from pages._ui.cached import LARGE, SMALL
+from pages._ui.cached import LARGE, SMALL, pinned
 from regopt_core import datasets, linear_models
 
 GEOMETRY_DEFAULTS = dict(reg="l1", loss="squared", rho=0.7, alpha=0.5, n_outliers=0, seed=0)
@@ -13,6 +13,7 @@ CLASSIFIER_DEFAULTS = dict(loss="softmax", reg="l2", lam=1e-3, alpha=0.5, n_step
 N_LAMBDAS = 48
 
 
+@pinned
 @st.cache_data(**SMALL)
 def geometry(reg: str, loss: str, rho: float, alpha: float, n_outliers: int, seed: int) -> dict:
     """Data, loss contours and the regularization path over a fixed λ grid for the 2-weight problem."""
@@ -34,6 +35,7 @@ def solution_at(reg: str, loss: str, rho: float, alpha: float, n_outliers: int, 
     return linear_models.regularization_path(data.X, data.y, np.array([lam]), reg=reg, alpha=alpha, loss=loss).x[0]
 
 
+@pinned
 @st.cache_data(**LARGE)
 def classifier(loss: str, reg: str, lam: float, alpha: float, n_steps: int, seed: int) -> linear_models.ClassifierResult:
     """Train the digits classifier on a seeded 70/30 train/validation split."""
@@ -46,5 +48,5 @@ def classifier(loss: str, reg: str, lam: float, alpha: float, n_steps: int, seed
 
 
 def warm_defaults() -> None:
-    geometry(**GEOMETRY_DEFAULTS)
-    classifier(**CLASSIFIER_DEFAULTS)
+    geometry.pin(**GEOMETRY_DEFAULTS)
+    classifier.pin(**CLASSIFIER_DEFAULTS)
