@@ -7,10 +7,12 @@ so changing one panel's settings never changes another panel's random numbers.
 from __future__ import annotations
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from pages._ui.cached import SMALL
 from regopt_core import sgd
+from regopt_core.figures import sgd as figs
 
 MAX_BATCH_SIZES = 7  # one colour each
 REG_MAX_STEPS = 10_000  # cheap 2-parameter updates
@@ -117,3 +119,60 @@ def warm_defaults() -> None:
     digits_equal_steps(b, sgd.DEFAULT_LR, False, sgd.DEFAULT_EQUAL_STEPS, False, 0)
     noise_floor(0)
     critical(0)
+    loss_figure(b, sgd.DEFAULT_LR, False, sgd.DEFAULT_EPOCHS, False, 0, False)
+    paths_figure(b, sgd.DEFAULT_LR, False, sgd.DEFAULT_EPOCHS, False, 0)
+    noise_figures("start", b, False, 0)
+    floor_figure(0)
+    accuracy_figure(b, sgd.DEFAULT_LR, False, sgd.DEFAULT_EPOCHS, sgd.DEFAULT_EQUAL_STEPS, False, 0)
+    critical_figure(0)
+
+
+# ------------------------------------------------------------------------------------------------ figures
+# Figures are cached as plain dicts and reopened without plotly's validation (building them costs more
+# than the rest of a warm rerun); the builders themselves are pure and tested in tests/figures.
+def thaw(fig_dict: dict) -> go.Figure:
+    """A figure from a cached ``to_dict()``, without re-validating it."""
+    return go.Figure(fig_dict, _validate=False)
+
+
+@st.cache_data(**SMALL)
+def loss_figure(batch_sizes: tuple[int, ...], lr: float, scale_lr: bool, n_epochs: float, replace: bool, seed: int,
+                log_y: bool) -> dict:
+    runs = digits_runs(batch_sizes, lr, scale_lr, n_epochs, replace, seed)
+    return figs.fig_loss_curves(runs, y_title="training loss (cross-entropy + L2)", log_y=log_y).to_dict()
+
+
+@st.cache_data(**SMALL)
+def paths_figure(batch_sizes: tuple[int, ...], lr: float, scale_lr: bool, n_epochs: float, replace: bool,
+                 seed: int) -> dict:
+    res = regression_paths(batch_sizes, lr, scale_lr, n_epochs, replace, seed)
+    names = regression_names()
+    return figs.fig_trajectories(res["runs"], res["w1"], res["w2"], res["grid"], res["theta_star"],
+                                 names=(f"θ₁, weight of {names[0]}", f"θ₂, weight of {names[1]}")).to_dict()
+
+
+@st.cache_data(**SMALL)
+def noise_figures(point: str, cloud_batch_sizes: tuple[int, ...], replace: bool, seed: int) -> dict:
+    res = gradient_noise(point, cloud_batch_sizes, replace, seed)
+    return {"cloud": figs.fig_gradient_cloud(res["main"]).to_dict(),
+            "variance": figs.fig_gradient_variance(res["without"], res["with"]).to_dict()}
+
+
+@st.cache_data(**SMALL)
+def floor_figure(seed: int) -> dict:
+    return figs.fig_noise_floor(noise_floor(seed)).to_dict()
+
+
+@st.cache_data(**SMALL)
+def accuracy_figure(batch_sizes: tuple[int, ...], lr: float, scale_lr: bool, n_epochs: float, n_steps: int,
+                    replace: bool, seed: int) -> dict:
+    by_epochs = digits_runs(batch_sizes, lr, scale_lr, n_epochs, replace, seed)
+    by_steps = digits_equal_steps(batch_sizes, lr, scale_lr, n_steps, replace, seed)
+    return figs.fig_accuracy_vs_batch(np.array(by_epochs.batch_sizes), np.array(by_epochs.test_accuracy),
+                                      np.array(by_steps.test_accuracy), n_samples=by_epochs.traces[0].n_samples,
+                                      n_epochs=n_epochs, n_steps=int(min(max(n_steps, 1), MAX_EQUAL_STEPS))).to_dict()
+
+
+@st.cache_data(**SMALL)
+def critical_figure(seed: int) -> dict:
+    return figs.fig_critical_batch(critical(seed), n_samples=regression().n_samples).to_dict()
