@@ -29,12 +29,13 @@ import scipy.sparse as sp
 
 from regopt_core.ct.filters import filter_sinogram
 from regopt_core.ct.geometry import FanGeometry, ParallelGeometry, pixel_centres
-from regopt_core.ct.projectors import _matvec, _row_blocks
+from regopt_core.ct.projectors import Projector, _matvec, _row_blocks
 
 __all__ = [
     "Backprojector",
     "backprojection_matrix",
     "fbp",
+    "fbp_ray_driven",
     "make_backprojector",
     "prepare_sinogram",
     "reconstruction_circle",
@@ -203,3 +204,24 @@ def fbp(
             raise ValueError("backprojector was built for a different geometry")
         return backprojector.apply(q)
     return _backproject(q, geometry).astype(np.float32)
+
+
+def fbp_ray_driven(
+    sinogram: np.ndarray, projector: Projector, *, filter_name: str = "ram-lak"
+) -> np.ndarray:
+    """A cheap FBP that back-projects with the projector's own adjoint :math:`A^T` (ray-driven).
+
+    Per view, :math:`A^T` spreads each filtered value along its ray with total weight
+    :math:`d^2/\\Delta s` per pixel (``d`` pixel size, :math:`\\Delta s` ray spacing), so
+    :math:`\\tfrac{\\Delta\\theta\\,\\Delta s}{d^2} A^T Q` approximates the back-projection integral —
+    this is how ASTRA's CPU FBP works. For fan beam the :math:`1/U^2` distance weight is
+    only approximated (by :math:`1/U`), so use this as a warm start for iterative methods, not as
+    the FDK reconstruction itself. Costs one sparse mat-vec.
+    """
+    g = projector.geometry
+    q = prepare_sinogram(sinogram, g, filter_name=filter_name)
+    d_angle = (np.pi if isinstance(g, ParallelGeometry) else 2.0 * np.pi) / g.n_views
+    scale = d_angle * g.iso_spacing / g.pixel_size**2
+    x = projector.adjoint(q) * np.float32(scale)
+    x[~reconstruction_circle(g.n)] = 0.0
+    return x
