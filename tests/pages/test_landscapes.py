@@ -1,0 +1,126 @@
+"""The landscapes page under AppTest: key numbers, divergence messages, extremes, deep links."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "landscapes.py")
+
+
+def run(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    for m in at.metric:
+        if m.label.startswith(label):
+            return m.value
+    raise KeyError(label)
+
+
+def warnings(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning]
+
+
+def test_defaults_show_the_thresholds_and_no_divergence():
+    at = run()
+    # quadratic bowl, L = 1: GD limit 2/L = 2, heavy ball 2(1 + 0.9)/L = 3.8
+    assert metric(at, "L (largest curvature)") == "1"
+    assert metric(at, "GD limit 2/L") == "2"
+    assert metric(at, "Heavy-ball limit") == "3.8"
+    assert metric(at, "Condition number κ") == "10"
+    assert not any("diverged" in w for w in warnings(at))
+    # the gradient check passes on Rosenbrock at (-1.2, 1): grad = (-215.6, -88)
+    assert metric(at, "Analytic ∇f") == "(-215.6, -88)"
+    assert float(metric(at, "Relative error")) < 1e-7
+    assert metric(at, "Evaluations of f").startswith("4")
+    assert len(at.get("plotly_chart")) >= 6
+
+
+def test_gd_step_past_two_over_L_reports_the_divergence_step():
+    at = run()
+    at.select_slider(key="lr_gd").set_value(5.0).run()
+    assert not at.exception
+    msgs = [w for w in warnings(at) if "diverged at step" in w]
+    assert len(msgs) == 1
+    assert "η = 5 > 2/L = 2" in msgs[0]
+    # |1 - 5 * 1| = 4 per step along the steep axis: the loss passes 1e12 within ~20 steps
+    step = int(msgs[0].split("diverged at step ")[1].split(":")[0])
+    assert 5 <= step <= 25
+
+
+def test_heavy_ball_threshold_follows_beta():
+    at = run({"beta": "0.5"})
+    assert metric(at, "Heavy-ball limit") == "3"  # 2 (1 + 0.5) / 1
+    at = run({"lr_momentum": "5", "beta": "0.9"})  # 5 > 3.8
+    assert any("Momentum" in w and "diverged at step" in w and "2(1+β)/L = 3.8" in w for w in warnings(at))
+
+
+def test_deep_link_rosenbrock_with_all_optimizers_and_many_steps():
+    at = run({"surface": "Rosenbrock", "opts": ["GD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam"],
+              "steps": "10000"})
+    assert metric(at, "λ* (curvature at the minimum)") == "1002"  # Hessian at (1, 1): [[802, -400], [-400, 200]]
+    assert metric(at, "GD limit 2/λ*") == "0.001997"
+    table = at.dataframe[0].value
+    assert len(table) == 6
+
+
+def test_deep_link_logistic_l2_moves_the_minimizer():
+    small = run({"surface": "Logistic", "lam": "0"})
+    big = run({"surface": "Logistic", "lam": "1", "pen": "L2"})
+    w_small = metric(small, "Minimizer w*(λ)")
+    w_big = metric(big, "Minimizer w*(λ)")
+    norm = lambda s: sum(float(v) ** 2 for v in s.strip("()").split(","))  # noqa: E731
+    assert norm(w_big) < norm(w_small)
+    # L2 adds 2 lam of curvature: L grows by 2 between lam = 0 and lam = 1
+    assert float(metric(big, "L (largest curvature)")) == pytest.approx(float(metric(small, "L (largest curvature)")) + 2, abs=2e-3)
+
+
+@pytest.mark.parametrize("query", [
+    {"kappa": "1e+06", "lr_gd": "10", "lr_momentum": "10", "lr_adam": "10", "steps": "10000"},
+    {"surface": "Beale", "lr_gd": "10", "steps": "10000", "opts": ["GD", "Adam"]},
+    {"surface": "Saddle", "sx": "-2", "sy": "0"},
+    {"surface": "Camel", "view3d": "true"},
+    {"gsurf": "Logistic", "bug": "true", "gpx": "0", "gpy": "0"},
+    {"dim": "5000", "evals": "5000"},
+])
+def test_extremes_run_without_traceback(query):
+    at = run(query)
+    if query.get("surface") == "Beale":
+        assert any("diverged at step" in w for w in warnings(at))
+    if query.get("bug"):
+        assert any("FAILS" in e.value for e in at.error)
+
+
+def test_empty_optimizer_selection_asks_for_one():
+    at = run()
+    at.multiselect(key="opts").set_value([]).run()
+    assert not at.exception
+    assert any("Pick at least one optimizer" in w for w in warnings(at))
+
+
+def test_hostile_url_falls_back_with_a_notice():
+    at = run({"surface": "Mars", "lr_gd": "banana", "sx": "inf", "steps": "-3"})
+    assert any("Some settings in the link were not used" in w for w in warnings(at))
+    assert metric(at, "GD limit 2/L") == "2"
+
+
+def test_click_on_the_contour_sets_the_start_point():
+    at = run()
+    at.session_state["race_click"] = {"selection": {"points": [{"curve_number": 1, "x": 2.5, "y": -1.5}]}}
+    at.run()
+    assert not at.exception
+    assert at.number_input(key="sx").value == 2.5 and at.number_input(key="sy").value == -1.5
+    chart = next(c for c in at.get("plotly_chart") if '"start picker"' in c.proto.spec)
+    spec = json.loads(chart.proto.spec)
+    start = next(t for t in spec["data"] if t.get("name") == "start")
+    assert start["x"] == [2.5] and start["y"] == [-1.5]
