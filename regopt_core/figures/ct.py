@@ -1,0 +1,210 @@
+"""Figures of the sparse-view CT page.
+
+Images are sent as 8-bit heatmaps (grey levels over a stated window, colour bar labelled in
+attenuation units): a 256² image costs ~100 KB instead of ~450 KB as float32, which matters when a
+whole class loads the page at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from regopt_core.figures.theme import COLORS, PALETTE, styled
+
+__all__ = [
+    "METHOD_COLORS",
+    "METHOD_LABELS",
+    "fig_comparison",
+    "fig_convergence",
+    "fig_geometry",
+    "fig_metrics_vs_views",
+    "fig_profile",
+    "fig_sinogram",
+    "fig_strip",
+    "quantize",
+]
+
+METHOD_LABELS = {"fbp": "FBP", "fdk": "FDK (fan FBP)", "sart": "SART", "tv": "TV (PDHG)", "asd_pocs": "TV (ASD-POCS)",
+                 "truth": "phantom"}
+METHOD_COLORS = {"fbp": COLORS["vermillion"], "fdk": COLORS["vermillion"], "sart": COLORS["orange"],
+                 "tv": COLORS["blue"], "asd_pocs": COLORS["green"], "truth": COLORS["black"]}
+
+
+def quantize(image: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Map ``[lo, hi]`` linearly to grey levels 0..255 (uint8), clipping outside the window."""
+    span = hi - lo if hi > lo else 1.0
+    return np.clip(np.round((np.asarray(image, dtype=np.float64) - lo) / span * 255.0), 0, 255).astype(np.uint8)
+
+
+def _coords(n: int) -> np.ndarray:
+    return -1.0 + (np.arange(n) + 0.5) * (2.0 / n)
+
+
+def _image_trace(image: np.ndarray, lo: float, hi: float, *, colorscale: str = "gray", showscale: bool = False,
+                 colorbar_title: str = "μ", colorbar_y: float = 0.5, colorbar_len: float = 0.8) -> go.Heatmap:
+    n = image.shape[0]
+    c = _coords(n)
+    ticks = np.linspace(0, 255, 5)
+    return go.Heatmap(
+        z=quantize(image, lo, hi), x=c, y=c[::-1], zmin=0, zmax=255, colorscale=colorscale, showscale=showscale,
+        colorbar=dict(title=colorbar_title, tickvals=ticks, ticktext=[f"{lo + t / 255 * (hi - lo):.2g}" for t in ticks],
+                      len=colorbar_len, y=colorbar_y),
+        hovertemplate="x = %{x:.2f}, y = %{y:.2f}<extra></extra>",
+    )
+
+
+def _square_axes(fig: go.Figure, n_axes: int) -> None:
+    for i in range(1, n_axes + 1):
+        sx = "" if i == 1 else str(i)
+        fig.update_layout({f"xaxis{sx}": dict(visible=False, constrain="domain"),
+                           f"yaxis{sx}": dict(visible=False, scaleanchor=f"x{sx}", constrain="domain")})
+
+
+def fig_strip(panels: Sequence[tuple[str, np.ndarray]], *, window: tuple[float, float] = (0.0, 1.0),
+              title: str = "TV from few views vs filtered back-projection") -> go.Figure:
+    """One row of images with their captions (the lecture's figure: TV at 20/30/40 views, FBP/FDK)."""
+    k = len(panels)
+    fig = make_subplots(rows=1, cols=k, subplot_titles=[p[0] for p in panels], horizontal_spacing=0.01)
+    for j, (_, img) in enumerate(panels):
+        fig.add_trace(_image_trace(img, *window, showscale=(j == k - 1)), row=1, col=j + 1)
+    _square_axes(fig, k)
+    fig.update_annotations(font_size=17)
+    return styled(fig, title=title, height=380)
+
+
+def fig_comparison(truth: np.ndarray, panels: Sequence[tuple[str, np.ndarray]], *, window: tuple[float, float] = (0.0, 1.0),
+                   diff_window: float = 0.2) -> go.Figure:
+    """Top row: phantom and reconstructions; bottom row: reconstruction minus phantom (signed)."""
+    k = len(panels) + 1
+    titles = ["phantom (truth)"] + [p[0] for p in panels] + [""] + [f"error: {p[0].split('·')[0].strip()}" for p in panels]
+    fig = make_subplots(rows=2, cols=k, subplot_titles=titles, horizontal_spacing=0.01, vertical_spacing=0.06)
+    fig.add_trace(_image_trace(truth, *window), row=1, col=1)
+    last = len(panels) - 1
+    for j, (_, img) in enumerate(panels):
+        fig.add_trace(_image_trace(img, *window, showscale=(j == last), colorbar_y=0.77, colorbar_len=0.42),
+                      row=1, col=j + 2)
+        fig.add_trace(_image_trace(img - truth, -diff_window, diff_window, colorscale="RdBu_r", showscale=(j == last),
+                                   colorbar_title="error", colorbar_y=0.23, colorbar_len=0.42), row=2, col=j + 2)
+    _square_axes(fig, 2 * k)
+    fig.update_annotations(font_size=16)
+    return styled(fig, title="Reconstructions (top) and their errors (bottom, red = too bright)", height=620)
+
+
+def fig_metrics_vs_views(views: Sequence[int], scores: dict[str, dict[str, Sequence[float]]], *,
+                         current: int | None = None) -> go.Figure:
+    """PSNR, SSIM and RMSE against the number of views, one line per method.
+
+    ``scores[method][metric]`` is a sequence aligned with ``views`` (NaN where not computed).
+    """
+    fig = make_subplots(rows=1, cols=3, subplot_titles=["PSNR (dB, higher is better)", "SSIM (higher is better)",
+                                                        "RMSE (lower is better)"], horizontal_spacing=0.08)
+    for method, vals in scores.items():
+        for j, metric in enumerate(("psnr", "ssim", "rmse")):
+            fig.add_scatter(x=list(views), y=list(vals[metric]), mode="lines+markers", name=METHOD_LABELS.get(method, method),
+                            legendgroup=method, showlegend=(j == 0),
+                            line=dict(color=METHOD_COLORS.get(method, PALETTE[0]), width=3), marker=dict(size=8),
+                            row=1, col=j + 1)
+    if current is not None:
+        for j in range(3):
+            fig.add_vline(x=current, line=dict(color=COLORS["grey"], dash="dot"), row=1, col=j + 1)
+    fig.update_xaxes(type="log", title_text="number of views")
+    fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
+    return styled(fig, title="Image quality against the number of views (dose ∝ views)", height=440)
+
+
+def fig_sinogram(sinogram: np.ndarray, det_positions: np.ndarray, angles_deg: np.ndarray, *,
+                 title: str = "Sinogram: one row per view") -> go.Figure:
+    """The measured line integrals, detector position across, view angle down."""
+    lo, hi = float(np.min(sinogram)), float(np.max(sinogram))
+    fig = go.Figure(go.Heatmap(
+        z=quantize(sinogram, lo, hi), x=det_positions, y=angles_deg, colorscale="gray", zmin=0, zmax=255,
+        colorbar=dict(title="∫μ ds", tickvals=[0, 255], ticktext=[f"{lo:.2g}", f"{hi:.2g}"]),
+        hovertemplate="detector %{x:.2f}, angle %{y:.1f}°<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    return styled(fig, title=title, x_title="detector position (FOV half-widths)", y_title="view angle (degrees)",
+                  height=420)
+
+
+def fig_convergence(iterations: np.ndarray, objective: np.ndarray, residual: np.ndarray, psnr_trace: np.ndarray, *,
+                    objective_label: str = "½‖s(Ax−b)‖² + λ·TV(x)") -> go.Figure:
+    """Objective, data residual and PSNR against the iteration number."""
+    fig = make_subplots(rows=1, cols=3, subplot_titles=["objective", "data residual ‖Ax − b‖", "PSNR (dB)"],
+                        horizontal_spacing=0.08)
+    it = np.asarray(iterations)
+    fig.add_scatter(x=it, y=objective, name=objective_label, line=dict(color=COLORS["blue"], width=3), row=1, col=1)
+    fig.add_scatter(x=it, y=residual, name="‖Ax − b‖₂", line=dict(color=COLORS["orange"], width=3), row=1, col=2)
+    fig.add_scatter(x=it, y=psnr_trace, name="PSNR", line=dict(color=COLORS["green"], width=3), row=1, col=3)
+    if len(psnr_trace):
+        final = float(psnr_trace[-1])
+        fig.add_hline(y=final - 0.5, line=dict(color=COLORS["grey"], dash="dot"), row=1, col=3,
+                      annotation_text="final − 0.5 dB", annotation_position="bottom right")
+    fig.update_yaxes(type="log", row=1, col=1)
+    fig.update_yaxes(type="log", row=1, col=2)
+    fig.update_xaxes(title_text="iteration")
+    fig.update_layout(showlegend=False)
+    return styled(fig, title="Convergence of the iterative reconstruction", height=400)
+
+
+def fig_profile(truth: np.ndarray, panels: Sequence[tuple[str, str, np.ndarray]], *, row: int) -> go.Figure:
+    """Values along one image row: the phantom and each reconstruction ``(method, label, image)``."""
+    n = truth.shape[0]
+    x = _coords(n)
+    y_pos = 1.0 - (row + 0.5) * 2.0 / n
+    fig = go.Figure()
+    fig.add_scatter(x=x, y=truth[row], name="phantom", line=dict(color=COLORS["black"], width=3, shape="hv"))
+    dashes = ("solid", "dash", "dot", "dashdot")
+    for j, (method, label, img) in enumerate(panels):
+        fig.add_scatter(x=x, y=img[row], name=label, line=dict(color=METHOD_COLORS.get(method, PALETTE[j]), width=2.5,
+                                                                 dash=dashes[j % len(dashes)]))
+    return styled(fig, title=f"Line profile at y = {y_pos:.2f}", x_title="x (FOV half-widths)",
+                  y_title="attenuation μ (a.u.)", height=400)
+
+
+def fig_geometry(kind: str, *, dso: float = 3.0, dsd: float = 6.0, n_views: int = 8, n_rays: int = 9) -> go.Figure:
+    """A small diagram of the acquisition: image square, source orbit or beam, detector and a few rays."""
+    fig = go.Figure()
+    fig.add_shape(type="rect", x0=-1, y0=-1, x1=1, y1=1, line=dict(color=COLORS["grey"], width=2))
+    fig.add_shape(type="circle", x0=-1, y0=-1, x1=1, y1=1, line=dict(color=COLORS["grey"], dash="dot"))
+    if kind == "fan":
+        beta = np.pi / 2  # one source position drawn in full
+        es, eu = np.array([np.cos(beta), np.sin(beta)]), np.array([-np.sin(beta), np.cos(beta)])
+        src = dso * es
+        det_c = -(dsd - dso) * es
+        half = dsd * np.tan(np.arcsin(min(np.sqrt(2) / dso, 0.999)))
+        u = np.linspace(-half, half, n_rays)
+        ends = det_c[None, :] + u[:, None] * eu[None, :]
+        for e in ends:
+            fig.add_scatter(x=[src[0], e[0]], y=[src[1], e[1]], mode="lines", line=dict(color=COLORS["sky"], width=1.5),
+                            showlegend=False, hoverinfo="skip")
+        d0, d1 = det_c - half * eu, det_c + half * eu
+        fig.add_scatter(x=[d0[0], d1[0]], y=[d0[1], d1[1]], mode="lines", line=dict(color=COLORS["black"], width=6),
+                        name="flat detector")
+        t = np.linspace(0, 2 * np.pi, 200)
+        fig.add_scatter(x=dso * np.cos(t), y=dso * np.sin(t), mode="lines", line=dict(color=COLORS["orange"], dash="dash"),
+                        name=f"source orbit (DSO = {dso:g})")
+        b = np.arange(n_views) * 2 * np.pi / n_views + np.pi / 2
+        fig.add_scatter(x=dso * np.cos(b), y=dso * np.sin(b), mode="markers", marker=dict(size=10, color=COLORS["vermillion"]),
+                        name="source positions")
+        lim = max(dso, dsd - dso + 0.2, half) * 1.1
+        title = f"Fan beam: DSO = {dso:g}, DSD = {dsd:g} (FOV half-widths)"
+    else:
+        theta = np.pi / 6
+        nrm, dirv = np.array([np.cos(theta), np.sin(theta)]), np.array([-np.sin(theta), np.cos(theta)])
+        s = np.linspace(-1.4, 1.4, n_rays)
+        for si in s:
+            a, bpt = si * nrm - 2.0 * dirv, si * nrm + 1.8 * dirv
+            fig.add_scatter(x=[a[0], bpt[0]], y=[a[1], bpt[1]], mode="lines", line=dict(color=COLORS["sky"], width=1.5),
+                            showlegend=False, hoverinfo="skip")
+        d0, d1 = -1.45 * nrm + 1.9 * dirv, 1.45 * nrm + 1.9 * dirv
+        fig.add_scatter(x=[d0[0], d1[0]], y=[d0[1], d1[1]], mode="lines", line=dict(color=COLORS["black"], width=6),
+                        name="detector (rotates over 180°)")
+        lim = 2.3
+        title = "Parallel beam over 180°"
+    fig.update_xaxes(range=[-lim, lim], visible=False)
+    fig.update_yaxes(range=[-lim, lim], visible=False, scaleanchor="x")
+    fig.update_layout(legend=dict(orientation="h", y=-0.05, x=0))
+    return styled(fig, title=title, height=360)

@@ -1,0 +1,77 @@
+"""CT figure builders on tiny inputs: traces, axes, titles, and the 8-bit image encoding."""
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from regopt_core.figures import ct as figs
+
+
+def _img(n=16, v=0.5):
+    return np.full((n, n), v)
+
+
+def test_quantize_window_and_clipping():
+    q = figs.quantize(np.array([-1.0, 0.0, 0.5, 1.0, 2.0]), 0.0, 1.0)
+    assert q.dtype == np.uint8
+    assert q.tolist() == [0, 0, 128, 255, 255]
+
+
+def test_strip_has_one_image_per_panel_and_titles():
+    fig = figs.fig_strip([("TV · 20 views", _img()), ("TV · 40 views", _img()), ("FBP · 40 views", _img())])
+    assert isinstance(fig, go.Figure)
+    assert len(fig.data) == 3 and all(t.type == "heatmap" for t in fig.data)
+    assert [a.text for a in fig.layout.annotations] == ["TV · 20 views", "TV · 40 views", "FBP · 40 views"]
+    assert sum(bool(t.showscale) for t in fig.data) == 1
+    assert fig.data[0].z.dtype == np.uint8
+    assert fig.layout.yaxis.scaleanchor == "x"  # square pixels
+
+
+def test_comparison_has_images_and_difference_maps():
+    truth = _img(12, 0.4)
+    panels = [("FBP · 20.1 dB", _img(12, 0.5)), ("TV · 35.0 dB", _img(12, 0.4))]
+    fig = figs.fig_comparison(truth, panels, diff_window=0.2)
+    assert len(fig.data) == 1 + 2 * len(panels)
+    err = fig.data[2]  # FBP error: +0.1 on a ±0.2 window -> 3/4 of the grey range
+    assert err.colorscale is not None and int(err.z[0, 0]) == round(0.75 * 255)
+
+
+def test_metrics_vs_views_lines_and_axes():
+    views = [10, 20, 40]
+    scores = {m: {"psnr": [20, 25, 30], "ssim": [0.5, 0.6, 0.7], "rmse": [0.1, 0.05, 0.02]} for m in ("fbp", "tv")}
+    fig = figs.fig_metrics_vs_views(views, scores, current=20)
+    assert len(fig.data) == 6
+    assert {t.name for t in fig.data} == {"FBP", "TV (PDHG)"}
+    assert fig.layout.xaxis.type == "log" and fig.layout.xaxis.title.text == "number of views"
+    assert "PSNR" in fig.layout.annotations[0].text
+
+
+def test_sinogram_axes_are_labelled():
+    fig = figs.fig_sinogram(np.random.default_rng(0).uniform(0, 2, (8, 20)), np.linspace(-1, 1, 20), np.arange(8) * 22.5)
+    assert fig.data[0].type == "heatmap"
+    assert "detector" in fig.layout.xaxis.title.text and "angle" in fig.layout.yaxis.title.text
+
+
+def test_convergence_three_panels_log_scale():
+    it = np.arange(1, 11)
+    fig = figs.fig_convergence(it, 1.0 / it, 1.0 / it, 20 + np.log(it))
+    assert len(fig.data) == 3
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log"
+
+
+def test_profile_lines():
+    truth = np.zeros((10, 10))
+    fig = figs.fig_profile(truth, [("fbp", "FBP", truth + 0.1), ("tv", "TV", truth)], row=5)
+    assert [t.name for t in fig.data] == ["phantom", "FBP", "TV"]
+    assert np.allclose(fig.data[1].y, 0.1)
+    assert "y = -0.10" in fig.layout.title.text
+
+
+@pytest.mark.parametrize("kind", ["parallel", "fan"])
+def test_geometry_diagram(kind):
+    fig = figs.fig_geometry(kind, dso=3.0, dsd=6.0, n_views=8)
+    names = {t.name for t in fig.data if t.name}
+    assert any("detector" in n for n in names)
+    if kind == "fan":
+        assert any("orbit" in n for n in names)
+        assert "DSO = 3" in fig.layout.title.text
