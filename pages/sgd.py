@@ -115,7 +115,7 @@ def loss_panel() -> None:
         layout.show_figure(cached.thaw(cached.loss_figure(batches, lr, scale_lr, epochs, replace, seed, log_y)),
                            key="fig_loss")
         layout.download_csv("loss curves", _runs_csv(runs), "sgd_loss_curves.csv", key="dl_loss")
-        layout.show_code(sgd.minibatch_sgd, sgd.SoftmaxRegression.grad)
+        layout.show_code(sgd.minibatch_sgd)
 
 
 if batches:
@@ -216,7 +216,7 @@ def noise_panel() -> None:
             "batch_size": wo.batch_sizes, "measured_without_replacement": wo.variance,
             "theory_without_replacement": wo.theory, "measured_with_replacement": wi.variance,
             "theory_with_replacement": wi.theory}, "sgd_gradient_variance.csv", key="dl_var")
-        layout.show_code(sgd.sample_minibatch_gradients, sgd.minibatch_variance_theory)
+        layout.show_code(sgd.sample_minibatch_gradients)
 
 
 noise_panel()
@@ -254,7 +254,7 @@ def floor_panel() -> None:
                                             "excess_loss_mean": fl.excess_mean, "final_q10": fl.final_q10,
                                             "final_q90": fl.final_q90, "exact_theory": fl.theory},
                             "sgd_noise_floor.csv", key="dl_floor")
-        layout.show_code(sgd.stationary_variance, sgd.stationary_excess_loss)
+        layout.show_code(sgd.measure_noise_floor)
 
 
 floor_panel()

@@ -835,7 +835,6 @@ def measure_noise_floor(
     X, y = objective.X, objective.y
     N, d = X.shape
     theta_star = objective.minimizer()
-    f_star = objective.loss(theta_star)
     H = objective.hessian()
     r = X @ theta_star - y
     slope = float(np.sum((X * r[:, None]) ** 2) / N) / 4.0
@@ -867,7 +866,6 @@ def measure_noise_floor(
             q10.append(float(np.quantile(final[k], 0.1)) if ok else math.nan)
             q90.append(float(np.quantile(final[k], 0.9)) if ok else math.nan)
             theory.append(stationary_excess_loss(objective, lr=float(lr), batch_size=B))
-    del f_star
     return NoiseFloor(np.array(out_lr), np.array(out_b), np.array(mean_ex), np.array(q10),
                       np.array(q90), np.array(theory), slope, n_steps, R)
 

@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import approx_fprime
 
 from regopt_core import sgd
@@ -273,3 +275,21 @@ def test_critical_batch_formula(diabetes):
     assert cb.theory[0] == pytest.approx(exact_b1, rel=1e-10)
     np.testing.assert_allclose(cb.measured, cb.theory, rtol=0.06)
     assert cb.theory[-1] < cb.eps_max and np.all(np.diff(cb.theory) > 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-100, 100, allow_nan=False, allow_infinity=False), min_size=2, max_size=8),
+       st.integers(1, 8))
+def test_finite_population_correction_for_any_small_population(values, B):
+    values = np.asarray(values)
+    N = len(values)
+    B = min(B, N)
+    means = np.array([values[list(s)].mean() for s in itertools.combinations(range(N), B)])
+    exact = np.mean((means - values.mean()) ** 2)
+    theory = sgd.minibatch_variance_theory(values.var(), N, B, replace=False)
+    assert theory == pytest.approx(exact, rel=1e-9, abs=1e-9 * (1 + values.var()))
+    # with replacement: all N^B ordered draws (B <= 3 keeps it small)
+    if B <= 3:
+        draws = np.array([values[list(s)].mean() for s in itertools.product(range(N), repeat=B)])
+        assert sgd.minibatch_variance_theory(values.var(), N, B, replace=True) == pytest.approx(
+            np.mean((draws - values.mean()) ** 2), rel=1e-9, abs=1e-9 * (1 + values.var()))
