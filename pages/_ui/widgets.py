@@ -203,7 +203,7 @@ def number(label: str, key: str, min_value: float, max_value: float, default: fl
            step: float | None = None, help: str | None = None) -> float:
     """A number box bound to the URL. Integer inputs return an ``int``.
 
-    Integers are entered through a float box shown with ``%d``: Streamlit 1.67's *int* number_input
+    Integers are entered through a float box shown with ``%.0f``: Streamlit 1.67's *int* number_input
     raises ``OverflowError`` when a link carries ``?key=inf`` (``int(float("inf"))`` in its URL
     deserializer is not guarded), while the float box resets non-finite values to the default.
     """
@@ -211,7 +211,7 @@ def number(label: str, key: str, min_value: float, max_value: float, default: fl
     _register(key, float(default) if integer else default, label)
     if integer:
         value = st.number_input(label, min_value=float(min_value), max_value=float(max_value), value=float(default),
-                                step=float(step or 1), format="%d", key=key, help=help, bind="query-params")
+                                step=float(step or 1), format="%.0f", key=key, help=help, bind="query-params")
         return int(round(value))
     return st.number_input(label, min_value=min_value, max_value=max_value, value=default, step=step, key=key,
                            help=help, bind="query-params")

@@ -75,17 +75,34 @@ def styled(
     y_title: str | None = None,
     height: int | None = 420,
 ) -> go.Figure:
-    """Apply the project template and the common labels; returns the same figure."""
-    fig.update_layout(template=TEMPLATE)
+    """Apply the project template and the common labels in one layout update; returns the same figure.
+
+    (One ``update_layout`` call: each plotly update validates its arguments, which costs milliseconds
+    per call and adds up on every rerun.)
+    """
+    update: dict = {"template": TEMPLATE}
     if title is not None:
-        fig.update_layout(title_text=title)
+        update["title_text"] = title
     if x_title is not None:
-        fig.update_xaxes(title_text=x_title)
+        update["xaxis_title_text"] = x_title
     if y_title is not None:
-        fig.update_yaxes(title_text=y_title)
+        update["yaxis_title_text"] = y_title
     if height is not None:
-        fig.update_layout(height=height)
+        update["height"] = height
+    fig.update_layout(**update)
     return fig
+
+
+def vline(x: float, *, color: str = "#7F7F7F", dash: str = "dot", label: str | None = None) -> tuple[dict, dict | None]:
+    """A vertical line over the whole plot as a (shape, annotation) pair of plain dicts.
+
+    Cheaper than ``fig.add_vline`` (which validates per call); pass the lists to a single
+    ``fig.update_layout(shapes=[...], annotations=[...])``.
+    """
+    shape = dict(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1, line=dict(color=color, dash=dash, width=2))
+    note = None if label is None else dict(x=x, y=1.0, xref="x", yref="paper", text=label, showarrow=False,
+                                           yanchor="bottom", font=dict(color=color))
+    return shape, note
 
 
 def scale_text(fig: go.Figure, factor: float) -> go.Figure:

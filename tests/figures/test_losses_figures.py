@@ -47,8 +47,12 @@ def test_templates_grid_has_one_image_per_class_with_a_symmetric_colour_range():
     res = lm.train_linear_classifier(d.X[:300], d.y[:300], d.X[300:400], d.y[300:400], n_steps=20, n_classes=10)
     fig = figs.fig_templates(res, tuple(str(i) for i in range(10)))
     heat = [t for t in fig.data if t.type == "heatmap"]
-    assert len(heat) == 10 and all(np.asarray(h.z).shape == (8, 8) for h in heat)
+    assert len(heat) == 1
+    z = np.asarray(heat[0].z, dtype=float)
+    assert np.sum(np.isfinite(z)) == 10 * 64, "ten 8x8 tiles, NaN gutters between them"
+    np.testing.assert_allclose(z[1:9, 1:9], res.W[:, 0].reshape(8, 8)), "tile 0 is class 0's weights"
     assert heat[0].zmin == -heat[0].zmax
+    assert [a.text for a in fig.layout.annotations] == [f"<b>{i}</b>" for i in range(10)]
 
 
 def test_presentation_scaling_enlarges_every_font():
