@@ -1,0 +1,375 @@
+"""Load test: N simulated students against a real Streamlit server (DESIGN §4.5, §5).
+
+    python -m tests.load.run_load --students 60 --duration 90 --think 2
+    python -m tests.load.run_load --students 200 --duration 90 --think 2
+    python -m tests.load.run_load --url http://host:8080/regopt --students 30   # an existing server / proxy
+
+Without ``--url`` it starts ``streamlit run app.py`` on a free loopback port (the project's
+``.streamlit/config.toml`` applies) and stops it at the end. Each student is one browser tab (one websocket
+session, see ``tests/load/streamlit_client.py``): it arrives within the ramp-up window, opens a random registered
+page (every page of ``pages/_ui/registry.py``), moves a few random controls within their ranges with a think
+time between moves, then opens another page, until the duration is over.
+
+Reported: p50/p95/max latency of every rerun (from sending ``rerun_script`` to receiving ``script_finished``,
+as a student waits for it), split into page opens and control moves, per page and the slowest actions; errors
+(``exception`` elements, ``page_not_found``, compile errors, timeouts, disconnects); the server's RSS (server
+process and its children, from ``/proc/<pid>/status`` VmRSS) sampled every second; CPU used by the server and by
+this client (both share the machine). The summary is printed as JSON, followed by one markdown table row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import random
+import resource
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "tests" / "load" / "results"
+sys.path.insert(0, str(ROOT))
+
+from pages._ui import registry  # noqa: E402  (pure data, no streamlit import)
+from tests.load.streamlit_client import RunResult, StreamlitClient  # noqa: E402
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# ------------------------------------------------------------------------------------------------ server
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, extra_args: list[str], log_path: Path, timeout: float = 120.0) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none", *extra_args]
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "w")  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base_path = next((a.split("=", 1)[1].strip("/") for a in extra_args if a.startswith("--server.baseUrlPath=")), "")
+    health = f"http://127.0.0.1:{port}/{base_path + '/' if base_path else ''}_stcore/health"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}; see {log_path}")
+        try:
+            with urllib.request.urlopen(health, timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+    stop_server(proc)
+    raise RuntimeError(f"streamlit did not become healthy in {timeout} s; see {log_path}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+# ------------------------------------------------------------------------------------------ /proc probes
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = defaultdict(list)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children[ppid].append(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    out, todo = [pid], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def rss_bytes(pid: int) -> int:
+    """VmRSS of ``pid`` and all its descendants (psutil is not installed)."""
+    total = 0
+    for p in _descendants(pid):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except OSError:
+            continue
+    return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """user+system CPU time of ``pid`` and its live descendants."""
+    total = 0.0
+    for p in _descendants(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid: int | None, every: float = 1.0):
+        super().__init__(daemon=True)
+        self.pid, self.every = pid, every
+        self.samples: list[tuple[float, int]] = []
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while self.pid and not self._halt.is_set():
+            self.samples.append((time.time(), rss_bytes(self.pid)))
+            self._halt.wait(self.every)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=5)
+
+
+# --------------------------------------------------------------------------------------------- students
+def page_name(spec: registry.PageSpec) -> str:
+    """What the browser sends for a page: the default page lives at the root URL."""
+    return "" if spec.default else spec.url_path
+
+
+def pick_widget(client: StreamlitClient, rng: random.Random):
+    """A random control; the sidebar's reset button and presentation toggle are rarely touched."""
+    widgets = client.movable()
+    if not any(not (w.kind == "button" or w.key.startswith("_")) for w in widgets):
+        return None  # nothing to explore on this page (e.g. home): read it and move on
+    weights = [0.1 if (w.kind == "button" or w.key.startswith("_")) else 1.0 for w in widgets]
+    return rng.choices(widgets, weights=weights, k=1)[0]
+
+
+async def student(idx: int, args, pages: list, results: list, t_end: float, t_start: float) -> None:
+    rng = random.Random(args.seed * 100_003 + idx)
+    await asyncio.sleep(rng.uniform(0, args.ramp))
+    client = StreamlitClient(args.url, timeout=args.timeout)
+
+    def record(r: RunResult) -> None:
+        results.append({"student": idx, "t": time.perf_counter() - t_start, "page": r.page or "(default)",
+                        "action": r.action, "fragment": r.fragment, "latency_s": r.latency_s, "status": r.status,
+                        "bytes": r.n_bytes, "exceptions": r.exceptions, "error_alerts": r.error_alerts,
+                        "page_not_found": r.page_not_found})
+
+    try:
+        while time.perf_counter() < t_end:
+            if client.ws is None:
+                try:
+                    await client.connect()
+                except Exception as exc:  # noqa: BLE001 - a refused connection is an error to report
+                    record(RunResult(page="", action="connect", fragment=False, latency_s=0.0, status="disconnect",
+                                     exceptions=[f"connect failed: {type(exc).__name__}: {exc}"]))
+                    await asyncio.sleep(1.0)
+                    continue
+            spec = rng.choice(pages)
+            r = await client.open_page(page_name(spec))
+            record(r)
+            if client.ws is None:
+                continue
+            for _ in range(rng.randint(args.min_moves, args.max_moves)):
+                await asyncio.sleep(args.think * rng.uniform(0.5, 1.5))
+                if time.perf_counter() >= t_end or client.ws is None:
+                    break
+                w = pick_widget(client, rng)
+                if w is None:
+                    break
+                record(await client.move(w, rng))
+            await asyncio.sleep(args.think * rng.uniform(0.5, 1.5))
+    finally:
+        await client.close()
+
+
+# -------------------------------------------------------------------------------------------- reporting
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    v = sorted(values)
+    k = (len(v) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+
+
+def stats(values: list[float]) -> dict:
+    r = lambda x: None if x is None else round(x, 3)  # noqa: E731
+    return {"n": len(values), "p50_s": r(pct(values, 50)), "p95_s": r(pct(values, 95)),
+            "max_s": r(max(values) if values else None)}
+
+
+def summarize(args, results: list[dict], warmup: list[dict], rss: RssSampler, cpu: dict, pages: list) -> dict:
+    lat = [r["latency_s"] for r in results if r["status"] == "ok"]
+    failures = [r for r in results if r["status"] != "ok" or r["exceptions"] or r["page_not_found"]]
+    err_kinds = Counter()
+    for r in failures:
+        if r["status"] != "ok":
+            err_kinds[r["status"]] += 1
+        if r["exceptions"] and r["status"] == "ok":
+            err_kinds["exception"] += 1
+        if r["page_not_found"]:
+            err_kinds["page_not_found"] += 1
+    examples = []
+    for r in failures:
+        text = f"{r['page']} {r['action']}: {r['status']} {'; '.join(r['exceptions'])[:300]}"
+        if text not in examples:
+            examples.append(text)
+    by_page = {p: stats([r["latency_s"] for r in results if r["page"] == p and r["status"] == "ok"])
+               for p in sorted({r["page"] for r in results})}
+    by_action = defaultdict(list)
+    for r in results:
+        if r["status"] == "ok":
+            by_action[(r["page"], r["action"])].append(r["latency_s"])
+    slow_actions = sorted(({"page": p, "action": a, **stats(v)} for (p, a), v in by_action.items()),
+                          key=lambda d: -(d["p95_s"] or 0))[:12]
+    rss_values = [b for _, b in rss.samples]
+    span = max((r["t"] for r in results), default=0.0)
+    alerts = Counter(a for r in results for a in r["error_alerts"])
+    return {
+        "date_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "python -m tests.load.run_load " + " ".join(sys.argv[1:]),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "target": args.url,
+        "students": args.students, "duration_s": args.duration, "think_s": args.think, "ramp_s": args.ramp,
+        "pages": [page_name(p) or f"(default: {p.url_path})" for p in pages],
+        "warmup": warmup,
+        "reruns": len(results),
+        "reruns_per_s": round(len(results) / span, 2) if span else None,
+        "latency": stats(lat),
+        "latency_open": stats([r["latency_s"] for r in results if r["action"] == "open" and r["status"] == "ok"]),
+        "latency_move": stats([r["latency_s"] for r in results if r["action"].startswith("move") and r["status"] == "ok"]),
+        "latency_fragment": stats([r["latency_s"] for r in results if r["fragment"] and r["status"] == "ok"]),
+        "by_page": by_page,
+        "slowest_actions_by_p95": slow_actions,
+        "errors": len(failures),
+        "error_kinds": dict(err_kinds),
+        "error_examples": examples[:15],
+        "error_alerts_shown": dict(alerts.most_common(10)),  # st.error boxes: handled, not failures
+        "mb_received": round(sum(r["bytes"] for r in results) / 1e6, 1),
+        "server_rss_mb": {"start": round(rss_values[0] / 2**20) if rss_values else None,
+                          "peak": round(max(rss_values) / 2**20) if rss_values else None,
+                          "end": round(rss_values[-1] / 2**20) if rss_values else None},
+        "cpu_s": cpu,
+    }
+
+
+def markdown_row(s: dict) -> str:
+    lat = s["latency"]
+    return (f"| {s['date_utc'][:10]} | {s['students']} | {s['duration_s']} s | {s['think_s']} s | {s['reruns']} | "
+            f"{lat['p50_s']} s | {lat['p95_s']} s | {lat['max_s']} s | {s['errors']} | "
+            f"{s['server_rss_mb']['peak']} MB |")
+
+
+MARKDOWN_HEADER = ("| date | students | duration | think | reruns | p50 | p95 | max | errors | server RSS peak |\n"
+                   "|---|---|---|---|---|---|---|---|---|---|")
+
+
+# ------------------------------------------------------------------------------------------------ main
+async def warm_up(url: str, pages: list, timeout: float) -> list[dict]:
+    """A lecturer checks every page once before class (fills the caches for the default views)."""
+    out = []
+    async with StreamlitClient(url, timeout=timeout) as c:
+        for spec in pages:
+            r = await c.open_page(page_name(spec))
+            out.append({"page": spec.url_path, "latency_s": round(r.latency_s, 3), "status": r.status,
+                        "exceptions": r.exceptions, "page_not_found": r.page_not_found})
+    return out
+
+
+async def run(args, pages: list, server_pid: int | None) -> tuple[dict, list[dict]]:
+    warmup = [] if args.no_warmup else await warm_up(args.url, pages, args.timeout)
+    rss = RssSampler(server_pid)
+    rss.start()
+    cpu0 = cpu_seconds(server_pid) if server_pid else None
+    self0 = resource.getrusage(resource.RUSAGE_SELF)
+    results: list[dict] = []
+    t_start = time.perf_counter()
+    t_end = t_start + args.duration
+    await asyncio.gather(*(student(i, args, pages, results, t_end, t_start) for i in range(args.students)))
+    wall = time.perf_counter() - t_start
+    self1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = {"wall_s": round(wall, 1),
+           "server": round(cpu_seconds(server_pid) - cpu0, 1) if server_pid else None,
+           "load_client": round((self1.ru_utime + self1.ru_stime) - (self0.ru_utime + self0.ru_stime), 1)}
+    rss.stop()
+    return summarize(args, results, warmup, rss, cpu, pages), results
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m tests.load.run_load", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--students", type=int, default=60)
+    ap.add_argument("--duration", type=float, default=60.0, help="seconds of simulated class (after warm-up)")
+    ap.add_argument("--think", type=float, default=2.0, help="mean think time between actions, s (uniform 0.5x-1.5x)")
+    ap.add_argument("--ramp", type=float, default=10.0, help="students arrive uniformly within this many seconds")
+    ap.add_argument("--min-moves", type=int, default=3, help="controls moved per page visit, at least")
+    ap.add_argument("--max-moves", type=int, default=8, help="controls moved per page visit, at most")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--timeout", type=float, default=60.0, help="a rerun slower than this counts as an error")
+    ap.add_argument("--url", help="an existing server (e.g. http://host:8080/regopt); default: start one")
+    ap.add_argument("--server-pid", type=int, help="with --url: the server's pid, for RSS/CPU sampling")
+    ap.add_argument("--server-arg", action="append", default=[], metavar="ARG",
+                    help="extra argument for `streamlit run` (repeatable), e.g. --server-arg=--server.baseUrlPath=x")
+    ap.add_argument("--pages", help="comma-separated url_paths to restrict to (default: every registered page)")
+    ap.add_argument("--no-warmup", action="store_true", help="skip opening every page once before the students")
+    ap.add_argument("--out", type=Path, help="write the JSON summary (and raw results next to it) here")
+    return ap.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    pages = list(registry.PAGES)
+    if args.pages:
+        wanted = set(args.pages.split(","))
+        pages = [p for p in pages if p.url_path in wanted]
+        if not pages:
+            raise SystemExit(f"none of {sorted(wanted)} is registered")
+    proc = None
+    server_pid = args.server_pid
+    if not args.url:
+        port = free_port()
+        proc = start_server(port, args.server_arg, RESULTS / f"server-{port}.log")
+        server_pid = proc.pid
+        base_path = next((a.split("=", 1)[1].strip("/") for a in args.server_arg
+                          if a.startswith("--server.baseUrlPath=")), "")
+        args.url = f"http://127.0.0.1:{port}" + (f"/{base_path}" if base_path else "")
+    try:
+        summary, results = asyncio.run(run(args, pages, server_pid))
+    finally:
+        if proc is not None:
+            stop_server(proc)
+    print(json.dumps(summary, indent=2))
+    print()
+    print(MARKDOWN_HEADER)
+    print(markdown_row(summary))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(summary, indent=2))
+        args.out.with_suffix(".raw.json").write_text(json.dumps(results))
+    return 0 if summary["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
