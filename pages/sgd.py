@@ -63,10 +63,10 @@ def _status(tr: sgd.SGDTrace) -> str:
 
 
 def _warn_diverged(runs: sgd.BatchComparison, extra: str = "") -> None:
-    for tr in runs.traces:
-        if tr.diverged:
-            st.warning(f"**{figs.batch_label(tr.batch_size, tr.n_samples)}, η = {tr.lr:g}** — "
-                       f"{tr.message[0].upper()}{tr.message[1:]}. {extra}", icon=":material/trending_up:")
+    lines = [f"- **{figs.batch_label(tr.batch_size, tr.n_samples)}, η = {tr.lr:g}** — {tr.message}"
+             for tr in runs.traces if tr.diverged]
+    if lines:
+        st.warning("\n".join(lines) + (f"\n\n{extra}" if extra else ""), icon=":material/trending_up:")
 
 
 def _runs_csv(runs: sgd.BatchComparison) -> dict:
