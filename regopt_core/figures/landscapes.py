@@ -122,7 +122,7 @@ def _template() -> dict:
 
 def fig_race_contour(race: Race, grid: Grid, surface: Surface, *, clickable: bool = True, n_click: int = 31,
                      extra_points: Sequence[tuple[float, float, str, str]] = (), animate: bool = True,
-                     height: int = 600) -> go.Figure:
+                     height: int = 720) -> go.Figure:
     """Contours of log10(f - f*) with every racer's path, animated on the client (play / step slider).
 
     Trace order: contour, [click grid], one line per racer, trail (animated), heads (animated),
@@ -192,9 +192,11 @@ def fig_race_contour(race: Race, grid: Grid, surface: Surface, *, clickable: boo
                              hovertemplate=f"{r.label}: diverged at step {r.trace.diverged_at}<extra></extra>"))
     n_before = 1 + int(clickable) + len(race.racers)
     (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
-    layout = dict(xaxis=dict(range=[x_lo, x_hi], constrain="domain"), yaxis=dict(range=[y_lo, y_hi]),
-                  legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0.0, xanchor="left"),
-                  margin=dict(l=70, r=30, t=110, b=130 if animate else 60), clickmode="event+select",
+    # equal scales on both axes: the gradient is then visibly perpendicular to the contour lines
+    layout = dict(xaxis=dict(range=[x_lo, x_hi], constrain="domain"),
+                  yaxis=dict(range=[y_lo, y_hi], scaleanchor="x", scaleratio=1, constrain="domain"),
+                  legend=dict(orientation="h", yanchor="top", y=-0.3 if animate else -0.14, x=0.0, xanchor="left"),
+                  margin=dict(l=70, r=30, t=60, b=230 if animate else 140), clickmode="event+select",
                   dragmode="pan", hovermode="closest")
     frames = None
     if animate and len(ks) > 1:
@@ -204,7 +206,7 @@ def fig_race_contour(race: Race, grid: Grid, surface: Surface, *, clickable: boo
             frames.append(dict(data=[t, h], traces=[n_before, n_before + 1], name=str(int(k))))
         step_args = dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))
         layout["updatemenus"] = [dict(
-            type="buttons", direction="left", x=0.0, y=-0.08, xanchor="left", yanchor="top", pad=dict(t=8, r=8),
+            type="buttons", direction="left", x=0.0, y=-0.13, xanchor="left", yanchor="top", pad=dict(t=8, r=8),
             showactive=False,
             buttons=[dict(label="▶ Play", method="animate",
                           args=[None, dict(frame=dict(duration=180, redraw=False), transition=dict(duration=0),
@@ -212,7 +214,7 @@ def fig_race_contour(race: Race, grid: Grid, surface: Surface, *, clickable: boo
                      dict(label="❚❚ Pause", method="animate",
                           args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
                                              transition=dict(duration=0))])])]
-        layout["sliders"] = [dict(active=len(ks) - 1, x=0.2, y=-0.06, len=0.8, xanchor="left", yanchor="top",
+        layout["sliders"] = [dict(active=len(ks) - 1, x=0.22, y=-0.11, len=0.78, xanchor="left", yanchor="top",
                                   currentvalue=dict(prefix="step ", font=dict(size=16)), pad=dict(t=8),
                                   steps=[dict(label=str(int(k)), method="animate", args=[[str(int(k))], step_args])
                                          for k in ks])]
@@ -275,7 +277,7 @@ def fig_convergence(race: Race, surface: Surface, *, height: int = 430) -> go.Fi
             for ax, y in (("", r.trace.fs[-1] - surface.f_min), ("2", r.distance[-1])):
                 data.append(dict(type="scatter", x=[r.trace.nit], y=[max(float(y), 1e-16)], mode="markers+text",
                                  showlegend=False, text=[f"diverged at {r.trace.diverged_at}"],
-                                 textposition="top left", marker=dict(symbol="x", size=16, color=col),
+                                 textposition="middle right", marker=dict(symbol="x", size=16, color=col),
                                  xaxis="x" + ax, yaxis="y" + ax,
                                  hovertemplate=f"{r.label}: diverged at step {r.trace.diverged_at}<extra></extra>"))
     log_y = dict(type="log", exponentformat="power")
@@ -303,8 +305,8 @@ def fig_step_ruler(racers: Sequence[tuple[str, str, float, float | None, str | N
         if thr is not None:
             data.append(dict(type="scatter", x=[thr, hi], y=[label, label], mode="lines", showlegend=False,
                              line=dict(color="rgba(213,94,0,0.25)", width=22), hoverinfo="skip"))
-            data.append(dict(type="scatter", x=[thr], y=[label], mode="markers+text", text=[f"{formula} = {thr:.3g}"],
-                             textposition="top center", showlegend=False,
+            data.append(dict(type="scatter", x=[thr], y=[label], mode="markers+text", text=[f"{formula} = {thr:.3g} "],
+                             textposition="middle left", showlegend=False, textfont=dict(color=COLORS["vermillion"]),
                              marker=dict(symbol="line-ns", size=30, line=dict(width=3, color=COLORS["vermillion"])),
                              hovertemplate=f"stability limit {formula} = {thr:.4g}<extra></extra>"))
         stable = thr is None or eta < thr
@@ -316,10 +318,10 @@ def fig_step_ruler(racers: Sequence[tuple[str, str, float, float | None, str | N
     if lipschitz is not None:
         title += f" — shaded: unstable (L = {lipschitz:.3g})"
     layout = dict(xaxis=dict(type="log", range=[float(np.log10(lo)), float(np.log10(hi))], exponentformat="power"),
-                  yaxis=dict(categoryorder="array", categoryarray=labels[::-1], showgrid=False),
-                  margin=dict(l=170, r=30, t=60, b=55))
+                  yaxis=dict(categoryorder="array", categoryarray=labels[::-1], showgrid=False, automargin=True),
+                  margin=dict(l=30, r=30, t=60, b=55))
     return _assemble(data, layout, title=title, x_title="step size η (log scale)",
-                     height=height or 90 + 48 * max(1, len(racers)))
+                     height=height or 110 + 52 * max(1, len(racers)))
 
 
 def fig_gradient_check(sweep: StepSweep, *, height: int = 460) -> go.Figure:
@@ -336,7 +338,8 @@ def fig_gradient_check(sweep: StepSweep, *, height: int = 460) -> go.Figure:
     ref = hs[hs >= 1e-7]
     for power, err, dash, name in ((1, sweep.err_forward, "dash", "O(h) slope 1"), (2, sweep.err_central, "dot", "O(h²) slope 2")):
         if err[anchor] > 0:
-            fig.add_scatter(x=ref, y=err[anchor] * (ref / hs[anchor]) ** power, mode="lines", name=name,
+            # drawn a decade above the curve so the guide and the data do not hide each other
+            fig.add_scatter(x=ref, y=10 * err[anchor] * (ref / hs[anchor]) ** power, mode="lines", name=name,
                             line=dict(color=COLORS["grey"], width=2, dash=dash))
     fig.add_scatter(x=hs, y=sweep.roundoff, mode="lines", name="round-off ε|f|/(h‖∇f‖)",
                     line=dict(color=COLORS["green"], width=2, dash="dashdot"))
@@ -358,10 +361,10 @@ def fig_search_vs_evals(c: SearchComparison, *, height: int = 430) -> go.Figure:
     floor = 1e-16
     fig.add_scatter(x=c.evals, y=np.maximum(c.random, floor), mode="lines", name="random search",
                     line=dict(color=COLORS["vermillion"], width=3))
-    fig.add_scatter(x=c.evals, y=np.maximum(c.gd, floor), mode="lines", name="gradient descent, analytic ∇f (1 eval/step)",
+    fig.add_scatter(x=c.evals, y=np.maximum(c.gd, floor), mode="lines", name="GD, analytic ∇f (1 eval/step)",
                     line=dict(color=COLORS["blue"], width=3))
     fig.add_scatter(x=c.evals, y=np.maximum(c.gd_numeric, floor), mode="lines",
-                    name=f"gradient descent, numerical ∇f ({c.d + 1} evals/step)",
+                    name=f"GD, numerical ∇f ({c.d + 1} evals/step)",
                     line=dict(color=COLORS["green"], width=3, dash="dash"))
     fig.update_yaxes(type="log", exponentformat="power", range=[-16, 0.3])
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0.0), margin=dict(b=110))
@@ -375,14 +378,18 @@ def fig_search_vs_dimension(s: DimensionSweep, *, d_now: int | None = None, heig
     floor = 1e-16
     fig.add_scatter(x=s.dims, y=np.maximum(s.random, floor), mode="lines+markers", name="random search",
                     line=dict(color=COLORS["vermillion"], width=3), marker=dict(size=9))
-    fig.add_scatter(x=s.dims, y=np.maximum(s.gd, floor), mode="lines+markers", name="gradient descent (analytic ∇f)",
+    fig.add_scatter(x=s.dims, y=np.maximum(s.gd, floor), mode="lines+markers", name="GD, analytic ∇f",
                     line=dict(color=COLORS["blue"], width=3), marker=dict(size=9))
-    fig.add_scatter(x=s.dims, y=np.maximum(s.gd_numeric, floor), mode="lines+markers", name="gradient descent (numerical ∇f)",
+    fig.add_scatter(x=s.dims, y=np.maximum(s.gd_numeric, floor), mode="lines+markers", name="GD, numerical ∇f",
                     line=dict(color=COLORS["green"], width=3, dash="dash"), marker=dict(size=9))
     if d_now is not None:
-        fig.add_vline(x=d_now, line=dict(color=COLORS["grey"], dash="dot"), annotation_text=f"d = {d_now}")
-    fig.update_xaxes(type="log", exponentformat="power")
+        fig.add_scatter(x=[d_now, d_now], y=[1e-16, 2.0], mode="lines+text", text=["", f"d = {d_now}"],
+                        textposition="bottom right", line=dict(color=COLORS["grey"], dash="dot"), showlegend=False,
+                        hoverinfo="skip")
+    lo = min(float(np.min(s.dims)), float(d_now or np.inf))
+    hi = max(float(np.max(s.dims)), float(d_now or 0))
+    fig.update_xaxes(type="log", exponentformat="power", range=[np.log10(lo) - 0.1, np.log10(hi) + 0.1])
     fig.update_yaxes(type="log", exponentformat="power", range=[-16, 0.3])
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0.0), margin=dict(b=110))
-    return styled(fig, title=f"After {s.n_evals} evaluations: best f / f(x₀) against the dimension",
+    return styled(fig, title=f"Same budget ({s.n_evals} evaluations), growing d",
                   x_title="dimension d", y_title="best f / f(x₀)", height=height)

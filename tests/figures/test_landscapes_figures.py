@@ -87,7 +87,7 @@ def test_step_ruler_places_threshold_on_log_scale():
     assert fig.layout.xaxis.type == "log"
     np.testing.assert_allclose(fig.layout.xaxis.range, (-4, 1))
     texts = [t.text[0] for t in fig.data if t.text]
-    assert texts == ["2/L = 0.02"]
+    assert [t.strip() for t in texts] == ["2/L = 0.02"]
     # eta above the threshold is drawn as a cross, below (or without threshold) as a circle
     symbols = [t.marker.symbol for t in fig.data if t.mode == "markers"]
     assert symbols == ["x", "circle"]
@@ -105,14 +105,19 @@ def test_gradient_check_figure_has_reference_slopes():
     slope2 = fig.data[names.index("O(h²) slope 2")]
     x, y = np.asarray(slope2.x), np.asarray(slope2.y)
     np.testing.assert_allclose(np.diff(np.log10(y)) / np.diff(np.log10(x)), 2.0)
+    # the guide sits a decade above the central-difference error at h = 1e-3
+    i = int(np.argmin(np.abs(np.log10(x) + 3)))
+    j = int(np.argmin(np.abs(np.log10(sweep.hs) + 3)))
+    assert y[i] == pytest.approx(10 * sweep.err_central[j])
 
 
 def test_search_figures():
     c = compare_search(50, n_evals=200, rng=np.random.default_rng(0))
     fig = figs.fig_search_vs_evals(c)
-    assert [t.name for t in fig.data][:2] == ["random search", "gradient descent, analytic ∇f (1 eval/step)"]
+    assert [t.name for t in fig.data][:2] == ["random search", "GD, analytic ∇f (1 eval/step)"]
     assert "51 evals/step" in fig.data[2].name
     assert fig.layout.yaxis.type == "log" and "d = 50" in fig.layout.title.text
     sw = search_vs_dimension((2, 20), n_evals=100, rng=np.random.default_rng(0))
     fig = figs.fig_search_vs_dimension(sw, d_now=20)
     assert fig.layout.xaxis.type == "log" and list(fig.data[0].x) == [2, 20]
+    assert fig.layout.xaxis.range[1] < np.log10(20) + 0.5  # the marker line does not stretch the axis
