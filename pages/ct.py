@@ -8,7 +8,6 @@ from pages._ui import widgets as w
 from pages._ui.cached import ct as cached
 from regopt_core.ct import fbp as fbp_module
 from regopt_core.ct import projectors, tv
-from regopt_core.ct.experiments import ITERATIVE_MAX_VIEWS
 from regopt_core.figures import ct as figs
 
 layout.page_header(
@@ -114,8 +113,8 @@ with layout.numerical_guard("The TV reconstructions"):
     panels = [(f"TV · {v} views · {r.psnr:.1f} dB", r.x) for v, r in zip(cached.STRIP_VIEWS, strip[:-1], strict=True)]
     panels.append((f"{FBP_NAME} · {cached.STRIP_VIEWS[-1]} views · {strip[-1].psnr:.1f} dB", strip[-1].x))
     layout.show_figure(figs.fig_strip(panels, window=WINDOW,
-                                      title=f"TV (λ = {S.lam:g}, {S.n_iter} iterations) vs {FBP_NAME}, "
-                                            f"{S.n}×{S.n} pixels"), key="fig_strip")
+                                      title=f"TV (λ = {S.lam:g}, {max(r.nit for r in strip[:-1])} iterations) vs "
+                                            f"{FBP_NAME}, {S.n}×{S.n} pixels"), key="fig_strip")
     layout.metrics([(f"TV · {v} views", f"{r.psnr:.1f} dB", "PSNR against the phantom")
                     for v, r in zip(cached.STRIP_VIEWS, strip[:-1], strict=True)]
                    + [(f"{FBP_NAME} · {cached.STRIP_VIEWS[-1]} views", f"{strip[-1].psnr:.1f} dB",
@@ -157,9 +156,10 @@ def compare() -> None:
                         help="Ramp filter and its windows: smoother windows cut noise and resolution.")
         row_y = w.slider("Line profile at height y", "row", -0.95, 0.95, 0.1, step=0.05,
                          help="Row of the image for the line profile (section 5).")
-    if views > ITERATIVE_MAX_VIEWS:
-        st.info(f"{views} views: FBP uses all of them; SART and TV are capped at {ITERATIVE_MAX_VIEWS} views (their "
-                "system matrix would not fit a small server). With this many views FBP needs no help anyway.",
+    cap = cached.max_iterative_views(S.n)
+    if views > cap:
+        st.info(f"{views} views: FBP uses all of them; SART and TV are capped at {cap} views at {S.n}×{S.n} pixels "
+                "(their system matrix must fit a small server). With this many views FBP needs little help anyway.",
                 icon=":material/info:")
     if views == 1:
         st.warning("One view cannot determine an image: every method can only smear that single projection back "
@@ -170,7 +170,15 @@ def compare() -> None:
     elif S.lam >= 100:
         st.info(f"λ = {S.lam:g} is huge: the TV term wins and the image flattens toward a constant.",
                 icon=":material/info:")
-    it_views = min(views, ITERATIVE_MAX_VIEWS)
+    it_views = min(views, cap)
+    capped = {m: cached.recon_iterations(m, S, it_views) for m in ("tv", "asd_pocs", "sart")}
+    notes = []
+    if capped["tv"] < S.n_iter and method == "tv":
+        notes.append(f"TV-PDHG runs {capped['tv']} iterations here (the server caps work per reconstruction)")
+    if method == "asd_pocs":
+        notes.append(f"ASD-POCS runs {capped['asd_pocs']} outer iterations")
+    notes.append(f"SART runs {capped['sart']} passes over the views")
+    st.caption("; ".join(notes) + ".")
     with layout.numerical_guard("The reconstruction"):
         results = {"fbp": cached.reconstruction("fbp", S, views, filter_name=filt)}
         for m in ("sart", method):

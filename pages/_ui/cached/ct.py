@@ -73,25 +73,37 @@ def settings(phantom: str, kind: str, n: int, dso: float, dsd: float, i0: float,
     return Settings(phantom, kind, n, dso, dsd, min(i0, 1e9), bool(crime), int(seed) % 2**31, lam, n_iter)
 
 
+#: work cap of one iterative reconstruction, in pixel·view·iterations: 300 TV iterations at 256² / 40 views
+#: (about 1.5 s on a 2-core server); larger requests get fewer iterations, with a note on the page.
+WORK_CAP = 256 * 256 * 40 * 300
+#: the system matrix pair is capped at the size of 256² / 90 views (~160 MB)
+MATRIX_CAP = 256 * 256 * 90
+
+
 def clean_views(n_views: int) -> int:
     return int(np.clip(int(n_views), 1, MAX_VIEWS))
 
 
-def iterative_views(n_views: int) -> int:
+def max_iterative_views(n: int) -> int:
+    """Most views the iterative methods may use at image size ``n`` (memory of the system matrix)."""
+    return int(min(ITERATIVE_MAX_VIEWS, MATRIX_CAP // (n * n)))
+
+
+def iterative_views(n_views: int, n: int = 128) -> int:
     """View count used by the iterative methods (their system matrix is capped)."""
-    return int(min(clean_views(n_views), ITERATIVE_MAX_VIEWS))
+    return int(min(clean_views(n_views), max_iterative_views(n)))
 
 
 # ---------------------------------------------------------------------------------------------- resources
 @st.cache_resource(max_entries=4, show_spinner=False)
 def projector(kind: str, n: int, n_views: int, dso: float, dsd: float) -> Projector:
     """Joseph system matrix and its transpose for one geometry (read-only CSR arrays, shared)."""
-    g = experiments.make_geometry(kind, n, iterative_views(n_views), dso=dso, dsd=dsd)
+    g = experiments.make_geometry(kind, n, iterative_views(n_views, n), dso=dso, dsd=dsd)
     return make_projector(g)
 
 
 def _projector_for(s: Settings, n_views: int) -> Projector:
-    return projector(s.kind, s.n, iterative_views(n_views), s.dso, s.dsd)
+    return projector(s.kind, s.n, iterative_views(n_views, s.n), s.dso, s.dsd)
 
 
 @st.cache_data(**LARGE)
@@ -106,7 +118,7 @@ def scan(phantom: str, kind: str, n: int, n_views: int, dso: float, dsd: float, 
 
 
 def _scan_for(s: Settings, n_views: int) -> Scan:
-    crime = s.crime and n_views <= ITERATIVE_MAX_VIEWS
+    crime = s.crime and n_views <= max_iterative_views(s.n)
     return scan(s.phantom, s.kind, s.n, n_views, s.dso, s.dsd, s.i0, crime, s.seed)
 
 
@@ -174,22 +186,33 @@ _RESULTS = _Memo(max_entries=160, max_bytes=400_000_000)
 
 
 def _recon_key(method: str, s: Settings, n_views: int, filter_name: str, eps_pct: float) -> tuple:
-    n_it = {"fbp": 0, "sart": min(s.n_iter, 30) if method == "sart" else 0,
-            "tv": s.n_iter, "asd_pocs": min(s.n_iter, MAX_ASD_ITERS)}[method]
+    n_it = recon_iterations(method, s, n_views)
     lam = s.lam if method == "tv" else 0.0
     filt = filter_name if method == "fbp" else ""
     eps = eps_pct if method == "asd_pocs" else 0.0
     return ("recon", method, s.phantom, s.kind, s.n, n_views, s.dso, s.dsd, s.i0, s.crime, s.seed, lam, n_it, filt, eps)
 
 
-def recon_iterations(method: str, s: Settings) -> int:
-    """Iterations a method actually runs (SART: passes, capped at 30; ASD-POCS: outer iterations)."""
-    return {"fbp": 0, "sart": min(s.n_iter, 30), "tv": s.n_iter, "asd_pocs": min(s.n_iter, MAX_ASD_ITERS)}[method]
+def recon_iterations(method: str, s: Settings, n_views: int) -> int:
+    """Iterations a method actually runs at this size (each capped by ``WORK_CAP``).
+
+    TV-PDHG: ``n_iter``; SART: passes (at most 30); ASD-POCS: outer iterations (at most 100; each
+    is a SART pass plus 20 TV steps, so it counts as 4 PDHG iterations).
+    """
+    if method == "fbp":
+        return 0
+    size = s.n * s.n * max(1, n_views)
+    budget = max(1, WORK_CAP // size)
+    if method == "tv":
+        return int(max(10, min(s.n_iter, budget)))
+    if method == "sart":
+        return int(max(1, min(s.n_iter, 30, budget // 10)))
+    return int(max(5, min(s.n_iter, MAX_ASD_ITERS, budget // 4)))
 
 
 def is_cached(method: str, s: Settings, n_views: int, *, filter_name: str = DEFAULT_FILTER,
               eps_pct: float = DEFAULT_EPS) -> bool:
-    views = clean_views(n_views) if method == "fbp" else iterative_views(n_views)
+    views = clean_views(n_views) if method == "fbp" else iterative_views(n_views, s.n)
     return _recon_key(method, s, views, filter_name, eps_pct) in _RESULTS
 
 
@@ -202,14 +225,14 @@ def reconstruction(method: str, s: Settings, n_views: int, *, filter_name: str =
     """
     filter_name = filter_name if filter_name in FILTER_NAMES else DEFAULT_FILTER
     eps_pct = float(np.clip(eps_pct, 0.0, 50.0))
-    views = clean_views(n_views) if method == "fbp" else iterative_views(n_views)
+    views = clean_views(n_views) if method == "fbp" else iterative_views(n_views, s.n)
     key = _recon_key(method, s, views, filter_name, eps_pct)
 
     def run() -> Reconstruction:
         sc = _scan_for(s, views)
         proj = None if method == "fbp" else _projector_for(s, views)
         return experiments.reconstruct(sc, method, projector=proj, filter_name=filter_name, lam=s.lam,
-                                       n_iter=recon_iterations(method, s), eps_frac=eps_pct / 100.0,
+                                       n_iter=recon_iterations(method, s, views), eps_frac=eps_pct / 100.0,
                                        progress=progress)
 
     return _RESULTS.compute(key, run)
@@ -248,10 +271,14 @@ def sweep(s: Settings, progress: Callable[[int, int], None] | None = None) -> di
         total = len(SWEEP_VIEWS)
         for i, v in enumerate(SWEEP_VIEWS):
             sc = _scan_for(s, v)
-            proj = make_projector(sc.geometry)
+            proj = make_projector(sc.geometry) if v <= max_iterative_views(s.n) else None
             for m in scores:
-                r = experiments.reconstruct(sc, m, projector=None if m == "fbp" else proj, lam=s.lam,
-                                            n_iter=recon_iterations(m, s), n_snapshots=0)
+                if m != "fbp" and proj is None:  # beyond the matrix cap: not computed
+                    for k in ("psnr", "ssim", "rmse"):
+                        scores[m][k].append(float("nan"))
+                    continue
+                r = experiments.reconstruct(sc, m, projector=proj, lam=s.lam,
+                                            n_iter=recon_iterations(m, s, v), n_snapshots=0)
                 scores[m]["psnr"].append(r.psnr)
                 scores[m]["ssim"].append(r.ssim)
                 scores[m]["rmse"].append(r.rmse)
