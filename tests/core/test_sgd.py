@@ -149,6 +149,14 @@ def test_softmax_objective_matches_oracles(digits):
     sub = sgd.softmax_regression(sp.X_train[idx], sp.y_train[idx], n_classes=10, lam=1e-3)
     numeric = approx_fprime(theta.ravel(), lambda t: sub.loss(t.reshape(obj.shape)), 1e-6)
     np.testing.assert_allclose(obj.grad(theta, idx).ravel(), numeric, atol=1e-6)
+    # the inlined score gradient equals the shared losses.softmax_cross_entropy_grad
+    from regopt_core.losses import softmax_cross_entropy_grad
+
+    b = np.array([3, 17, 17, 250])
+    Xb = obj.Xa[b]
+    expected = Xb.T @ softmax_cross_entropy_grad(Xb @ theta, obj.y[b]) / 4
+    expected[:-1] += 1e-3 * theta[:-1]
+    np.testing.assert_allclose(obj.grad(theta, b), expected, rtol=1e-12, atol=1e-15)
     # per-example gradients average to the full gradient
     np.testing.assert_allclose(obj.per_example_grads(theta).mean(axis=0),
                                obj.grad(theta, np.arange(obj.n_samples)).ravel(), atol=1e-12)
