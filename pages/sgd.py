@@ -11,6 +11,9 @@ from pages._ui.cached import sgd as cached
 from regopt_core import sgd
 from regopt_core.figures import sgd as figs
 
+_SPLIT = sgd.digits_split()
+N_TRAIN, N_TEST = len(_SPLIT.y_train), len(_SPLIT.y_test)
+
 layout.page_header(
     "SGD and batch size",
     r"\theta_{t+1} = \theta_t - \eta\,\underbrace{\frac{1}{B}\sum_{i\in\mathcal{B}_t}\nabla L_i(\theta_t)}_{\hat g_t}"
@@ -18,7 +21,7 @@ layout.page_header(
     "Gradient descent pays for all **N** training examples on every step. Stochastic gradient descent "
     "estimates the same gradient from a random **minibatch of B examples**: each step is cheaper but noisier. "
     "This page measures both sides of that trade on real data — a softmax classifier for the 8×8 digits "
-    "(N = 1,438 training images) and a two-weight linear regression on the diabetes data (N = 442) — and puts "
+    f"(N = {N_TRAIN:,} training images) and a two-weight linear regression on the diabetes data (N = 442) — and puts "
     "every measured number next to what theory predicts.",
 )
 
@@ -127,7 +130,7 @@ if batches:
         "Raise η to 1 or 2: per update, B = 1 now falls behind (a big step amplifies its noise), while B = 64, "
         "256 and the full batch lie on top of each other — past a *critical batch size* extra examples per step "
         "buy nothing (section 6).",
-        "**Per epoch** (the same compute), small batches win by far: B = 1 makes 1,438 updates per pass, the "
+        f"**Per epoch** (the same compute), small batches win by far: B = 1 makes {N_TRAIN:,} updates per pass, the "
         "full batch one.",
         "Switch on **linear scaling** with η = 0.005: the curves line up per epoch — until η·B gets too large "
         "and a big-batch run becomes unstable.",
@@ -269,7 +272,7 @@ layout.what_to_notice([
 
 # ------------------------------------------------------------------------------------------------
 st.header("5 · What a larger batch buys")
-st.markdown("Held-out accuracy (360 test images) of the digit classifier for each batch size, after the same "
+st.markdown(f"Held-out accuracy ({N_TEST} test images) of the digit classifier for each batch size, after the same "
             "number of **epochs** as in section 1 and after the same number of **updates**.")
 
 
