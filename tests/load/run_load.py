@@ -134,6 +134,20 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    total = sum(fields[:8])
+    return (total - idle) / CLK_TCK, total / CLK_TCK
+
+
+def loadavg() -> float:
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
 class RssSampler(threading.Thread):
     def __init__(self, pid: int | None, every: float = 1.0):
         super().__init__(daemon=True)
@@ -305,15 +319,24 @@ async def run(args, pages: list, server_pid: int | None) -> tuple[dict, list[dic
     rss.start()
     cpu0 = cpu_seconds(server_pid) if server_pid else None
     self0 = resource.getrusage(resource.RUSAGE_SELF)
+    mach0, load0 = machine_cpu(), loadavg()
     results: list[dict] = []
     t_start = time.perf_counter()
     t_end = t_start + args.duration
     await asyncio.gather(*(student(i, args, pages, results, t_end, t_start) for i in range(args.students)))
     wall = time.perf_counter() - t_start
     self1 = resource.getrusage(resource.RUSAGE_SELF)
+    mach1 = machine_cpu()
+    server_cpu = cpu_seconds(server_pid) - cpu0 if server_pid else None
+    client_cpu = (self1.ru_utime + self1.ru_stime) - (self0.ru_utime + self0.ru_stime)
+    machine_busy = mach1[0] - mach0[0]
     cpu = {"wall_s": round(wall, 1),
-           "server": round(cpu_seconds(server_pid) - cpu0, 1) if server_pid else None,
-           "load_client": round((self1.ru_utime + self1.ru_stime) - (self0.ru_utime + self0.ru_stime), 1)}
+           "machine_busy": round(machine_busy, 1),  # all processes, all cores
+           "machine_capacity": round(mach1[1] - mach0[1], 1),
+           "other_processes": round(machine_busy - (server_cpu or 0) - client_cpu, 1),
+           "loadavg_1min_start_end": [load0, loadavg()],
+           "server": round(server_cpu, 1) if server_pid else None,
+           "load_client": round(client_cpu, 1)}
     rss.stop()
     return summarize(args, results, warmup, rss, cpu, pages), results
 

@@ -1,0 +1,46 @@
+"""Smoke test of the load-test tools (tests/load/) against the e2e server: the headless protocol client opens
+every registered page and moves a control on it, and the load runner completes a tiny run with no error.
+The real load figures come from ``python -m tests.load.run_load`` (deploy/CLASSROOM.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+
+from pages._ui import registry
+from tests.load import run_load
+from tests.load.streamlit_client import StreamlitClient
+
+
+def test_protocol_client_opens_every_page_and_moves_a_control(app_server):
+    async def scenario():
+        rng = random.Random(0)
+        out = []
+        async with StreamlitClient(app_server, timeout=180) as client:
+            for spec in registry.PAGES:
+                opened = await client.open_page(run_load.page_name(spec))
+                moved = None
+                controls = [w for w in client.movable() if w.kind != "button" and not w.key.startswith("_")]
+                if controls:
+                    moved = await client.move(controls[0], rng)
+                out.append((spec, opened, moved, len(client.widgets)))
+        return out
+
+    for spec, opened, moved, n_widgets in asyncio.run(scenario()):
+        assert opened.status == "ok" and not opened.page_not_found, (spec.url_path, opened)
+        assert not opened.exceptions, (spec.url_path, opened.exceptions)
+        assert opened.n_msgs > 0 and n_widgets > 0, spec.url_path  # every page has at least the sidebar controls
+        if moved is not None:
+            assert moved.status == "ok" and not moved.exceptions, (spec.url_path, moved)
+
+
+def test_load_runner_small_run(app_server, capsys):
+    code = run_load.main(["--url", app_server, "--students", "3", "--duration", "8", "--think", "0.5",
+                          "--ramp", "1", "--max-moves", "3", "--min-moves", "1", "--timeout", "120"])
+    out = capsys.readouterr().out
+    summary = json.loads(out[: out.index("\n\n| date")])
+    assert code == 0, summary["error_examples"]
+    assert summary["errors"] == 0 and summary["reruns"] >= 3
+    assert summary["latency"]["p95_s"] is not None
+    assert "| 3 |" in out.splitlines()[-1]  # the markdown row
