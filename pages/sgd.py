@@ -215,6 +215,12 @@ def noise_panel() -> None:
         noise_figs = cached.noise_figures(point, batches, replace, seed)
         layout.show_figure(cached.thaw(noise_figs["cloud"]), key="fig_cloud")
         layout.show_figure(cached.thaw(noise_figs["variance"]), key="fig_var")
+        main = res["main"]
+        layout.download_csv("gradient clouds", {
+            "batch_size": np.concatenate([[b] * len(c) for b, c in zip(main.cloud_batch_sizes, main.cloud)] or [[]]),
+            "dL_dtheta1": np.concatenate([c[:, 0] for c in main.cloud] or [[]]),
+            "dL_dtheta2": np.concatenate([c[:, 1] for c in main.cloud] or [[]])}, "sgd_gradient_clouds.csv",
+            key="dl_cloud")
         layout.download_csv("gradient variance vs B", {
             "batch_size": wo.batch_sizes, "measured_without_replacement": wo.variance,
             "theory_without_replacement": wo.theory, "measured_with_replacement": wi.variance,
