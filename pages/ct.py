@@ -112,7 +112,8 @@ with layout.numerical_guard("The TV reconstructions"):
         strip = cached.strip(S)
     panels = [(f"TV · {v} views · {r.psnr:.1f} dB", r.x) for v, r in zip(cached.STRIP_VIEWS, strip[:-1], strict=True)]
     panels.append((f"{FBP_NAME} · {cached.STRIP_VIEWS[-1]} views · {strip[-1].psnr:.1f} dB", strip[-1].x))
-    layout.show_figure(figs.fig_strip(panels, window=WINDOW,
+    cols = 4 if layout.presenting() else 2
+    layout.show_figure(figs.fig_strip(panels, window=WINDOW, cols=cols,
                                       title=f"TV (λ = {S.lam:g}, {max(r.nit for r in strip[:-1])} iterations) vs "
                                             f"{FBP_NAME}, {S.n}×{S.n} pixels"), key="fig_strip")
     layout.metrics([(f"TV · {v} views", f"{r.psnr:.1f} dB", "PSNR against the phantom")
@@ -198,7 +199,7 @@ def compare() -> None:
                         for m, r in results.items()]
                        + [("TV gain over " + FBP_NAME, f"{results[method].psnr - results['fbp'].psnr:+.1f} dB",
                            "PSNR difference at this view count")])
-        panels = [(f"{_label(m)} · {views if m == 'fbp' else it_views} views · {r.psnr:.1f} dB", r.x)
+        panels = [(f"{_label(m)}<br>{views if m == 'fbp' else it_views} views · {r.psnr:.1f} dB", r.x)
                   for m, r in results.items()]
         layout.show_figure(figs.fig_comparison(TRUTH, panels, window=WINDOW, diff_window=0.2 * T_MAX),
                            key="fig_compare")
@@ -221,6 +222,8 @@ def compare() -> None:
         with right:
             layout.show_figure(figs.fig_geometry(S.kind, dso=S.dso, dsd=S.dsd, n_views=min(views, 24)),
                                key="fig_geom")
+            layout.show_figure(figs.fig_strip([(f"{PHANTOMS[S.phantom]} phantom (truth)", TRUTH)], window=WINDOW,
+                                              cols=1, title="The object"), key="fig_truth")
 
         st.subheader(f"4 · Convergence of {_label(method)}")
         r = results[method]

@@ -65,33 +65,39 @@ def _square_axes(fig: go.Figure, n_axes: int) -> None:
 
 
 def fig_strip(panels: Sequence[tuple[str, np.ndarray]], *, window: tuple[float, float] = (0.0, 1.0),
-              title: str = "TV from few views vs filtered back-projection") -> go.Figure:
-    """One row of images with their captions (the lecture's figure: TV at 20/30/40 views, FBP/FDK)."""
+              title: str = "TV from few views vs filtered back-projection", cols: int = 2) -> go.Figure:
+    """A grid of images with their captions (the lecture's figure: TV at 20/30/40 views, FBP/FDK).
+
+    Captions may contain ``<br>``; ``cols`` images per row (2 keeps each image large in a narrow column).
+    """
     k = len(panels)
-    fig = make_subplots(rows=1, cols=k, subplot_titles=[p[0] for p in panels], horizontal_spacing=0.01)
+    cols = max(1, min(cols, k))
+    rows = -(-k // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[p[0] for p in panels], horizontal_spacing=0.02,
+                        vertical_spacing=0.1)
     for j, (_, img) in enumerate(panels):
-        fig.add_trace(_image_trace(img, *window, showscale=(j == k - 1)), row=1, col=j + 1)
-    _square_axes(fig, k)
+        fig.add_trace(_image_trace(img, *window, showscale=(j == k - 1)), row=j // cols + 1, col=j % cols + 1)
+    _square_axes(fig, rows * cols)
     fig.update_annotations(font_size=17)
-    return styled(fig, title=title, height=380)
+    return styled(fig, title=title, height=120 + 330 * rows)
 
 
 def fig_comparison(truth: np.ndarray, panels: Sequence[tuple[str, np.ndarray]], *, window: tuple[float, float] = (0.0, 1.0),
                    diff_window: float = 0.2) -> go.Figure:
-    """Top row: phantom and reconstructions; bottom row: reconstruction minus phantom (signed)."""
-    k = len(panels) + 1
-    titles = ["phantom (truth)"] + [p[0] for p in panels] + [""] + [f"error: {p[0].split('·')[0].strip()}" for p in panels]
-    fig = make_subplots(rows=2, cols=k, subplot_titles=titles, horizontal_spacing=0.01, vertical_spacing=0.06)
-    fig.add_trace(_image_trace(truth, *window), row=1, col=1)
-    last = len(panels) - 1
+    """Top row: the reconstructions; bottom row: reconstruction minus phantom (signed, red = too bright)."""
+    k = len(panels)
+    titles = [p[0] for p in panels] + [f"error of {p[0].split('<br>')[0].strip()}" for p in panels]
+    fig = make_subplots(rows=2, cols=k, subplot_titles=titles, horizontal_spacing=0.02, vertical_spacing=0.1)
     for j, (_, img) in enumerate(panels):
-        fig.add_trace(_image_trace(img, *window, showscale=(j == last), colorbar_y=0.77, colorbar_len=0.42),
-                      row=1, col=j + 2)
-        fig.add_trace(_image_trace(img - truth, -diff_window, diff_window, colorscale="RdBu_r", showscale=(j == last),
-                                   colorbar_title="error", colorbar_y=0.23, colorbar_len=0.42), row=2, col=j + 2)
+        fig.add_trace(_image_trace(img, *window, showscale=(j == k - 1), colorbar_y=0.77, colorbar_len=0.42),
+                      row=1, col=j + 1)
+        fig.add_trace(_image_trace(img - truth, -diff_window, diff_window, colorscale="RdBu_r", showscale=(j == k - 1),
+                                   colorbar_title="error", colorbar_y=0.23, colorbar_len=0.42), row=2, col=j + 1)
     _square_axes(fig, 2 * k)
     fig.update_annotations(font_size=16)
-    return styled(fig, title="Reconstructions (top) and their errors (bottom, red = too bright)", height=620)
+    fig = styled(fig, title="Reconstructions (top) and their errors (bottom; red = too bright)", height=720)
+    fig.update_layout(margin=dict(t=120))
+    return fig
 
 
 def fig_metrics_vs_views(views: Sequence[int], scores: dict[str, dict[str, Sequence[float]]], *,

@@ -18,21 +18,24 @@ def test_quantize_window_and_clipping():
 
 
 def test_strip_has_one_image_per_panel_and_titles():
-    fig = figs.fig_strip([("TV · 20 views", _img()), ("TV · 40 views", _img()), ("FBP · 40 views", _img())])
+    fig = figs.fig_strip([("TV · 20 views", _img()), ("TV · 40 views", _img()), ("FBP · 40 views", _img())], cols=3)
     assert isinstance(fig, go.Figure)
     assert len(fig.data) == 3 and all(t.type == "heatmap" for t in fig.data)
     assert [a.text for a in fig.layout.annotations] == ["TV · 20 views", "TV · 40 views", "FBP · 40 views"]
     assert sum(bool(t.showscale) for t in fig.data) == 1
     assert fig.data[0].z.dtype == np.uint8
     assert fig.layout.yaxis.scaleanchor == "x"  # square pixels
+    grid = figs.fig_strip([("a", _img()), ("b", _img()), ("c", _img()), ("d", _img())], cols=2)
+    assert grid.data[3].xaxis == "x4" and grid.layout.height > fig.layout.height  # 2 x 2 grid, taller
 
 
 def test_comparison_has_images_and_difference_maps():
     truth = _img(12, 0.4)
-    panels = [("FBP · 20.1 dB", _img(12, 0.5)), ("TV · 35.0 dB", _img(12, 0.4))]
+    panels = [("FBP<br>20.1 dB", _img(12, 0.5)), ("TV<br>35.0 dB", _img(12, 0.4))]
     fig = figs.fig_comparison(truth, panels, diff_window=0.2)
-    assert len(fig.data) == 1 + 2 * len(panels)
-    err = fig.data[2]  # FBP error: +0.1 on a ±0.2 window -> 3/4 of the grey range
+    assert len(fig.data) == 2 * len(panels)
+    assert "error of FBP" in [a.text for a in fig.layout.annotations]
+    err = fig.data[1]  # FBP error: +0.1 on a ±0.2 window -> 3/4 of the grey range
     assert err.colorscale is not None and int(err.z[0, 0]) == round(0.75 * 255)
 
 

@@ -1,0 +1,46 @@
+"""The CT page in a browser: the view count moves the images and the URL, a cold TV run shows progress.
+
+Before the page is registered in ``pages/_ui/registry.py`` run with
+``REGOPT_EXTRA_PAGES="pages/ct.py:ct" python -m pytest tests/e2e/test_ct.py``.
+"""
+
+from tests.e2e.conftest import assert_no_exception, open_page, screenshot, wait_idle
+
+
+def _metric(page, label: str) -> str:
+    tile = page.locator("[data-testid='stMetric']").filter(has_text=label).first
+    return tile.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
+def test_views_slider_changes_images_and_url_and_cold_tv_shows_progress(app_server, browser_page):
+    page = browser_page
+    open_page(page, app_server, "ct", "n=192")
+    assert_no_exception(page)
+    assert page.locator("[data-testid='stPlotlyChart']").count() >= 6
+    tv_before = _metric(page, "TV (PDHG) PSNR")
+    fbp_before = _metric(page, "FBP PSNR")
+    assert tv_before.endswith("dB") and float(tv_before.split()[0]) > float(fbp_before.split()[0]) + 5
+    screenshot(page, "ct-default")
+    compare = page.locator("[data-testid='stPlotlyChart']").nth(1)  # the comparison figure
+    before = compare.inner_html()
+    slider = page.locator("[data-testid='stSlider']").filter(has_text="Number of views").get_by_role("slider")
+    slider.focus()
+    for _ in range(5):
+        slider.press("ArrowRight")  # 40 -> 45 views: a cold SART + TV run in the fragment
+    page.wait_for_selector("[data-testid='stProgress']", timeout=30_000)  # progress of the cold run
+    wait_idle(page)
+    page.wait_for_function("() => window.location.search.includes('views=45')", timeout=60_000)
+    assert "45 views" in page.locator("[data-testid='stPlotlyChart']").nth(1).inner_text() or \
+        compare.inner_html() != before
+    assert compare.inner_html() != before, "the comparison images did not change"
+    assert _metric(page, "FBP PSNR") != fbp_before
+    assert_no_exception(page)
+    screenshot(page, "ct-45-views")
+
+
+def test_presentation_mode_and_fan_deep_link(app_server, browser_page):
+    page = browser_page
+    open_page(page, app_server, "ct", "geom=Fan&views=30&method=asd-pocs&iters=30&n=64&present=1")
+    assert_no_exception(page)
+    assert _metric(page, "FDK PSNR")
+    screenshot(page, "ct-fan-present", full_page=False)
