@@ -18,8 +18,20 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 
 
+async def _connect(url: str, timeout: float):
+    """Connect, retrying while the server is still starting (up to ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return await connect(url, subprotocols=["streamlit"], max_size=None, open_timeout=10)
+        except (OSError, TimeoutError):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
 async def warm(url: str, pages: list[str], timeout: float) -> None:
-    async with connect(url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout) as ws:
+    async with await _connect(url, timeout) as ws:
         for page in pages:
             msg = BackMsg()
             msg.rerun_script.page_name = page

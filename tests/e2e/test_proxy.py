@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -196,6 +197,11 @@ def test_page_through_nginx_subpath_with_two_sticky_replicas(proxy, browser_page
     other = next(p for p in proxy["ports"] if p != served)
     assert _connects(served) == len(opened), "every session of this browser is on its replica"
     assert _connects(other) == 0, "no session of this browser reached the other replica"
+
+    # the replicas' metrics are not served to the outside
+    with pytest.raises(urllib.error.HTTPError) as err:
+        _http(f"{url}/_stcore/metrics")
+    assert err.value.code == 404
 
     # 4 · different browsers are spread over both replicas; each stays on its own
     for i in range(24):
