@@ -52,13 +52,10 @@ st.header("1 · The lecture's picture")
 def main_panel() -> None:
     c1, c2, c3 = st.columns(3)
     with c1:
-        spread = w.log_slider("RBF spread s (x-units; input range is [0, 1])", "spread", 0.01, 10.0, D["spread"],
+        spread = w.log_slider("RBF spread s", "spread", 0.01, 10.0, D["spread"],
                               mantissas=(1, 1.5, 2, 3, 5, 7),
-                              help="Distance at which each Gaussian bump falls to half its height. "
-                                   "The lecture's pictures use 5 (wide) and 0.1 (narrow).")
-        b1, b2 = st.columns(2)
-        b1.button("Spread 5 (lecture: high bias)", on_click=_lecture_spread, args=(5.0,), key="go5", width="stretch")
-        b2.button("Spread 0.1 (lecture: high variance)", on_click=_lecture_spread, args=(0.1,), key="go01", width="stretch")
+                              help="Distance (in units of x; the inputs lie in [0, 1]) at which each Gaussian bump "
+                                   "falls to half its height. The lecture's pictures use 5 (wide) and 0.1 (narrow).")
     with c2:
         lam = w.log_slider("Ridge strength λ", "lam", 1e-6, 100.0, D["lam"], extra=(0.0,),
                            help="Penalty λ‖w‖² on the bump weights (the constant offset is not penalized). "
@@ -72,17 +69,27 @@ def main_panel() -> None:
         n_centres = D["n_centres"]
         if centres == "grid":
             n_centres = w.slider("Number of bumps p", "p", 1, cached.MAX_CENTRES, D["n_centres"])
+    b1, b2 = st.columns(2)
+    b1.button("Lecture picture 1: spread 5 → high bias", on_click=_lecture_spread, args=(5.0,), key="go5",
+              width="stretch", icon=":material/looks_one:")
+    b2.button("Lecture picture 2: spread 0.1 → high variance", on_click=_lecture_spread, args=(0.1,), key="go01",
+              width="stretch", icon=":material/looks_two:")
     args = (function, n_samples, sigma, spread, lam, centres, n_centres, design)
     with layout.numerical_guard("Fitting the RBF models"):
         res = cached.experiment(*args, int(n_sets), seed)
         sm, ex, mc = res.smoother, res.exact, res.mc
         if sm.ill_conditioned:
+            if np.isfinite(sm.cond):
+                what = (f"cond(ΦᵀΦ + λI) = {sm.cond:.1e}. Solving the normal equations directly would lose more "
+                        "than half of the 16 digits a computer carries.")
+            else:
+                what = (f"ΦᵀΦ is singular: {sm.n_basis} bump weights but only {res.x_train.size} samples (minus one "
+                        "for the offset), so infinitely many weight vectors fit equally well.")
             st.warning(
-                f"**Ill-conditioned system** — cond(ΦᵀΦ + λI) = {sm.cond:.1e}. Solving the normal equations "
-                "directly would lose more than half of the 16 digits a computer carries. This page solves it "
-                f"stably with a singular value decomposition (like `numpy.linalg.lstsq`), keeping {sm.rank} of "
-                f"{sm.n_basis} directions: among all near-equally good weight vectors it returns the one of "
-                "smallest norm. A λ > 0 makes the system well-conditioned.",
+                f"**Ill-conditioned system** — {what} This page solves it stably with a singular value "
+                f"decomposition (like `numpy.linalg.lstsq`), keeping {sm.rank} of {sm.n_basis} directions: among "
+                "all (near-)equally good weight vectors it returns the one of smallest norm. A λ > 0 makes the "
+                "system well-conditioned.",
                 icon=":material/warning:",
             )
         else:

@@ -35,6 +35,19 @@ def _vline(x: float, color: str, *, dash: str = "dot", width: float = 2.0) -> di
 _LEGEND_BELOW = dict(orientation="h", y=-0.22, x=0, yanchor="top")
 
 
+def _log_ticks(lo: float, hi: float, mantissas: tuple[float, ...] = (1, 3)) -> list[float]:
+    """Readable ticks for a log axis: 1-3 (or 1-2-5) per decade instead of every minor digit."""
+    out = []
+    for e in range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1):
+        out += [m * 10.0**e for m in mantissas if lo * 0.999 <= m * 10.0**e <= hi * 1.001]
+    return out
+
+
+def _log_axis(lo: float, hi: float, mantissas: tuple[float, ...] = (1, 3)) -> dict:
+    ticks = _log_ticks(lo, hi, mantissas)
+    return dict(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+
+
 # Plotly's property validation costs ~4 ms per figure, most of the page's rerun budget at 8 figures.
 # The builders only use literal property names, so the page skips it (plotly's own ``_validate``
 # switch); tests/figures builds every figure with VALIDATE = True, which rejects any invalid property.
@@ -77,25 +90,22 @@ def fig_fits(res: ExperimentResult, *, spread: float, lam: float, y_range: tuple
 
 
 def fig_decomposition_x(res: ExperimentResult) -> go.Figure:
-    """Bias², variance and noise along x (stacked: their sum is the expected test error at x),
-    with the Monte-Carlo estimates dotted on top."""
+    """Bias², variance and noise along x, exact (solid) and Monte Carlo (dotted), with their sum:
+    the expected test error at x."""
     x, e, mc = res.x_eval, res.exact, res.mc
-    noise = np.full_like(x, e.noise)
+    total = e.noise + e.var_x + e.bias2_x
     traces = [
-        _line(x, noise, "noise σ² (irreducible)", COLORS["noise"], width=0.5, stackgroup="exact",
-              fillcolor="rgba(127,127,127,0.35)"),
-        _line(x, e.var_x, "variance (exact)", COLORS["variance"], width=0.5, stackgroup="exact",
-              fillcolor="rgba(0,158,115,0.45)"),
-        _line(x, e.bias2_x, "bias² (exact)", COLORS["bias"], width=0.5, stackgroup="exact",
-              fillcolor="rgba(204,121,167,0.55)"),
-        _line(x, mc.var_x, f"variance, Monte Carlo (K = {mc.n_draws})", COLORS["variance"], width=2.5, dash="dot"),
+        _line(x, total, "expected test error at x (sum)", COLORS["black"], width=4),
+        _line(x, e.bias2_x, "bias² (exact)", COLORS["bias"]),
         _line(x, mc.bias2_x, f"bias², Monte Carlo (K = {mc.n_draws})", COLORS["bias"], width=2.5, dash="dot"),
+        _line(x, e.var_x, "variance (exact)", COLORS["variance"]),
+        _line(x, mc.var_x, f"variance, Monte Carlo (K = {mc.n_draws})", COLORS["variance"], width=2.5, dash="dot"),
+        _line(x, np.full_like(x, e.noise), "noise σ² (irreducible)", COLORS["noise"], width=2, dash="dash"),
     ]
-    top = e.noise + e.var_x + e.bias2_x
-    cap = float(np.quantile(top, 0.98)) * 1.15 + 1e-12
+    cap = float(np.quantile(total, 0.98)) * 1.15 + 1e-12
     layout = dict(yaxis=dict(range=[0, cap]), xaxis=dict(range=[0, 1]), legend=_LEGEND_BELOW)
-    return _figure(traces, layout, title="Error along x (stacked to the expected test error)",
-                   x_title="input x", y_title="squared error", height=470)
+    return _figure(traces, layout, title="Where along x the error comes from",
+                   x_title="input x", y_title="squared error at x", height=500)
 
 
 def fig_decomposition_bars(res: ExperimentResult) -> go.Figure:
@@ -105,14 +115,16 @@ def fig_decomposition_bars(res: ExperimentResult) -> go.Figure:
     exact = [e.bias2, e.var, e.noise, e.mse]
     sim = [mc.bias2, mc.var, mc.mse - mc.bias2 - mc.var, mc.mse]
     traces = [
-        dict(type="bar", x=names, y=exact, name="exact (smoother S)", marker_color=COLORS["blue"],
-             text=[f"{v:.4f}" for v in exact], textposition="outside"),
-        dict(type="bar", x=names, y=sim, name=f"Monte Carlo, K = {mc.n_draws}", marker_color=COLORS["orange"],
-             text=[f"{v:.4f}" for v in sim], textposition="outside"),
+        dict(type="bar", orientation="h", y=names, x=exact, name="exact (smoother S)", marker_color=COLORS["blue"],
+             text=[f"{v:.4f}" for v in exact], textposition="outside", cliponaxis=False),
+        dict(type="bar", orientation="h", y=names, x=sim, name=f"Monte Carlo, K = {mc.n_draws}",
+             marker_color=COLORS["orange"], text=[f"{v:.4f}" for v in sim], textposition="outside", cliponaxis=False),
     ]
-    layout = dict(barmode="group", legend=_LEGEND_BELOW, yaxis=dict(range=[0, 1.2 * max(max(exact), max(sim), 1e-12)]))
-    return _figure(traces, layout, title="Averaged over x: bias² + variance + σ² = test MSE", x_title="term",
-                   y_title="squared error", height=470)
+    layout = dict(barmode="group", legend=_LEGEND_BELOW,
+                  xaxis=dict(range=[0, 1.3 * max(max(exact), max(sim), 1e-12)]),
+                  yaxis=dict(autorange="reversed"), margin=dict(l=110, r=30, t=60, b=60))
+    return _figure(traces, layout, title="Averaged over x: bias² + variance + σ² = test MSE", x_title="squared error",
+                   y_title="", height=500)
 
 
 def fig_mc_convergence(res: ExperimentResult) -> go.Figure:
@@ -126,7 +138,8 @@ def fig_mc_convergence(res: ExperimentResult) -> go.Figure:
         traces.append(_line(k, rel_b, "bias²", COLORS["bias"], mode="lines+markers"))
     traces.append(_line(k, np.sqrt(2.0 / (k - 1)), "√(2/(k−1)): sampling error of a variance", COLORS["grey"],
                         width=2, dash="dash"))
-    layout = dict(xaxis=dict(type="log"), yaxis=dict(type="log"), legend=_LEGEND_BELOW)
+    layout = dict(xaxis=_log_axis(2, float(k[-1]), (1, 2, 5)), yaxis=dict(type="log", dtick=1, exponentformat="power"),
+                  legend=_LEGEND_BELOW)
     return _figure(traces, layout, title="Monte Carlo → exact as K grows",
                    x_title="training sets used, k", y_title="relative error |MC − exact| / exact", height=420)
 
@@ -150,11 +163,15 @@ def fig_u_curve(sweep: Sweep, current: float) -> go.Figure:
              marker=dict(symbol="circle", size=14, color="white", line=dict(color=COLORS["black"], width=3))),
     ]
     top = float(np.quantile(sweep.mse, 0.9))
-    layout = dict(xaxis=dict(type="log"), yaxis=dict(range=[0, max(1.3 * top, 1.5 * sweep.noise, 1e-12)]),
-                  legend=_LEGEND_BELOW, shapes=[_vline(float(v[i]), COLORS["grey"])])
+    if sweep.knob == "spread":
+        xaxis = _log_axis(float(v.min()), float(v.max()))
+    else:
+        xaxis = dict(type="log", dtick=2, exponentformat="power")
+    layout = dict(xaxis=xaxis, yaxis=dict(range=[0, max(1.3 * top, 1.5 * sweep.noise, 1e-12)]),
+                  legend=dict(_LEGEND_BELOW, y=-0.27), shapes=[_vline(float(v[i]), COLORS["grey"])], margin=dict(t=80))
     what = "spread" if sweep.knob == "spread" else "λ"
-    return _figure(traces, layout, title=f"The U-curve over {what}", x_title=_KNOB_LABEL.get(sweep.knob, sweep.knob),
-                   y_title="squared error (averaged over x)", height=470)
+    return _figure(traces, layout, title=f"U-curve over {what} (averaged over x)",
+                   x_title=_KNOB_LABEL.get(sweep.knob, sweep.knob), y_title="squared error", height=540)
 
 
 def fig_train_test_df(sweep: Sweep, current_index: int, *, n_samples: int) -> go.Figure:
@@ -192,7 +209,8 @@ def fig_double_descent(dd: DoubleDescent) -> go.Figure:
         _line(p, np.full(p.shape, dd.noise), "noise σ²", COLORS["noise"], width=2, dash="dot"),
     ]
     layout = dict(
-        xaxis=dict(type="log"), yaxis=dict(type="log"), legend=_LEGEND_BELOW,
+        xaxis=_log_axis(float(p.min()), float(p.max()), (1, 2, 5)), yaxis=dict(type="log", dtick=1, exponentformat="power"),
+        legend=_LEGEND_BELOW, margin=dict(t=90),
         shapes=[_vline(float(dd.n_samples), COLORS["vermillion"])],
         annotations=[dict(x=float(np.log10(dd.n_samples)), y=1, xref="x", yref="paper",
                           text=f"p = n = {dd.n_samples}: interpolation threshold", showarrow=False, xanchor="right",

@@ -47,21 +47,22 @@ def test_fits_figure_draws_all_curves_in_one_trace_truth_in_red(res):
     np.testing.assert_allclose(dots.y, res.y_first)
 
 
-def test_decomposition_along_x_stacks_to_expected_error(res):
+def test_decomposition_along_x_sums_to_expected_error(res):
     fig = figs.fig_decomposition_x(res)
-    stacked = [t for t in fig.data if t.stackgroup == "exact"]
-    assert [t.name.split(" ")[0] for t in stacked] == ["noise", "variance", "bias²"]
-    total = sum(np.asarray(t.y) for t in stacked)
+    by_name = {t.name: np.asarray(t.y) for t in fig.data}
+    total = by_name["expected test error at x (sum)"]
+    np.testing.assert_allclose(total, by_name["bias² (exact)"] + by_name["variance (exact)"] + 0.09, rtol=1e-12)
     np.testing.assert_allclose(total.mean(), res.exact.mse, rtol=1e-12)
-    assert any("Monte Carlo" in t.name for t in fig.data)
+    np.testing.assert_allclose(by_name["variance, Monte Carlo (K = 50)"], res.mc.var_x)
+    assert fig.layout.yaxis.title.text == "squared error at x"
 
 
 def test_bars_show_both_ways_with_numbers(res):
     fig = figs.fig_decomposition_bars(res)
     exact, sim = fig.data
-    assert list(exact.x) == ["bias²", "variance", "noise σ²", "test MSE"]
-    assert exact.y[3] == pytest.approx(exact.y[0] + exact.y[1] + exact.y[2])
-    assert sim.y[3] == pytest.approx(sim.y[0] + sim.y[1] + sim.y[2])
+    assert list(exact.y) == ["bias²", "variance", "noise σ²", "test MSE"]
+    assert exact.x[3] == pytest.approx(exact.x[0] + exact.x[1] + exact.x[2])
+    assert sim.x[3] == pytest.approx(sim.x[0] + sim.x[1] + sim.x[2])
     assert exact.text[1] == f"{res.exact.var:.4f}"
     assert "K = 50" in sim.name
 
@@ -70,6 +71,7 @@ def test_convergence_axes_are_log(res):
     fig = figs.fig_mc_convergence(res)
     assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
     assert fig.data[0].x[-1] == 50
+    assert list(fig.layout.xaxis.tickvals) == [2, 5, 10, 20, 50]
 
 
 def test_u_curves_mark_current_and_minimum(sweeps):

@@ -1,0 +1,121 @@
+"""The bias–variance page under AppTest: key numbers appear and agree with the closed form, the
+lecture's two deep links (``?spread=5`` and ``?spread=0.1``), extremes, ill-conditioning notice."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from regopt_core import bias_variance as bv
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "bias_variance.py")
+
+
+def run(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=240)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label_start: str) -> float:
+    hits = [m.value for m in at.metric if m.label.startswith(label_start)]
+    assert hits, f"no metric starting with {label_start!r}: {[m.label for m in at.metric]}"
+    return float(hits[0])
+
+
+def text(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def exact(spread: float, **kw) -> bv.Decomposition:
+    exp = replace(bv.LECTURE, spread=spread, **kw)
+    x, x_eval, centres = exp.inputs()
+    f = bv.true_function(exp.function)
+    return bv.decompose(bv.rbf_smoother(x, x_eval, spread=spread, lam=exp.lam, centres=centres), f(x), f(x_eval),
+                        sigma=exp.sigma)
+
+
+def test_defaults_show_the_decomposition_and_it_adds_up():
+    at = run()
+    assert at.title[0].value == "Bias–variance trade-off"
+    assert not at.error
+    b, v, s2, mse = (metric(at, k) for k in ("Bias² (exact)", "Variance (exact)", "Noise σ²", "Expected test MSE"))
+    assert s2 == pytest.approx(0.09)
+    assert mse == pytest.approx(b + v + s2, abs=2e-4)  # 4-decimal rounding
+    d = exact(5.0)  # the page's default is the lecture's first picture
+    assert b == pytest.approx(d.bias2, abs=1e-4) and v == pytest.approx(d.var, abs=1e-4)
+    assert metric(at, "Optimism 2σ²·df/n") == pytest.approx(2 * 0.09 * d.df / 25, abs=1e-4)
+    # the page states the Monte-Carlo/exact agreement in numbers
+    assert "away from the exact" in text(at)
+    # eight charts: fits, bars, bands, convergence, two U-curves, df, double descent
+    assert len(at.get("plotly_chart")) == 8
+
+
+@pytest.mark.parametrize("spread, dominant", [("5", "bias dominates"), ("0.1", "variance dominates")])
+def test_lecture_deep_links_reproduce_the_two_pictures(spread, dominant):
+    at = run({"spread": spread})
+    assert at.session_state["spread"] == pytest.approx(float(spread))
+    assert f"At spread **{spread}**" in text(at) and dominant in text(at)
+    assert not any("not used" in w.value for w in at.warning)
+    b, v = metric(at, "Bias² (exact)"), metric(at, "Variance (exact)")
+    assert (b > v) == (spread == "5")
+
+
+def test_lecture_buttons_jump_between_the_pictures():
+    at = run()
+    at.button(key="go01").click().run()
+    assert at.session_state["spread"] == pytest.approx(0.1)
+    assert metric(at, "Variance (exact)") > metric(at, "Bias² (exact)")
+    at.button(key="go5").click().run()
+    assert at.session_state["spread"] == pytest.approx(5.0)
+
+
+def test_lambda_slider_trades_variance_for_bias():
+    at = run({"spread": "0.1"})
+    v_small = metric(at, "Variance (exact)")
+    b_small = metric(at, "Bias² (exact)")
+    at.select_slider(key="lam").set_value(10.0).run()
+    assert not at.exception
+    assert metric(at, "Variance (exact)") < v_small and metric(at, "Bias² (exact)") > b_small
+    assert metric(at, "Effective df = tr S") < 13
+
+
+def test_ill_conditioned_setting_is_explained_not_crashed():
+    at = run({"spread": "0.3", "lam": "0", "centres": "Grid", "p": "60"})
+    warns = [w.value for w in at.warning]
+    assert any("Ill-conditioned" in w and "singular value decomposition" in w for w in warns), warns
+    assert not at.error
+
+
+def test_monte_carlo_k_and_double_descent_peak():
+    at = run({"K": "5000"})
+    assert any("K = 5000" in m.label for m in at.metric)
+    assert metric(at, "Peak of the min-norm curve at p") == pytest.approx(20, abs=2)  # n = 20 by default
+
+
+@pytest.mark.parametrize("query", [
+    {"spread": "0.01", "lam": "0", "n": "200", "sigma": "1"},
+    {"spread": "10", "lam": "0", "n": "5", "sigma": "0"},
+    {"spread": "10", "lam": "100", "centres": "Grid", "p": "1", "design": "Random"},
+    {"f": "Step", "dd_n": "60", "dd_lam": "1"},
+    {"f": "Bump", "dd_n": "5", "dd_lam": "1e-06", "sigma": "0"},
+])
+def test_extremes_run_without_traceback(query):
+    at = run(query)
+    assert not at.error, [e.value for e in at.error]
+    vals = [metric(at, k) for k in ("Bias² (exact)", "Variance (exact)", "Expected test MSE")]
+    assert all(np.isfinite(vals))
+
+
+def test_out_of_range_link_falls_back_with_notice():
+    at = run({"spread": "1000"})
+    assert at.session_state["spread"] == pytest.approx(5.0)
+    assert any("not used" in w.value for w in at.warning)
