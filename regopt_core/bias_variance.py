@@ -65,6 +65,13 @@ __all__ = [
     "sweep_lam",
     "double_descent",
     "random_cosine_features",
+    "Experiment",
+    "ExperimentResult",
+    "LECTURE",
+    "run_experiment",
+    "run_sweeps",
+    "SPREAD_GRID",
+    "LAM_GRID",
 ]
 
 MAX_SAMPLES = 400  # n: training inputs

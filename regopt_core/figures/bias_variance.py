@@ -57,8 +57,8 @@ VALIDATE = False
 def _figure(traces: list[dict], layout: dict, *, title: str, x_title: str, y_title: str, height: int) -> go.Figure:
     """The same result as ``theme.styled(go.Figure(...), ...)``, built in one shot from dicts."""
     layout = dict(layout, template=TEMPLATE, title=dict(text=title), height=height)
-    layout["xaxis"] = dict(layout.get("xaxis", {}), title=dict(text=x_title))
-    layout["yaxis"] = dict(layout.get("yaxis", {}), title=dict(text=y_title))
+    layout["xaxis"] = dict(layout.get("xaxis", {}), title=dict(text=x_title), automargin=True)
+    layout["yaxis"] = dict(layout.get("yaxis", {}), title=dict(text=y_title), automargin=True)
     return go.Figure(data=traces, layout=layout, _validate=VALIDATE)
 
 
