@@ -130,10 +130,13 @@ def main_panel() -> None:
         )
         if ex.var > 0:
             layout.show_figure(figs.fig_mc_convergence(res), key="fig_conv")
-        layout.download_csv("decomposition", {"term": ["bias2", "variance", "noise", "test_mse"],
-                                              "exact": [ex.bias2, ex.var, ex.noise, ex.mse],
-                                              "monte_carlo": [mc.bias2, mc.var, mc.mse - mc.bias2 - mc.var, mc.mse],
-                                              "K": [mc.n_draws] * 4}, "bias_variance_terms.csv", key="dl_terms")
+        layout.download_csv("decomposition and convergence",
+                            {"term": ["bias2", "variance", "noise", "test_mse"],
+                             "exact": [ex.bias2, ex.var, ex.noise, ex.mse],
+                             "monte_carlo": [mc.bias2, mc.var, mc.mse - mc.bias2 - mc.var, mc.mse],
+                             "K": [mc.n_draws] * 4,
+                             "k_first_sets": mc.k_path, "bias2_mc_first_k": mc.bias2_path, "variance_mc_first_k": mc.var_path},
+                            "bias_variance_terms.csv", key="dl_terms")
         layout.show_code(bv.decompose)
 
         st.header("3 · U-curves: too rigid, too wiggly, and in between")

@@ -69,6 +69,23 @@ def test_lecture_deep_links_reproduce_the_two_pictures(spread, dominant):
     assert (b > v) == (spread == "5")
 
 
+PREPARED_LINKS = [  # the deep links proposed for the registry
+    {"spread": "5"},
+    {"spread": "0.1"},
+    {"spread": "0.1", "K": "1000"},
+    {"spread": "0.3", "lam": "0", "centres": "Grid", "p": "60"},
+]
+
+
+@pytest.mark.parametrize("link", PREPARED_LINKS, ids=lambda d: "&".join(f"{k}={v}" for k, v in d.items()))
+def test_prepared_links_are_accepted_as_given(link):
+    at = run(link)
+    assert not any("not used" in w.value for w in at.warning), [w.value for w in at.warning]
+    for key, value in link.items():
+        got = at.session_state[key]
+        assert (got == pytest.approx(float(value))) if isinstance(got, (int, float)) else (str(got) == value), key
+
+
 def test_lecture_buttons_jump_between_the_pictures():
     at = run()
     at.button(key="go01").click().run()
