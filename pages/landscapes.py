@@ -45,7 +45,8 @@ def _apply_click() -> None:
         points = list(event["selection"]["points"]) if event else []
     except (KeyError, TypeError):
         points = []
-    picked = [p for p in points if p.get("curve_number") == 1 and "x" in p and "y" in p]
+    # any clicked point counts (the invisible start-picker grid covers the whole window)
+    picked = [p for p in points if isinstance(p.get("x"), (int, float)) and isinstance(p.get("y"), (int, float))]
     if not picked:
         return
     xy = (round(float(picked[-1]["x"]), 3), round(float(picked[-1]["y"]), 3))

@@ -32,7 +32,6 @@ RACER_COLORS = (PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[3], PALETTE[4], PALE
 MAX_PATH_POINTS = 1200
 N_FRAMES = 24
 MAX_TRAIL_POINTS = 80  # per racer and frame: keeps the animation's frames small
-CONTOUR_SCALE = [[0.0, "#FFFFFF"], [1.0, "#B8B8B8"]]
 
 
 def racer_color(i: int) -> str:
@@ -120,21 +119,60 @@ def _template() -> dict:
     return _TEMPLATE_JSON
 
 
+def _contour_line_traces(grid: Grid, f_min: float, n_levels: int = 16) -> list[dict]:
+    """Level lines of log10(f - f*) as scatter traces (darker = lower), plus a colour bar.
+
+    Drawn as scatter lines rather than a plotly ``contour`` trace because plotly.js drops contour
+    and heatmap traces while a client-side animation (``Plotly.animate``) is running; scatter
+    lines stay. The level lines come from marching squares (``skimage.measure.find_contours``).
+    """
+    from skimage.measure import find_contours
+
+    z, _ = contour_levels(grid, f_min)
+    finite = z[np.isfinite(z)]
+    if finite.size == 0:
+        return []
+    z = np.where(np.isfinite(z), z, finite.max())
+    zmin, zmax = float(finite.min()), float(finite.max())
+    if zmax <= zmin:
+        return []
+    levels = np.linspace(zmin, zmax, n_levels + 2)[1:-1]
+    x0, dx = grid.x[0], (grid.x[-1] - grid.x[0]) / (len(grid.x) - 1)
+    y0, dy = grid.y[0], (grid.y[-1] - grid.y[0]) / (len(grid.y) - 1)
+    traces = []
+    for j, level in enumerate(levels):
+        xs, ys = [], []
+        for seg in find_contours(z, level):
+            xs += [x0 + dx * seg[:, 1], [np.nan]]
+            ys += [y0 + dy * seg[:, 0], [np.nan]]
+        if not xs:
+            continue
+        t = j / max(1, len(levels) - 1)
+        grey = int(70 + 130 * t)
+        traces.append(dict(type="scatter", x=_f32(np.concatenate(xs)), y=_f32(np.concatenate(ys)), mode="lines",
+                           line=dict(color=f"rgb({grey},{grey},{grey})", width=1.3), showlegend=False,
+                           name=f"level {level:.2f}", legendgroup="contours",
+                           hovertemplate=f"f − f* ≈ {10 ** level:.3g}<extra></extra>"))
+    # a colour bar for the levels, carried by one invisible point
+    traces.append(dict(type="scatter", x=[float(grid.x[0])], y=[float(grid.y[0])], mode="markers", showlegend=False,
+                       hoverinfo="skip", name="colour scale",
+                       marker=dict(size=0.1, opacity=0.0, color=[zmin, zmax], cmin=zmin, cmax=zmax,
+                                   colorscale=[[0.0, "rgb(70,70,70)"], [1.0, "rgb(200,200,200)"]], showscale=True,
+                                   colorbar=dict(title=dict(text="log₁₀(f − f*)", side="right"), thickness=14))))
+    return traces
+
+
 def fig_race_contour(race: Race, grid: Grid, surface: Surface, *, clickable: bool = True, n_click: int = 31,
                      extra_points: Sequence[tuple[float, float, str, str]] = (), animate: bool = True,
                      height: int = 720) -> go.Figure:
     """Contours of log10(f - f*) with every racer's path, animated on the client (play / step slider).
 
-    Trace order: contour, [click grid], one line per racer, trail (animated), heads (animated),
-    minimizers, start, [extra points], [divergence marks]. ``extra_points`` are (x, y, label, symbol).
+    Trace order: level lines (scatter) and their colour bar, [click grid], one line per racer, trail
+    (animated), heads (animated), minimizers, start, [extra points], [divergence marks]. ``extra_points`` are (x, y, label, symbol).
     With ``clickable`` an invisible grid of points lets a click (``on_select``) pick a new start.
     """
-    z, _ = contour_levels(grid, surface.f_min)
-    data: list[dict] = [dict(
-        type="contour", x=grid.x, y=grid.y, z=z.astype(np.float32), colorscale=CONTOUR_SCALE, ncontours=28,
-        showscale=True, contours=dict(coloring="heatmap", showlines=True), line=dict(color="#8C8C8C", width=1),
-        colorbar=dict(title=dict(text="log₁₀(f − f*)", side="right"), thickness=14), name="f",
-        hovertemplate="x=%{x:.3g}, y=%{y:.3g}<br>log₁₀(f − f*) = %{z:.2f}<extra></extra>")]
+    data = _contour_line_traces(grid, surface.f_min)
+    n_contour = len(data)
     if clickable:
         px, py = np.meshgrid(np.linspace(*surface.bounds[0], n_click), np.linspace(*surface.bounds[1], n_click))
         data.append(dict(type="scatter", x=px.ravel(), y=py.ravel(), mode="markers", name="start picker",
@@ -190,7 +228,7 @@ def fig_race_contour(race: Race, grid: Grid, surface: Surface, *, clickable: boo
                              showlegend=False, **keep,
                              marker=dict(symbol="x", size=18, color=racer_color(i), line=dict(width=2)),
                              hovertemplate=f"{r.label}: diverged at step {r.trace.diverged_at}<extra></extra>"))
-    n_before = 1 + int(clickable) + len(race.racers)
+    n_before = n_contour + int(clickable) + len(race.racers)
     (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
     # equal scales on both axes: the gradient is then visibly perpendicular to the contour lines
     layout = dict(xaxis=dict(range=[x_lo, x_hi], constrain="domain"),
@@ -214,7 +252,7 @@ def fig_race_contour(race: Race, grid: Grid, surface: Surface, *, clickable: boo
                      dict(label="❚❚ Pause", method="animate",
                           args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
                                              transition=dict(duration=0))])])]
-        layout["sliders"] = [dict(active=len(ks) - 1, x=0.22, y=-0.11, len=0.78, xanchor="left", yanchor="top",
+        layout["sliders"] = [dict(active=len(ks) - 1, x=0.27, y=-0.11, len=0.73, xanchor="left", yanchor="top",
                                   currentvalue=dict(prefix="step ", font=dict(size=16)), pad=dict(t=8),
                                   steps=[dict(label=str(int(k)), method="animate", args=[[str(int(k))], step_args])
                                          for k in ks])]

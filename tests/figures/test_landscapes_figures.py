@@ -22,16 +22,25 @@ def test_contour_has_paths_frames_and_play_controls(quad_race):
     s, r, g = quad_race
     fig = figs.fig_race_contour(r, g, s)
     names = [t.name for t in fig.data]
-    assert names[0] == "f" and fig.data[0].type == "contour"
-    assert names[1] == "start picker" and fig.data[1].marker.opacity == 0.0
-    assert len(fig.data[1].x) == 31 * 31
-    assert names[2:5] == ["Gradient descent (η=0.01)", "Gradient descent (η=0.0201)", "Adam (η=0.1, β=0.9)"]
+    levels = [t for t in fig.data if (t.name or "").startswith("level ")]
+    assert len(levels) >= 10 and all(t.mode == "lines" for t in levels)
+    # level lines of f = 1/2 (x^2 + 100 y^2) (log10 of f - f*) are ellipses with axis ratio sqrt(100) = 10
+    pts = np.column_stack([np.asarray(levels[5].x, float), np.asarray(levels[5].y, float)])
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    fvals = 0.5 * (pts[:, 0] ** 2 + 100 * pts[:, 1] ** 2)
+    assert np.ptp(np.log10(fvals)) < 0.1  # one level: (nearly) constant f along the line
+    assert "colour scale" in names and fig.data[names.index("colour scale")].marker.showscale
+    picker = fig.data[names.index("start picker")]
+    assert picker.marker.opacity == 0.0 and len(picker.x) == 31 * 31
+    i0 = names.index("start picker") + 1
+    assert names[i0:i0 + 3] == ["Gradient descent (η=0.01)", "Gradient descent (η=0.0201)", "Adam (η=0.1, β=0.9)"]
     assert "global minimum" in names and "start" in names
     # the diverged racer's path stops at its last accepted iterate
-    assert np.isclose(fig.data[3].x[-1], r.racers[1].trace.x[0])
+    assert np.isclose(fig.data[i0 + 1].x[-1], r.racers[1].trace.x[0])
     # client-side animation: frames update only the trail and heads traces, with play/pause and a step slider
     assert len(fig.frames) >= 10
-    assert all(list(f.traces) == [5, 6] for f in fig.frames)
+    assert all(list(f.traces) == [i0 + 3, i0 + 4] for f in fig.frames)
+    assert names[i0 + 3] == "trail" and names[i0 + 4] == "current"
     assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["▶ Play", "❚❚ Pause"]
     assert len(fig.layout.sliders[0].steps) == len(fig.frames)
     assert fig.layout.sliders[0].steps[0].label == "0"
@@ -40,6 +49,7 @@ def test_contour_has_paths_frames_and_play_controls(quad_race):
     last = fig.frames[-1].data[1]
     np.testing.assert_allclose(last.x, [rc.trace.x[0] for rc in r.racers])
     assert list(fig.layout.xaxis.range) == [-5.0, 5.0]
+    assert fig.layout.yaxis.scaleanchor == "x"  # equal scales: gradients look perpendicular to level lines
     assert "x" in fig.layout.xaxis.title.text and fig.layout.title.text.startswith(s.name)
 
 
