@@ -10,6 +10,7 @@ Talks to the replica directly (not through nginx, which would pick one replica).
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 
@@ -48,8 +49,8 @@ async def warm(url: str, pages: list[str], timeout: float) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", default="8501")
-    ap.add_argument("--base", default="")
+    ap.add_argument("--port", default=os.environ.get("STREAMLIT_SERVER_PORT", "8501"))
+    ap.add_argument("--base", default=os.environ.get("STREAMLIT_SERVER_BASE_URL_PATH", ""))
     ap.add_argument("--page", action="append", default=None, help="url_path to open (default: the home page)")
     ap.add_argument("--timeout", type=float, default=300.0)
     args = ap.parse_args()

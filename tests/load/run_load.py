@@ -185,8 +185,18 @@ async def student(idx: int, args, pages: list, results: list, t_end: float, t_st
     await asyncio.sleep(rng.uniform(0, args.ramp))
     client = StreamlitClient(args.url, timeout=args.timeout)
 
+    # With one student the server does nothing else, so its CPU time across a rerun is that rerun's cost.
+    server_pid = getattr(args, "server_pid", None) if args.students == 1 else None
+
+    async def timed(coro):
+        cpu0 = cpu_seconds(server_pid) if server_pid else None
+        r = await coro
+        r.server_cpu_s = cpu_seconds(server_pid) - cpu0 if server_pid else None
+        return r
+
     def record(r: RunResult) -> None:
         results.append({"student": idx, "t": time.perf_counter() - t_start, "page": r.page or "(default)",
+                        "server_cpu_s": getattr(r, "server_cpu_s", None),
                         "action": r.action, "fragment": r.fragment, "latency_s": r.latency_s, "status": r.status,
                         "bytes": r.n_bytes, "exceptions": r.exceptions, "error_alerts": r.error_alerts,
                         "page_not_found": r.page_not_found})
@@ -202,7 +212,7 @@ async def student(idx: int, args, pages: list, results: list, t_end: float, t_st
                     await asyncio.sleep(1.0)
                     continue
             spec = rng.choice(pages)
-            r = await client.open_page(page_name(spec))
+            r = await timed(client.open_page(page_name(spec)))
             record(r)
             if client.ws is None:
                 continue
@@ -213,7 +223,7 @@ async def student(idx: int, args, pages: list, results: list, t_end: float, t_st
                 w = pick_widget(client, rng)
                 if w is None:
                     break
-                record(await client.move(w, rng))
+                record(await timed(client.move(w, rng)))
             await asyncio.sleep(args.think * rng.uniform(0.5, 1.5))
     finally:
         await client.close()
@@ -259,6 +269,14 @@ def summarize(args, results: list[dict], warmup: list[dict], rss: RssSampler, cp
             by_action[(r["page"], r["action"])].append(r["latency_s"])
     slow_actions = sorted(({"page": p, "action": a, **stats(v)} for (p, a), v in by_action.items()),
                           key=lambda d: -(d["p95_s"] or 0))[:12]
+    cpu_by_action = defaultdict(list)
+    for r in results:
+        if r.get("server_cpu_s") is not None and r["status"] == "ok":
+            cpu_by_action[(r["page"], r["action"].split(":")[0] if r["action"] == "open" else r["action"])].append(
+                r["server_cpu_s"])
+    server_cpu_per_rerun = {f"{p} {a}": {"n": len(v), "median_s": round(sorted(v)[len(v) // 2], 3),
+                                         "max_s": round(max(v), 3)}
+                            for (p, a), v in sorted(cpu_by_action.items(), key=lambda kv: -sum(kv[1]))}
     rss_values = [b for _, b in rss.samples]
     span = max((r["t"] for r in results), default=0.0)
     alerts = Counter(a for r in results for a in r["error_alerts"])
@@ -277,6 +295,7 @@ def summarize(args, results: list[dict], warmup: list[dict], rss: RssSampler, cp
         "latency_move": stats([r["latency_s"] for r in results if r["action"].startswith("move") and r["status"] == "ok"]),
         "latency_fragment": stats([r["latency_s"] for r in results if r["fragment"] and r["status"] == "ok"]),
         "by_page": by_page,
+        "server_cpu_per_rerun": server_cpu_per_rerun or None,  # only measured with --students 1
         "slowest_actions_by_p95": slow_actions,
         "errors": len(failures),
         "error_kinds": dict(err_kinds),
@@ -374,7 +393,7 @@ def main(argv=None) -> int:
     if not args.url:
         port = free_port()
         proc = start_server(port, args.server_arg, RESULTS / f"server-{port}.log")
-        server_pid = proc.pid
+        server_pid = args.server_pid = proc.pid
         base_path = next((a.split("=", 1)[1].strip("/") for a in args.server_arg
                           if a.startswith("--server.baseUrlPath=")), "")
         args.url = f"http://127.0.0.1:{port}" + (f"/{base_path}" if base_path else "")
