@@ -93,7 +93,8 @@ def main_panel() -> None:
                 icon=":material/warning:",
             )
         else:
-            st.caption(f"Linear system: {sm.message}; {sm.rank} of {sm.n_basis} directions used.")
+            st.caption(f"Linear system: {sm.message}; numerical rank of the centred bump matrix: {sm.rank} of "
+                       f"{sm.n_basis} (singular values below ε·max(n, p) times the largest are dropped, as `numpy.linalg.lstsq` does).")
         verdict = "bias dominates" if ex.bias2 > ex.var else "variance dominates"
         layout.metrics([
             ("Bias² (exact)", f"{ex.bias2:.4f}", "average over x of (E[ŷ(x)] − f(x))²"),
