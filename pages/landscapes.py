@@ -168,8 +168,8 @@ def _show_race(s, race, args, curv, kind, symbol, names, lrs, beta, skey, pen, s
     if skey == "logistic":
         w0 = cached.surface("logistic", 10.0, 30.0, 0.0, pen, seed)
         w_star, w_unreg = s.minimizers[0], w0.minimizers[0]
-        m.append(("Minimizer w*(λ)", f"({w_star[0]:.3f}, {w_star[1]:.3f})",
-                  f"Without regularization: ({w_unreg[0]:.3f}, {w_unreg[1]:.3f})"))
+        m.append(("Minimizer w*(λ)", f"{w_star[0]:.2f}, {w_star[1]:.2f}",
+                  f"Without regularization (λ = 0): w* = ({w_unreg[0]:.3f}, {w_unreg[1]:.3f}), shown as a grey diamond."))
     layout.metrics(m)
     for i, r in enumerate(race.racers):
         if r.trace.diverged:

@@ -253,11 +253,12 @@ def fig_race_contour(race: Race, grid: Grid, surface: Surface, *, clickable: boo
                           args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
                                              transition=dict(duration=0))])])]
         layout["sliders"] = [dict(active=len(ks) - 1, x=0.27, y=-0.11, len=0.73, xanchor="left", yanchor="top",
-                                  currentvalue=dict(prefix="step ", font=dict(size=16)), pad=dict(t=8),
+                                  currentvalue=dict(prefix="step ", font=dict(size=16), xanchor="right"), pad=dict(t=8),
                                   steps=[dict(label=str(int(k)), method="animate", args=[[str(int(k))], step_args])
                                          for k in ks])]
+    names = ("weight w₁", "weight w₂") if surface.key == "logistic" else ("x (first parameter)", "y (second parameter)")
     return _assemble(data, layout, title=f"{surface.name}: {len(race.racers)} optimizers from the same start",
-                     x_title="x (first parameter)", y_title="y (second parameter)", height=height, frames=frames)
+                     x_title=names[0], y_title=names[1], height=height, frames=frames)
 
 
 def fig_surface_3d(grid: Grid, race: Race, surface: Surface, *, max_grid: int = 81, height: int = 560) -> go.Figure:
@@ -284,7 +285,7 @@ def fig_surface_3d(grid: Grid, race: Race, surface: Surface, *, max_grid: int = 
         fig.add_scatter3d(x=xs[idx, 0], y=xs[idx, 1], z=zz, mode="lines", name=racer_name(r),
                           line=dict(color=racer_color(i), width=6))
     fig.update_layout(scene=dict(xaxis_title="x", yaxis_title="y", zaxis_title="f − f*",
-                                 zaxis=dict(range=[0, 1.02 * cap]), aspectmode="manual",
+                                 zaxis=dict(range=[0, 1.02 * cap], nticks=5), aspectmode="manual",
                                  aspectratio=dict(x=1, y=1, z=0.6), camera=dict(eye=dict(x=1.4, y=-1.5, z=1.0))),
                       legend=dict(orientation="h", y=1.0, x=0.0), margin=dict(l=0, r=0, t=70, b=0))
     return styled(fig, title=f"{surface.name} as a surface (heights clipped at {cap:.3g})", height=height)
@@ -355,7 +356,8 @@ def fig_step_ruler(racers: Sequence[tuple[str, str, float, float | None, str | N
     title = "Step sizes on the slider's log scale"
     if lipschitz is not None:
         title += f" — shaded: unstable (L = {lipschitz:.3g})"
-    layout = dict(xaxis=dict(type="log", range=[float(np.log10(lo)), float(np.log10(hi))], exponentformat="power"),
+    layout = dict(xaxis=dict(type="log", range=[float(np.log10(lo)), float(np.log10(hi))], exponentformat="power",
+                             dtick=1),
                   yaxis=dict(categoryorder="array", categoryarray=labels[::-1], showgrid=False, automargin=True),
                   margin=dict(l=30, r=30, t=60, b=55))
     return _assemble(data, layout, title=title, x_title="step size η (log scale)",

@@ -80,7 +80,7 @@ def test_deep_link_logistic_l2_moves_the_minimizer():
     big = run({"surface": "Logistic", "lam": "1", "pen": "L2"})
     w_small = metric(small, "Minimizer w*(λ)")
     w_big = metric(big, "Minimizer w*(λ)")
-    norm = lambda s: sum(float(v) ** 2 for v in s.strip("()").split(","))  # noqa: E731
+    norm = lambda s: sum(float(v) ** 2 for v in s.split(","))  # noqa: E731
     assert norm(w_big) < norm(w_small)
     # L2 adds 2 lam of curvature: L grows by 2 between lam = 0 and lam = 1
     assert float(metric(big, "L (largest curvature)")) == pytest.approx(float(metric(small, "L (largest curvature)")) + 2, abs=2e-3)
