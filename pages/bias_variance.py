@@ -151,7 +151,8 @@ def main_panel() -> None:
         st.markdown(
             f"Lowest expected test error over spread (at λ = {lam:g}): **{by_spread.mse[by_spread.best]:.4f}** at spread "
             f"≈ {best_s:.3g}; over λ (at spread {spread:g}): **{by_lam.mse[by_lam.best]:.4f}** at λ ≈ {best_l:.2g}. "
-            f"Now: {ex.mse:.4f}."
+            f"Now: {ex.mse:.4f}. Grey bands mark settings whose linear system is ill-conditioned "
+            "(cond > 10⁸): the SVD still returns a fit, but only the minimum-norm one among many."
         )
         i_now = int(np.argmin(np.abs(np.log(by_lam.values) - np.log(lam)))) if lam > 0 else 0
         layout.show_figure(figs.fig_train_test_df(by_lam, i_now, n_samples=res.x_train.size), key="fig_df")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from regopt_core.bias_variance import DoubleDescent, ExperimentResult, Sweep
+from regopt_core.bias_variance import ILL_CONDITIONED, DoubleDescent, ExperimentResult, Sweep
 from regopt_core.figures.theme import COLORS, TEMPLATE
 
 _FIT_LINE = "rgba(0, 114, 178, 0.35)"  # COLORS["fit"] (Okabe–Ito blue), translucent
@@ -163,12 +163,21 @@ def fig_u_curve(sweep: Sweep, current: float) -> go.Figure:
              marker=dict(symbol="circle", size=14, color="white", line=dict(color=COLORS["black"], width=3))),
     ]
     top = float(np.quantile(sweep.mse, 0.9))
+    shapes = [_vline(float(v[i]), COLORS["grey"])]
+    bad = np.asarray(sweep.cond) > ILL_CONDITIONED
+    if bad.any():  # shade the settings whose linear system is ill-conditioned (solved by SVD anyway)
+        edges = np.flatnonzero(np.diff(np.r_[0, bad.astype(int), 0]))
+        for a, b in zip(edges[::2], edges[1::2], strict=True):
+            shapes.append(dict(type="rect", xref="x", yref="paper", x0=float(v[a]), x1=float(v[b - 1]), y0=0, y1=1,
+                               fillcolor="rgba(127,127,127,0.15)", line=dict(width=0), layer="below"))
+        traces.append(dict(type="scatter", mode="markers", x=[None], y=[None], name="ill-conditioned (cond > 10⁸)",
+                           marker=dict(symbol="square", size=14, color="rgba(127,127,127,0.35)")))
     if sweep.knob == "spread":
         xaxis = _log_axis(float(v.min()), float(v.max()))
     else:
         xaxis = dict(type="log", dtick=2, exponentformat="power")
     layout = dict(xaxis=xaxis, yaxis=dict(range=[0, max(1.3 * top, 1.5 * sweep.noise, 1e-12)]),
-                  legend=dict(_LEGEND_BELOW, y=-0.27), shapes=[_vline(float(v[i]), COLORS["grey"])], margin=dict(t=80))
+                  legend=dict(_LEGEND_BELOW, y=-0.27), shapes=shapes, margin=dict(t=80))
     what = "spread" if sweep.knob == "spread" else "λ"
     return _figure(traces, layout, title=f"U-curve over {what} (averaged over x)",
                    x_title=_KNOB_LABEL.get(sweep.knob, sweep.knob), y_title="squared error", height=540)

@@ -119,3 +119,19 @@ def test_validation_switch_catches_bad_properties():
     with pytest.raises(ValueError):
         figs._figure([dict(type="scatter", x=[0], y=[0], colour="red")], {}, title="t", x_title="x", y_title="y",
                      height=300)
+
+
+def test_u_curve_shades_ill_conditioned_settings(res):
+    x, xe = res.x_train, res.x_eval
+    s = bv.sweep_spread(x, xe, res.f_train, res.f_eval, spreads=np.geomspace(0.01, 10, 31), lam=0.0, sigma=0.3,
+                        centres=np.linspace(0, 1, 6))
+    bad = s.cond > 1e8
+    assert bad.any() and not bad.all()  # wide bumps are nearly collinear, narrow ones are not
+    fig = figs.fig_u_curve(s, 0.1)
+    rects = [sh for sh in fig.layout.shapes if sh.type == "rect"]
+    assert rects
+    shaded = np.zeros_like(bad)
+    for r in rects:
+        shaded |= (s.values >= r.x0) & (s.values <= r.x1)
+    np.testing.assert_array_equal(shaded, bad)
+    assert any("ill-conditioned" in (t.name or "") for t in fig.data)
