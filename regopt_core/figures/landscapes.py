@@ -431,5 +431,5 @@ def fig_search_vs_dimension(s: DimensionSweep, *, d_now: int | None = None, heig
     fig.update_xaxes(type="log", exponentformat="power", range=[np.log10(lo) - 0.1, np.log10(hi) + 0.1])
     fig.update_yaxes(type="log", exponentformat="power", range=[-16, 0.3])
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0.0), margin=dict(b=110))
-    return styled(fig, title=f"Same budget ({s.n_evals} evaluations), growing d",
+    return styled(fig, title=f"Same budget, growing d ({s.n_evals} evals)",
                   x_title="dimension d", y_title="best f / f(x₀)", height=height)
