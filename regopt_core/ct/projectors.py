@@ -52,7 +52,10 @@ def _row_blocks(matrix: sp.csr_matrix, n_blocks: int) -> tuple[sp.csr_matrix, ..
 def _matvec(blocks: tuple[sp.csr_matrix, ...], x: np.ndarray) -> np.ndarray:
     if len(blocks) == 1:
         return blocks[0] @ x
-    futures = [_POOL.submit(blk.__matmul__, x) for blk in blocks]
+    try:
+        futures = [_POOL.submit(blk.__matmul__, x) for blk in blocks]
+    except RuntimeError:  # the pool is shut down (interpreter exit): finish sequentially
+        return np.concatenate([blk @ x for blk in blocks])
     return np.concatenate([f.result() for f in futures])
 
 

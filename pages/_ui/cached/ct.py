@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -298,6 +299,10 @@ _warm_thread: threading.Thread | None = None
 
 
 def _warm() -> None:
+    try:  # a background job: let request threads (and other processes) go first
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
     s = default_settings()
     strip(s)
     for m in ("fbp", "sart", "tv"):
