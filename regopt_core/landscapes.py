@@ -391,20 +391,18 @@ class SearchComparison:
 
 
 def _gd_curve(h: np.ndarray, x0: np.ndarray, n_steps: int, *, numeric: bool) -> np.ndarray:
-    lr = 1.0 / float(h.max())  # eta = 1/L
+    """f along gradient descent with eta = 1/L on f(x) = 1/2 sum h_i x_i^2 (analytic or forward-difference gradient)."""
 
-    def vg(x):
-        hx = h * x
-        return 0.5 * float(x @ hx), hx
+    def f(x: np.ndarray) -> float:
+        return 0.5 * float(x @ (h * x))
 
-    if numeric:
-        def f(x):
-            return 0.5 * float(x @ (h * x))
+    def analytic(x: np.ndarray) -> tuple[float, np.ndarray]:
+        return f(x), h * x
 
-        def vg(x):  # noqa: F811 -- the numerical-gradient version of the same objective
-            return f(x), numerical_gradient(f, x, h=1e-6, scheme="forward")
+    def numeric_fd(x: np.ndarray) -> tuple[float, np.ndarray]:
+        return f(x), numerical_gradient(f, x, h=1e-6, scheme="forward")
 
-    tr = run(gd(lr), vg, x0, n_steps=n_steps, keep_path=False)
+    tr = run(gd(1.0 / float(h.max())), numeric_fd if numeric else analytic, x0, n_steps=n_steps, keep_path=False)
     return tr.fs
 
 

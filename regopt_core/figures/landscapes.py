@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from regopt_core.figures.theme import COLORS, PALETTE, TEMPLATE, styled
 from regopt_core.functions import Surface
 from regopt_core.gradients import StepSweep
-from regopt_core.landscapes import DimensionSweep, Grid, Race, Racer, SearchComparison, threshold_formula
+from regopt_core.landscapes import DimensionSweep, Grid, Race, Racer, SearchComparison
 
 __all__ = [
     "racer_color",
