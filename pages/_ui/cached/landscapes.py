@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._ui.cached import LARGE, SMALL
+from pages._ui.cached import LARGE, SMALL, pinned
 from regopt_core import landscapes
 from regopt_core.figures import landscapes as figs
 from regopt_core.functions import Surface, make_surface
@@ -31,11 +31,13 @@ def _logistic(lam: float, penalty: str, seed: int) -> Surface:
     return make_surface("logistic", lam=lam, penalty=penalty, n_samples=N_LOGISTIC, rng=np.random.default_rng(seed))
 
 
+@pinned
 @st.cache_data(**SMALL)
 def grid(surface_key: str, kappa: float, theta: float, lam: float, penalty: str, seed: int) -> landscapes.Grid:
     return landscapes.surface_grid(surface(surface_key, kappa, theta, lam, penalty, seed), n=GRID_N)
 
 
+@pinned
 @st.cache_data(**LARGE)
 def race(surface_key: str, kappa: float, theta: float, lam: float, penalty: str, seed: int,
          x0: float | None, y0: float | None, entries: tuple[tuple[str, float, float], ...],
@@ -54,6 +56,7 @@ def gradient_sweep(surface_key: str, kappa: float, theta: float, lam: float, pen
     return landscapes.gradient_sweep(s, (float(px), float(py)), bug=bool(bug))
 
 
+@pinned
 @st.cache_data(**SMALL)
 def compare_search(d: int, n_evals: int, seed: int) -> landscapes.SearchComparison:
     return landscapes.compare_search(min(int(d), landscapes.MAX_DIM), n_evals=min(int(n_evals), landscapes.MAX_EVALS),
@@ -73,10 +76,22 @@ def search_vs_dimension(n_evals: int, seed: int, d_extra: int) -> landscapes.Dim
 # Figures are cached as plain dicts and re-opened without plotly's validation (which costs more than
 # everything else on this page); the builders themselves are pure and tested in tests/figures.
 def thaw(fig_dict: dict) -> go.Figure:
-    """A figure from a cached ``to_dict()``, without re-validating it."""
-    return go.Figure(fig_dict, _validate=False)
+    """A figure from a cached ``to_dict()``, without re-validating it.
+
+    Dicts and lists are copied first (arrays are shared, read-only): plotly rearranges the dicts it is
+    given, and a pinned default is shared by every session."""
+    return go.Figure(_copy_tree(fig_dict), _validate=False)
 
 
+def _copy_tree(obj):
+    if isinstance(obj, dict):
+        return {k: _copy_tree(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_copy_tree(v) for v in obj]
+    return obj
+
+
+@pinned
 @st.cache_data(**LARGE)
 def race_figures(surface_key: str, kappa: float, theta: float, lam: float, penalty: str, seed: int,
                  x0: float | None, y0: float | None, entries: tuple[tuple[str, float, float], ...],
@@ -108,12 +123,14 @@ def ruler_figure(rows: tuple[tuple[str, str, float, float | None, str | None], .
     return figs.fig_step_ruler(rows, lo, hi, lipschitz=lipschitz).to_dict()
 
 
+@pinned
 @st.cache_data(**SMALL)
 def gradient_figure(surface_key: str, kappa: float, theta: float, lam: float, penalty: str, seed: int,
                     px: float, py: float, bug: bool = False) -> dict:
     return figs.fig_gradient_check(gradient_sweep(surface_key, kappa, theta, lam, penalty, seed, px, py, bug)).to_dict()
 
 
+@pinned
 @st.cache_data(**SMALL)
 def search_figures(d: int, n_evals: int, seed: int) -> dict[str, dict]:
     return {"evals": figs.fig_search_vs_evals(compare_search(d, n_evals, seed)).to_dict(),
@@ -121,8 +138,12 @@ def search_figures(d: int, n_evals: int, seed: int) -> dict[str, dict]:
 
 
 def warm_defaults() -> None:
-    """The page's default view: the default race and its figures, the default gradient check and search."""
+    """The page's default view, pinned: the default race and its figures, gradient check and search."""
     d = RACE_DEFAULTS
-    race_figures(**d)
-    gradient_figure("rosenbrock", 10.0, 30.0, 0.05, "l2", 0, -1.2, 1.0, False)
-    search_figures(10, 1000, 0)
+    args = (d["surface_key"], d["kappa"], d["theta"], d["lam"], d["penalty"], d["seed"])
+    grid.pin(*args)
+    race.pin(*args, d["x0"], d["y0"], d["entries"], d["n_steps"])
+    race_figures.pin(*args, d["x0"], d["y0"], d["entries"], d["n_steps"])
+    gradient_figure.pin("rosenbrock", 10.0, 30.0, 0.05, "l2", 0, -1.2, 1.0, False)
+    compare_search.pin(10, 1000, 0)
+    search_figures.pin(10, 1000, 0)
