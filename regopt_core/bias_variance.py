@@ -70,6 +70,7 @@ __all__ = [
     "LECTURE",
     "run_experiment",
     "run_sweeps",
+    "experiment_data",
     "SPREAD_GRID",
     "LAM_GRID",
 ]
@@ -737,16 +738,25 @@ class ExperimentResult:
     mc: MonteCarlo
 
 
-def run_experiment(exp: Experiment, *, n_draws: int = 200, n_keep: int = 30, rng: np.random.Generator) -> ExperimentResult:
-    """Build the smoother once, decompose exactly and by Monte Carlo (see the module docstring)."""
-    design_rng, noise_rng = rng.spawn(2)
-    x, x_eval, centres = exp.inputs(rng=design_rng)
+def experiment_data(exp: Experiment, *, rng: np.random.Generator):
+    """Training inputs, evaluation grid, centres and the true values: ``(x_train, x_eval, centres,
+    f_train, f_eval)``. ``rng`` draws the inputs of a random design (unused for an even one)."""
+    x, x_eval, centres = exp.inputs(rng=rng)
     f = true_function(exp.function)
-    f_train, f_eval = f(x), f(x_eval)
+    return x, x_eval, centres, f(x), f(x_eval)
+
+
+def run_experiment(exp: Experiment, *, n_draws: int = 200, n_keep: int = 30, rng: np.random.Generator) -> ExperimentResult:
+    """Build the smoother once, decompose exactly and by Monte Carlo (see the module docstring).
+
+    ``rng`` is split into a design stream and a noise stream (``rng.spawn(2)``); :func:`run_sweeps`
+    uses the same design stream, so a fresh generator with the same seed gives both the same inputs.
+    """
+    design_rng, noise_rng = rng.spawn(2)
+    x, x_eval, centres, f_train, f_eval = experiment_data(exp, rng=design_rng)
     sm = rbf_smoother(x, x_eval, spread=exp.spread, lam=exp.lam, centres=centres)
     exact = decompose(sm, f_train, f_eval, sigma=exp.sigma)
     mc = simulate_bias_variance(sm, f_train, f_eval, sigma=exp.sigma, n_draws=n_draws, n_keep=n_keep, rng=noise_rng)
-    # the first training set, reproduced from the same stream as mc's first column
     return ExperimentResult(x, x_eval, f_train, f_eval, mc.samples[0], sm, exact, mc)
 
 
@@ -757,19 +767,21 @@ LAM_GRID = np.geomspace(1e-8, 1e3, 56)
 def run_sweeps(
     exp: Experiment,
     *,
-    spreads: np.ndarray = SPREAD_GRID,
-    lams: np.ndarray = LAM_GRID,
+    spreads: np.ndarray | None = SPREAD_GRID,
+    lams: np.ndarray | None = LAM_GRID,
     rng: np.random.Generator,
-) -> tuple[Sweep, Sweep]:
+) -> tuple[Sweep | None, Sweep | None]:
     """The two U-curves of an experiment: over spread (at its λ) and over λ (at its spread).
 
-    ``rng`` must be the generator given to :func:`run_experiment` (it only fixes a random design),
-    so that the sweeps describe the same training inputs.
+    Pass ``None`` for a grid to skip that sweep. ``rng``: a fresh generator seeded like the one
+    given to :func:`run_experiment` (its first spawned child fixes a random design).
     """
     design_rng, _ = rng.spawn(2)
-    x, x_eval, centres = exp.inputs(rng=design_rng)
-    f = true_function(exp.function)
-    f_train, f_eval = f(x), f(x_eval)
-    by_spread = sweep_spread(x, x_eval, f_train, f_eval, spreads=spreads, lam=exp.lam, sigma=exp.sigma, centres=centres)
-    by_lam = sweep_lam(x, x_eval, f_train, f_eval, lams=lams, spread=exp.spread, sigma=exp.sigma, centres=centres)
+    x, x_eval, centres, f_train, f_eval = experiment_data(exp, rng=design_rng)
+    by_spread = by_lam = None
+    if spreads is not None:
+        by_spread = sweep_spread(x, x_eval, f_train, f_eval, spreads=spreads, lam=exp.lam, sigma=exp.sigma,
+                                 centres=centres)
+    if lams is not None:
+        by_lam = sweep_lam(x, x_eval, f_train, f_eval, lams=lams, spread=exp.spread, sigma=exp.sigma, centres=centres)
     return by_spread, by_lam

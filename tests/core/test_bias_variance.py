@@ -283,3 +283,14 @@ def test_sizes_are_capped_and_inputs_validated():
 def test_spread_is_half_width_at_half_height():
     phi = bv.rbf_features(np.array([0.3, 0.3 + 0.7, 0.3 - 0.7]), np.array([0.3]), spread=0.7)
     np.testing.assert_allclose(phi[:, 0], [1.0, 0.5, 0.5])
+
+
+def test_sweeps_describe_the_same_random_design_as_the_experiment():
+    exp = replace(bv.LECTURE, design="uniform", spread=0.2, lam=0.01)
+    res = bv.run_experiment(exp, n_draws=10, rng=np.random.default_rng(42))
+    by_spread, by_lam = bv.run_sweeps(exp, spreads=np.array([0.2]), lams=np.array([0.01]), rng=np.random.default_rng(42))
+    assert by_spread.mse[0] == pytest.approx(res.exact.mse, rel=1e-10)
+    assert by_lam.mse[0] == pytest.approx(res.exact.mse, rel=1e-10)
+    other = bv.run_experiment(exp, n_draws=10, rng=np.random.default_rng(43))
+    assert not np.allclose(other.x_train, res.x_train)  # the seed does move a random design
+    assert bv.run_sweeps(exp, spreads=None, rng=np.random.default_rng(0))[0] is None

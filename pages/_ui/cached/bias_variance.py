@@ -44,11 +44,26 @@ def experiment(function: str, n_samples: int, sigma: float, spread: float, lam: 
 
 
 @st.cache_data(**SMALL)
+def sweep_over_spread(function: str, n_samples: int, sigma: float, lam: float, centres: str, n_centres: int,
+                      design: str, seed: int) -> bv.Sweep:
+    """U-curve over spread at λ (closed form; one batched SVD). Independent of the current spread."""
+    exp = _experiment(function, n_samples, sigma, 1.0, lam, centres, n_centres, design)
+    return bv.run_sweeps(exp, lams=None, rng=np.random.default_rng(seed))[0]
+
+
+@st.cache_data(**SMALL)
+def sweep_over_lam(function: str, n_samples: int, sigma: float, spread: float, centres: str, n_centres: int,
+                   design: str, seed: int) -> bv.Sweep:
+    """U-curve over λ at the spread (closed form; one SVD). Independent of the current λ."""
+    exp = _experiment(function, n_samples, sigma, spread, 0.0, centres, n_centres, design)
+    return bv.run_sweeps(exp, spreads=None, rng=np.random.default_rng(seed))[1]
+
+
 def sweeps(function: str, n_samples: int, sigma: float, spread: float, lam: float, centres: str,
            n_centres: int, design: str, seed: int) -> tuple[bv.Sweep, bv.Sweep]:
-    """U-curves over spread (at λ) and over λ (at the spread), closed form."""
-    exp = _experiment(function, n_samples, sigma, spread, lam, centres, n_centres, design)
-    return bv.run_sweeps(exp, rng=np.random.default_rng(seed))
+    """Both U-curves; a λ move recomputes only the spread sweep and a spread move only the λ sweep."""
+    return (sweep_over_spread(function, n_samples, sigma, lam, centres, n_centres, design, seed),
+            sweep_over_lam(function, n_samples, sigma, spread, centres, n_centres, design, seed))
 
 
 def dd_features(n_samples: int) -> np.ndarray:
