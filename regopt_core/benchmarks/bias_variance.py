@@ -1,9 +1,10 @@
 """Benchmarks of the bias–variance page.
 
-- ``bias_variance.slider_move``: what a spread-slider move costs on a cache miss — smoother, exact
-  decomposition, K = 100 Monte-Carlo fits, both U-curve sweeps (61 spreads, 56 λ) and the page's
-  figures; budget DESIGN §5 "slider move on a light page" (100 ms). Reference: the same sweeps done
-  the naive way, refitting K = 20 training sets per sweep point in a Python loop with ``lstsq``.
+- ``bias_variance.spread_move`` / ``bias_variance.lam_move``: what a slider move costs on a cache
+  miss — smoother, exact decomposition, K = 100 Monte-Carlo fits, the one U-curve sweep that depends
+  on the moved knob (56 λ, or 61 spreads in one batched SVD) and the page's figures; budget DESIGN §5
+  "slider move on a light page" (100 ms). Reference: both sweeps done the naive way, refitting
+  K = 20 training sets per sweep point in a Python loop with ``lstsq``.
 - ``bias_variance.mc.k10000``: 10⁴ simulated training sets in one matrix product; reports the
   relative gap to the closed form.
 - ``bias_variance.double_descent.n20``: the double-descent curve (cached on the page).
@@ -28,49 +29,76 @@ SLIDER_BUDGET_S = 0.100  # DESIGN §5: a slider move on a light page
 SPREADS = (5.0, 3.0, 2.0, 1.5, 1.0, 0.7, 0.5, 0.3, 0.2, 0.15, 0.1, 0.07)
 
 
-def _slider_move():
+def _figures(res, by_spread, by_lam, exp) -> None:
     from regopt_core.figures import bias_variance as figs
 
-    state = {"i": 0}
+    figs.fig_fits(res, spread=exp.spread, lam=exp.lam)
+    figs.fig_decomposition_bars(res)
+    figs.fig_decomposition_x(res)
+    figs.fig_mc_convergence(res)
+    figs.fig_u_curve(by_spread, exp.spread)
+    figs.fig_u_curve(by_lam, exp.lam)
+    figs.fig_train_test_df(by_lam, 0, n_samples=exp.n_samples)
 
-    def run() -> dict:
-        spread = SPREADS[state["i"] % len(SPREADS)]
-        state["i"] += 1
+
+def _naive_sweeps() -> dict:
+    """Both U-curves the naive way: refit K = 20 training sets per sweep point, one lstsq each."""
+    exp = bv.LECTURE
+    x, x_eval, _ = exp.inputs()
+    f = bv.true_function(exp.function)
+    rng = np.random.default_rng(0)
+    Y = f(x)[:, None] + exp.sigma * rng.standard_normal((x.size, 20))
+    settings = [(s, exp.lam) for s in bv.SPREAD_GRID] + [(exp.spread, lam) for lam in bv.LAM_GRID]
+    mse = []
+    for spread, lam in settings:
+        phi = np.column_stack([np.ones_like(x), bv.rbf_features(x, x, spread=spread)])
+        phi_e = np.column_stack([np.ones_like(x_eval), bv.rbf_features(x_eval, x, spread=spread)])
+        pen = np.sqrt(lam) * np.eye(phi.shape[1])[1:]
+        fits = []
+        for k in range(Y.shape[1]):
+            w, *_ = np.linalg.lstsq(np.vstack([phi, pen]), np.r_[Y[:, k], np.zeros(pen.shape[0])], rcond=None)
+            fits.append(phi_e @ w)
+        fits = np.array(fits)
+        mse.append(np.mean((fits.mean(0) - f(x_eval)) ** 2) + fits.var(0, ddof=1).mean() + exp.sigma**2)
+    return {"n_refits": len(settings) * Y.shape[1]}
+
+
+def _slider_moves() -> list[Case]:
+    """A cache miss on the page: a spread move recomputes the experiment and the λ sweep (the spread
+    sweep does not depend on the spread); a λ move recomputes the experiment and the spread sweep."""
+    state = {"spread": 0, "lam": 0}
+    lams = (1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+    cached = {}
+
+    def baseline():
+        if not cached:
+            by_spread, by_lam = bv.run_sweeps(bv.LECTURE, rng=np.random.default_rng(0))
+            cached.update(by_spread=by_spread, by_lam=by_lam)
+        return cached
+
+    def spread_move() -> dict:
+        spread = SPREADS[state["spread"] % len(SPREADS)]
+        state["spread"] += 1
         exp = replace(bv.LECTURE, spread=spread)
         res = bv.run_experiment(exp, n_draws=100, n_keep=30, rng=np.random.default_rng(0))
-        by_spread, by_lam = bv.run_sweeps(exp, rng=np.random.default_rng(0))
-        figs.fig_fits(res, spread=spread, lam=exp.lam)
-        figs.fig_decomposition_bars(res)
-        figs.fig_decomposition_x(res)
-        figs.fig_mc_convergence(res)
-        figs.fig_u_curve(by_spread, spread)
-        figs.fig_u_curve(by_lam, exp.lam)
-        figs.fig_train_test_df(by_lam, 0, n_samples=exp.n_samples)
+        _, by_lam = bv.run_sweeps(exp, spreads=None, rng=np.random.default_rng(0))
+        _figures(res, baseline()["by_spread"], by_lam, exp)
         return {"spread": spread, "mse_exact": round(res.exact.mse, 5)}
 
-    def naive() -> dict:
-        """The same two sweeps by refitting: K = 20 sets x (61 + 56) settings, one lstsq each."""
-        exp = bv.LECTURE
-        x, x_eval, _ = exp.inputs()
-        f = bv.true_function(exp.function)
-        rng = np.random.default_rng(0)
-        Y = f(x)[:, None] + exp.sigma * rng.standard_normal((x.size, 20))
-        settings = [(s, exp.lam) for s in bv.SPREAD_GRID] + [(exp.spread, lam) for lam in bv.LAM_GRID]
-        mse = []
-        for spread, lam in settings:
-            phi = np.column_stack([np.ones_like(x), bv.rbf_features(x, x, spread=spread)])
-            phi_e = np.column_stack([np.ones_like(x_eval), bv.rbf_features(x_eval, x, spread=spread)])
-            pen = np.sqrt(lam) * np.eye(phi.shape[1])[1:]
-            fits = []
-            for k in range(Y.shape[1]):
-                w, *_ = np.linalg.lstsq(np.vstack([phi, pen]), np.r_[Y[:, k], np.zeros(pen.shape[0])], rcond=None)
-                fits.append(phi_e @ w)
-            fits = np.array(fits)
-            mse.append(np.mean((fits.mean(0) - f(x_eval)) ** 2) + fits.var(0, ddof=1).mean() + exp.sigma**2)
-        return {"n_refits": len(settings) * Y.shape[1]}
+    def lam_move() -> dict:
+        lam = lams[state["lam"] % len(lams)]
+        state["lam"] += 1
+        exp = replace(bv.LECTURE, lam=lam)
+        res = bv.run_experiment(exp, n_draws=100, n_keep=30, rng=np.random.default_rng(0))
+        by_spread, _ = bv.run_sweeps(exp, lams=None, rng=np.random.default_rng(0))
+        _figures(res, by_spread, baseline()["by_lam"], exp)
+        return {"lam": lam, "mse_exact": round(res.exact.mse, 5)}
 
-    return Case("bias_variance.slider_move", run, repeats=12, warmup=1, budget_s=SLIDER_BUDGET_S,
-                reference="naive refits in Python loops (K=20 per sweep point)", reference_run=naive)
+    return [
+        Case("bias_variance.spread_move", spread_move, repeats=12, warmup=1, budget_s=SLIDER_BUDGET_S,
+             reference="both sweeps by naive refits in Python loops (K=20 per point)", reference_run=_naive_sweeps),
+        Case("bias_variance.lam_move", lam_move, repeats=12, warmup=1, budget_s=SLIDER_BUDGET_S),
+    ]
 
 
 def _mc_10k() -> Case:
@@ -115,4 +143,4 @@ def _page_case_if_unregistered() -> list[Case]:
 
 
 def entries() -> list[Case]:
-    return [_slider_move(), _mc_10k(), _double_descent(), *_page_case_if_unregistered()]
+    return [*_slider_moves(), _mc_10k(), _double_descent(), *_page_case_if_unregistered()]
