@@ -174,7 +174,8 @@ def _optional_references() -> list[Case]:
             from odl.applications import tomo  # odl >= 1.0 layout (see notes)
 
             n, nv = 256, 40
-            space = odl.uniform_discr([-1, -1], [1, 1], [n, n], dtype="float32")
+            # pixel units (cell size 1), as in ODL's own TV example: scalar PDHG steps are usable there
+            space = odl.uniform_discr([-n // 2, -n // 2], [n // 2, n // 2], [n, n], dtype="float32")
             geom = tomo.parallel_beam_geometry(space, num_angles=nv)
             ray = tomo.RayTransform(space, geom, impl="astra_cpu")
             truth = _truth(n)
@@ -188,7 +189,7 @@ def _optional_references() -> list[Case]:
             op = odl.BroadcastOperator(ray, grad)
             f = fn.IndicatorNonnegativity(space)
             g = fn.SeparableSum(fn.L2NormSquared(ray.range).translated(ostate["data"]),
-                                0.015 * fn.GroupL1Norm(grad.range))  # isotropic TV
+                                0.1 * fn.GroupL1Norm(grad.range))  # isotropic TV; lambda scanned 0.1-1
             op_norm = 1.1 * odl.power_method_opnorm(op)
             x = op.domain.zero()
             odl.solvers.pdhg(x, f, g, op, niter=200, tau=1.0 / op_norm, sigma=1.0 / op_norm)
