@@ -123,6 +123,11 @@ def race_panel() -> None:
     if not names:
         st.warning("Pick at least one optimizer to start a race.")
         return
+    (x_lo, x_hi), (y_lo, y_hi) = s.bounds
+    start = (s.start[0] if sx is None else sx, s.start[1] if sy is None else sy)
+    if not (x_lo <= start[0] <= x_hi and y_lo <= start[1] <= y_hi):
+        st.caption(f"The start ({start[0]:g}, {start[1]:g}) lies outside the plotted window; the race still runs "
+                   "from there.")
     curv, kind = landscapes.reference_curvature(s)
     symbol = "L" if kind == "global" else "λ*"
     st.markdown("**Step size η of each optimizer** (log scale; the ruler below marks where each method "

@@ -273,7 +273,7 @@ def fig_surface_3d(grid: Grid, race: Race, surface: Surface, *, max_grid: int = 
     cap = float(np.quantile(finite, 0.9)) if finite.size else 1.0
     cap = cap if cap > 0 else 1.0
     fig = go.Figure()
-    fig.add_surface(x=gx, y=gy, z=np.clip(gz, None, cap), colorscale="Viridis", opacity=0.9, showscale=False,
+    fig.add_surface(x=gx, y=gy, z=np.clip(gz, None, cap), colorscale="Viridis", opacity=0.8, showscale=False,
                     contours=dict(z=dict(show=True, usecolormap=False, color="white", width=1, project=dict(z=False))),
                     hovertemplate="x=%{x:.3g}, y=%{y:.3g}<br>f − f* = %{z:.3g}<extra></extra>", name="f − f*")
     for i, r in enumerate(race.racers):
@@ -281,7 +281,7 @@ def fig_surface_3d(grid: Grid, race: Race, surface: Surface, *, max_grid: int = 
         idx = _path_indices(len(xs), 400)
         inside = ((xs[idx, 0] >= gx[0]) & (xs[idx, 0] <= gx[-1]) & (xs[idx, 1] >= gy[0]) & (xs[idx, 1] <= gy[-1]))
         idx = idx[inside]
-        zz = np.clip(r.trace.fs[idx] - surface.f_min, None, cap) + 0.01 * cap
+        zz = np.clip(r.trace.fs[idx] - surface.f_min, None, cap) + 0.03 * cap  # lifted: stays visible above the surface
         fig.add_scatter3d(x=xs[idx, 0], y=xs[idx, 1], z=zz, mode="lines", name=racer_name(r),
                           line=dict(color=racer_color(i), width=6))
     fig.update_layout(scene=dict(xaxis_title="x", yaxis_title="y", zaxis_title="f − f*",
