@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import inspect
 import io
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -123,14 +124,21 @@ def numerical_guard(what: str) -> Iterator[None]:
                  "diverged; try a smaller step size.", icon=":material/error:")
 
 
+@functools.lru_cache(maxsize=256)
+def _source(fn: Callable) -> tuple[str, str]:
+    """(qualified name, source) of a function; read once per process (getsource costs ms per call)."""
+    module = inspect.getmodule(fn)
+    name = f"{module.__name__}.{fn.__qualname__}" if module else fn.__qualname__
+    return name, inspect.getsource(fn)
+
+
 def show_code(*functions: Callable, title: str = "Show the code") -> None:
     """An expander with the real source of the ``regopt_core`` functions behind the main figure."""
     with st.expander(title, icon=":material/code:"):
         for fn in functions:
-            module = inspect.getmodule(fn)
-            name = f"{module.__name__}.{fn.__qualname__}" if module else fn.__qualname__
+            name, source = _source(fn)
             st.caption(f"`{name}`")
-            st.code(inspect.getsource(fn), language="python")
+            st.code(source, language="python")
 
 
 def to_csv(columns: Mapping[str, Sequence | np.ndarray]) -> str:

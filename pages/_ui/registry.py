@@ -42,6 +42,17 @@ PAGES: tuple[PageSpec, ...] = (
         "and how L1, L2 and elastic net shape the weights of a real digit classifier.",
         deep_links=({"margin": "2", "reg": "L1", "lam": "0.5", "table": "Zero loss"}, {"scale": "3", "clf_reg": "L1", "clf_lam": "0.01"}),
     ),
+    PageSpec(
+        section="Optimization",
+        path="pages/sgd.py",
+        title="SGD and batch size",
+        icon=":material/shuffle:",
+        url_path="sgd",
+        blurb="Minibatch SGD on real data: the same runs per update, per epoch and per gradient, noisy paths, "
+        "gradient noise that falls like 1/B, the η/B noise floor, and what a bigger batch buys.",
+        deep_links=({"lr": "2", "epochs": "5"}, {"lr": "1", "sampling": "With replacement", "at": "Minimum"},
+                    {"epochs": "100", "steps": "1000"}, {"scale_lr": "true", "lr": "0.005"}),
+    ),
 )
 
 

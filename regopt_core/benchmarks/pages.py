@@ -1,6 +1,7 @@
 """``page.<url_path>.rerun``: a full AppTest run of every registered page with default settings.
 
-The reference is an empty page run through the same AppTest machinery in the same process, so the
+Each page is opened through ``app.py`` (navigation included). The reference is an empty page run
+through the same AppTest machinery in the same process, so the
 ratio shows what the page itself costs above Streamlit's own per-run overhead. Caches are warm (the
 first run is the warm-up), which is what a student sees on a slider move after the first visitor.
 AppTest is imported lazily by module name so that importing ``regopt_core`` never pulls in streamlit.
@@ -31,7 +32,11 @@ def _page_case(spec) -> Case:
         os.chdir(ROOT)
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
-        at = _apptest().from_file(str(ROOT / spec.path), default_timeout=120)
+        # Through app.py, as a student gets it: navigation, warm-up check, then the page.
+        at = _apptest().from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.run()
+        if not spec.default:
+            at.switch_page(spec.path)
         state["at"] = at
 
     def run() -> dict:

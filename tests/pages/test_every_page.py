@@ -110,7 +110,9 @@ def test_deep_links_reproduce_their_settings(spec):
             f"a prepared link was rejected: {[w.value for w in at.warning]}"
         for key, value in link.items():
             got = at.session_state[key]
-            if isinstance(got, float):
+            if isinstance(got, bool):
+                assert str(got).lower() == value.lower(), key
+            elif isinstance(got, (int, float)):
                 assert got == pytest.approx(float(value)), key
             else:
                 assert str(got) == value, key
