@@ -110,9 +110,9 @@ with layout.numerical_guard("The TV reconstructions"):
         pic.empty()
     else:
         strip = cached.strip(S)
-    panels = [(f"TV · {v} views · {r.psnr:.1f} dB", r.x) for v, r in zip(cached.STRIP_VIEWS, strip[:-1], strict=True)]
-    panels.append((f"{FBP_NAME} · {cached.STRIP_VIEWS[-1]} views · {strip[-1].psnr:.1f} dB", strip[-1].x))
-    cols = 4 if layout.presenting() else 2
+    panels = [(f"TV · {v} views<br>{r.psnr:.1f} dB", r.x) for v, r in zip(cached.STRIP_VIEWS, strip[:-1], strict=True)]
+    panels.append((f"{FBP_NAME} · {cached.STRIP_VIEWS[-1]} views<br>{strip[-1].psnr:.1f} dB", strip[-1].x))
+    cols = 2
     layout.show_figure(figs.fig_strip(panels, window=WINDOW, cols=cols,
                                       title=f"TV (λ = {S.lam:g}, {max(r.nit for r in strip[:-1])} iterations) vs "
                                             f"{FBP_NAME}, {S.n}×{S.n} pixels"), key="fig_strip")

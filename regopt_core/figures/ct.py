@@ -79,7 +79,9 @@ def fig_strip(panels: Sequence[tuple[str, np.ndarray]], *, window: tuple[float, 
         fig.add_trace(_image_trace(img, *window, showscale=(j == k - 1)), row=j // cols + 1, col=j % cols + 1)
     _square_axes(fig, rows * cols)
     fig.update_annotations(font_size=17)
-    return styled(fig, title=title, height=120 + 330 * rows)
+    fig = styled(fig, title=title, height=140 + 340 * rows)
+    fig.update_layout(margin=dict(t=120))
+    return fig
 
 
 def fig_comparison(truth: np.ndarray, panels: Sequence[tuple[str, np.ndarray]], *, window: tuple[float, float] = (0.0, 1.0),
