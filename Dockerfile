@@ -30,5 +30,5 @@ COPY deploy/healthcheck.py deploy/warm.py deploy/
 USER regopt
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "deploy/healthcheck.py"]
+    CMD ["python", "/app/deploy/healthcheck.py"]
 CMD ["python", "-m", "streamlit", "run", "app.py"]
