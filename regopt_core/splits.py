@@ -522,6 +522,13 @@ class ApproachComparison:
     n_repeats: int
     test_fraction: float
     val_fraction: float
+    test_se: np.ndarray  # (R,) standard error of the chosen configuration's test error (approach 2)
+
+    @property
+    def theory_optimism(self) -> float:
+        r"""Optimism of approach 2 if its K configurations were equally good and independent:
+        :math:`\bar s\,\mathbb E[\max_K Z]` (an upper reference: a lambda grid is correlated)."""
+        return float(np.mean(self.test_se) * expected_max_normal(self.lams.size))
 
     @property
     def optimism(self) -> np.ndarray:
@@ -602,9 +609,13 @@ def compare_approaches(
     n_tr, n_val, n_te = _split_sizes(n_samples, test_fraction, val_fraction)
     dev, te = np.arange(n_tr + n_val), np.arange(n_tr + n_val, n_samples)
     fit_dev = kernel_ridge_path(X[:, dev], y[:, dev], length_scale=ls, scale=sc)
-    test_err = point_loss(y[:, te, None], fit_dev.predict(X[:, te], lams), kind).mean(axis=-2)
+    test_loss = point_loss(y[:, te, None], fit_dev.predict(X[:, te], lams), kind)  # (R, n_te, K)
+    test_err = test_loss.mean(axis=-2)
     k2 = np.argmin(test_err, axis=-1)
     reported[1], true[1], chosen[1] = _take(test_err, k2), true_error(st, fit_dev, lams[k2]), k2
+    # standard error of one configuration's test error: s in the theory s * E[max of K normals]
+    chosen_loss = np.take_along_axis(test_loss, k2[:, None, None], axis=-1)[..., 0]
+    test_se = chosen_loss.std(axis=-1, ddof=1) / np.sqrt(te.size) if te.size > 1 else np.zeros(R)
 
     tr, va = np.arange(n_tr), np.arange(n_tr, n_tr + n_val)
     fit_tr = kernel_ridge_path(X[:, tr], y[:, tr], length_scale=ls, scale=sc)
@@ -637,7 +648,7 @@ def compare_approaches(
     return ApproachComparison(
         names=APPROACHES, reported=reported, true=true, lams=lams, chosen=chosen, problem=st.name,
         kind=kind, n_samples=n_samples, n_folds=n_folds, n_repeats=R,
-        test_fraction=n_te / n_samples, val_fraction=n_val / n_samples,
+        test_fraction=n_te / n_samples, val_fraction=n_val / n_samples, test_se=test_se,
     )
 
 

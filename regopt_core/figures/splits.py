@@ -1,0 +1,241 @@
+"""Figures of the dataset-splits page. Pure builders: result dataclass -> ``go.Figure``.
+
+Sign convention everywhere: *optimism* = true error - reported error (accuracy: reported - true),
+so a bar to the right means "the protocol promised more than the model delivers".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from regopt_core.figures.theme import COLORS, styled
+from regopt_core.splits import ApproachComparison, BestOfK, EarlyStopping, ErrorCurves, LeakResult, expected_max_normal
+
+__all__ = [
+    "APPROACH_COLORS",
+    "fig_best_of_k",
+    "fig_optimism_vs_k",
+    "fig_error_curves",
+    "fig_fits",
+    "fig_reported_vs_true",
+    "fig_optimism_boxes",
+    "fig_test_tuning_histogram",
+    "fig_early_stopping",
+    "fig_leak",
+]
+
+# one colour per approach, the same in every figure
+APPROACH_COLORS = (COLORS["vermillion"], COLORS["orange"], COLORS["green"], COLORS["blue"], COLORS["purple"])
+_HIST_MAX_BINS = 40
+
+
+def _error_label(kind: str) -> str:
+    return "mean squared error" if kind == "regression" else "error rate (misclassified fraction)"
+
+
+def _vline(fig: go.Figure, x: float, text: str, color: str, *, dash: str = "dash", position: str = "top",
+           log_x: bool = False) -> None:
+    """Vertical line (shape, data units) with a label (annotations on a log axis take log10 units)."""
+    fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", line=dict(color=color, dash=dash, width=3))
+    xa = float(np.log10(x)) if log_x else x
+    fig.add_annotation(x=xa, y=1.0 if position == "top" else 0.88, yref="paper", text=text, showarrow=False,
+                       xanchor="left", yanchor="top", font=dict(color=color), bgcolor="rgba(255,255,255,0.85)")
+
+
+def _robust_range(values: np.ndarray, pad: float = 0.08) -> list[float]:
+    """1st-99th percentile with padding, so one exploding repetition does not flatten the rest."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return [-1.0, 1.0]
+    lo, hi = np.percentile(v, [1, 99])
+    if hi - lo < 1e-12:
+        lo, hi = lo - 0.5 * (abs(lo) + 1e-3), hi + 0.5 * (abs(hi) + 1e-3)
+    span = hi - lo
+    return [float(lo - pad * span), float(hi + pad * span)]
+
+
+def fig_best_of_k(res: BestOfK, *, title: str | None = None) -> go.Figure:
+    """Histograms of the best-of-K test accuracy (what approach 2 reports) and of the chosen model's
+    accuracy on a fresh test set, with the true accuracy and the theory p + s E[max of K normals]."""
+    fig = go.Figure()
+    edges = np.unique(np.r_[res.best, res.fresh])
+    nb = int(min(_HIST_MAX_BINS, max(5, edges.size)))
+    fig.add_histogram(x=res.fresh, nbinsx=nb, name="same model, fresh test set", opacity=0.65,
+                      marker_color=COLORS["blue"])
+    fig.add_histogram(x=res.best, nbinsx=nb, name=f"best of K = {res.n_models} on the test set", opacity=0.65,
+                      marker_color=COLORS["vermillion"])
+    _vline(fig, res.accuracy, f"true accuracy {res.accuracy:.3f}", COLORS["black"], dash="solid")
+    _vline(fig, res.expected_best_normal, f"theory p + s·E[max] = {res.expected_best_normal:.3f}",
+           COLORS["vermillion"], position="low")
+    fig.update_layout(barmode="overlay", legend=dict(orientation="h", y=-0.25, x=0))
+    return styled(fig, title=title or f"Pick the best of {res.n_models} equally good models on {res.n_test} test points",
+                  x_title="test accuracy", y_title="repetitions", height=440)
+
+
+def fig_optimism_vs_k(*, n_test: int, accuracy: float, k_max: int = 1000, mark: BestOfK | None = None) -> go.Figure:
+    """Expected optimism s E[max of K normals] against K (log axis), the exact binomial value at the
+    marked K, and the Monte-Carlo mean of ``mark``."""
+    from regopt_core.splits import expected_best_binomial
+
+    ks = np.unique(np.round(np.geomspace(1, max(2, k_max), 25)).astype(int))
+    s = np.sqrt(accuracy * (1 - accuracy) / n_test)
+    theory = np.array([s * expected_max_normal(int(k)) for k in ks])
+    fig = go.Figure()
+    fig.add_scatter(x=ks, y=theory, mode="lines+markers", name="theory s·E[max of K normals]",
+                    line=dict(color=COLORS["vermillion"], width=3))
+    fig.add_scatter(x=ks, y=s * np.sqrt(2 * np.log(np.maximum(ks, 1))), mode="lines", name="s·√(2 ln K) (large-K rate)",
+                    line=dict(color=COLORS["grey"], dash="dot", width=2))
+    if mark is not None:
+        fig.add_scatter(x=[mark.n_models], y=[float(mark.optimism.mean())], mode="markers",
+                        name=f"simulated mean (K = {mark.n_models})",
+                        marker=dict(color=COLORS["black"], size=14, symbol="diamond"),
+                        error_y=dict(type="data", array=[2 * mark.mc_error], visible=True))
+        exact = expected_best_binomial(mark.n_test, mark.accuracy, mark.n_models) - mark.accuracy
+        fig.add_scatter(x=[mark.n_models], y=[exact], mode="markers", name="exact (binomial)",
+                        marker=dict(color=COLORS["green"], size=12, symbol="x"))
+    fig.update_xaxes(type="log")
+    fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
+    return styled(fig, title="Optimism grows like √(2 ln K)", x_title="K, configurations compared (log scale)",
+                  y_title="expected optimism (accuracy)", height=440)
+
+
+def fig_error_curves(c: ErrorCurves, *, chosen: dict[str, float] | None = None) -> go.Figure:
+    """One study: training, validation, test, CV and true error against lambda (log axis)."""
+    fig = go.Figure()
+    lam = c.lams
+    series = [
+        ("training error (all n)", c.train, COLORS["train"], "solid"),
+        ("validation error", c.validation, COLORS["validation"], "solid"),
+        ("test error (tuning on it = approach 2)", c.test, COLORS["test"], "dot"),
+        ("k-fold CV error", c.cv, COLORS["purple"], "solid"),
+        ("true error (model on all n)", c.true, COLORS["black"], "dash"),
+    ]
+    mode = "lines+markers" if lam.size <= 60 else "lines"
+    for name, y, color, dash in series:
+        fig.add_scatter(x=lam, y=y, mode=mode, name=name, line=dict(color=color, dash=dash, width=3),
+                        marker=dict(size=5))
+    for i, (name, lam_star) in enumerate((chosen or {}).items()):
+        _vline(fig, lam_star, name, COLORS["grey"], dash="dot", position="top" if i % 2 == 0 else "low", log_x=True)
+    fig.update_xaxes(type="log")
+    fig.update_yaxes(range=_robust_range(np.r_[c.train, c.validation, c.test, c.cv, c.true], pad=0.05))
+    fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
+    return styled(fig, title="One study: every error against the ridge strength λ",
+                  x_title="λ (ridge strength, log scale)", y_title=_error_label(c.kind), height=480)
+
+
+def fig_fits(c: ErrorCurves, picks: dict[str, int]) -> go.Figure:
+    """Synthetic problem only: the study's data, the true function and the fits at chosen lambdas."""
+    fig = go.Figure()
+    if c.x_plot is None:
+        return styled(fig, title="(no 1-D picture for this dataset)")
+    fig.add_scatter(x=c.X[:, 0], y=c.y, mode="markers", name="the study's data",
+                    marker=dict(color=COLORS["grey"], size=9, line=dict(color="white", width=1)))
+    fig.add_scatter(x=c.x_plot, y=c.f_plot, mode="lines", name="true function sin(2πx)",
+                    line=dict(color=COLORS["truth"], width=4))
+    colors = (COLORS["vermillion"], COLORS["blue"], COLORS["green"], COLORS["purple"])
+    for i, (name, j) in enumerate(picks.items()):
+        fig.add_scatter(x=c.x_plot, y=c.fits_plot[:, j], mode="lines", name=f"{name} (λ = {c.lams[j]:.2g})",
+                        line=dict(color=colors[i % len(colors)], width=3, dash=("solid", "dash", "dot")[i % 3]))
+    fig.update_yaxes(range=[-2.5, 2.5])
+    fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
+    return styled(fig, title="What the chosen models look like", x_title="x", y_title="y", height=440)
+
+
+def fig_reported_vs_true(cmp: ApproachComparison) -> go.Figure:
+    """Mean reported error vs mean true error per approach (dumbbell), with 2 Monte-Carlo SE bars."""
+    r = cmp.reported.shape[1]
+    rep, tru = cmp.reported.mean(axis=1), cmp.true.mean(axis=1)
+    se_r = cmp.reported.std(axis=1, ddof=1) / np.sqrt(r)
+    se_t = cmp.true.std(axis=1, ddof=1) / np.sqrt(r)
+    names = list(cmp.names)
+    fig = go.Figure()
+    for i, name in enumerate(names):
+        fig.add_scatter(x=[rep[i], tru[i]], y=[name, name], mode="lines", showlegend=False,
+                        line=dict(color=APPROACH_COLORS[i % 5], width=5), hoverinfo="skip")
+    fig.add_scatter(x=rep, y=names, mode="markers", name="what it reports (mean)",
+                    marker=dict(symbol="circle-open", size=16, color=COLORS["black"], line=dict(width=3)),
+                    error_x=dict(type="data", array=2 * se_r, visible=True))
+    fig.add_scatter(x=tru, y=names, mode="markers", name="true error of its model (mean)",
+                    marker=dict(symbol="diamond", size=16, color=COLORS["black"]),
+                    error_x=dict(type="data", array=2 * se_t, visible=True))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0), margin=dict(l=260))
+    return styled(fig, title=f"Reported vs true error, mean over {r} random studies of n = {cmp.n_samples}",
+                  x_title=_error_label(cmp.kind), height=430)
+
+
+def fig_optimism_boxes(cmp: ApproachComparison) -> go.Figure:
+    """Distribution over studies of true - reported error, one box per approach."""
+    fig = go.Figure()
+    gap = cmp.optimism
+    for i, name in enumerate(cmp.names):
+        fig.add_box(x=gap[i], name=name, marker_color=APPROACH_COLORS[i % 5], boxmean=True, orientation="h",
+                    showlegend=False)
+    fig.add_shape(type="line", x0=0, x1=0, y0=0, y1=1, yref="paper", line=dict(color=COLORS["black"], width=2))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(range=_robust_range(gap))
+    fig.update_layout(margin=dict(l=260))
+    return styled(fig, title="Optimism in each study: true error − reported error (0 = honest)",
+                  x_title=f"optimism ({_error_label(cmp.kind)})", height=430)
+
+
+def fig_test_tuning_histogram(cmp: ApproachComparison) -> go.Figure:
+    """Approach 2: histogram of its optimism over studies, the mean, and the equally-good theory."""
+    gap = cmp.optimism[1]
+    theory = cmp.theory_optimism
+    fig = go.Figure()
+    fig.add_histogram(x=gap, nbinsx=_HIST_MAX_BINS, name="true − best test error", marker_color=APPROACH_COLORS[1],
+                      opacity=0.8)
+    _vline(fig, 0.0, "honest", COLORS["black"], dash="solid")
+    _vline(fig, float(gap.mean()), f"mean {gap.mean():.3g}", COLORS["vermillion"], position="low")
+    _vline(fig, theory, f"K equally good models: s·E[max] = {theory:.3g}", COLORS["blue"], dash="dot")
+    lo, hi = _robust_range(np.r_[gap, theory, 0.0])
+    fig.update_xaxes(range=[lo, hi])
+    return styled(fig, title=f"Approach 2 over {gap.size} studies: λ tuned on the test set, K = {cmp.lams.size}",
+                  x_title=f"optimism ({_error_label(cmp.kind)})", y_title="studies", height=420)
+
+
+def fig_early_stopping(res: EarlyStopping, *, show_ridge: bool = True) -> go.Figure:
+    """Training, validation, test and true error against epochs (log axis), the stopping point at
+    the validation minimum, and ridge with lambda = 1/(eta t)."""
+    # at most ~400 log-spaced epochs are drawn (the log axis shows no more), always with the stop
+    last = int(res.epochs[-1])
+    idx = np.unique(np.r_[np.round(np.geomspace(1, max(last, 1), 400)).astype(int), max(1, res.stop_epoch)])
+    idx = idx[(idx >= 1) & (idx <= last)]
+    t = res.epochs[idx]
+    fig = go.Figure()
+    for name, y, color, dash in (
+        ("training error", res.train[idx], COLORS["train"], "solid"),
+        ("validation error", res.validation[idx], COLORS["validation"], "solid"),
+        ("test error (held-out set)", res.test[idx], COLORS["test"], "solid"),
+        ("true error ‖w − w*‖² + σ²", res.true[idx], COLORS["black"], "dash"),
+    ):
+        fig.add_scatter(x=t, y=y, mode="lines", name=name, line=dict(color=color, dash=dash, width=3))
+    if show_ridge:
+        fig.add_scatter(x=t, y=res.ridge_true[idx - 1], mode="lines", name="ridge, λ = 1/(ηt): true error",
+                        line=dict(color=COLORS["purple"], dash="dot", width=3))
+    stop = max(1, res.stop_epoch)
+    _vline(fig, stop, f"stop: validation minimum (epoch {res.stop_epoch})", COLORS["validation"], log_x=True)
+    fig.update_xaxes(type="log")
+    fig.update_yaxes(range=[0, float(np.percentile(np.r_[res.validation, res.test, res.true], 99)) * 1.1])
+    fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
+    return styled(fig, title="Gradient descent keeps lowering the training error; the true error turns back up",
+                  x_title="epoch (log scale)", y_title="mean squared error", height=480)
+
+
+def fig_leak(res: LeakResult, *, title: str) -> go.Figure:
+    """Each protocol's CV estimates over studies (box) and the true error of the deployed model."""
+    fig = go.Figure()
+    colors = (COLORS["vermillion"], COLORS["green"], COLORS["orange"], COLORS["blue"])
+    for i, name in enumerate(res.names):
+        fig.add_box(x=res.estimates[i], name=name, marker_color=colors[i % 4], boxmean=True, orientation="h",
+                    showlegend=False)
+    fig.add_scatter(x=res.true.mean(axis=1), y=list(res.names), mode="markers", name="true error (mean)",
+                    marker=dict(symbol="diamond", size=18, color=COLORS["black"]))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(range=[-0.02, max(0.6, float(np.percentile(res.estimates, 99)) + 0.05)])
+    fig.update_layout(margin=dict(l=300), legend=dict(orientation="h", y=-0.25, x=0))
+    return styled(fig, title=title, x_title="estimated error rate (CV)", height=120 + 90 * len(res.names))
+
