@@ -1,0 +1,50 @@
+"""Markdown tables from load-test summaries (the JSON files written by ``run_load --out``).
+
+    python -m tests.load.report tests/load/results/s60.json tests/load/results/s200.json
+    python -m tests.load.report --cpu tests/load/results/s1-cpu.json      # server CPU per rerun kind
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def _cores(cpu_s: float | None, wall: float) -> str:
+    return "–" if cpu_s is None else f"{cpu_s / wall:.2f}"
+
+
+def table(paths: list[Path]) -> str:
+    rows = ["| run (UTC) | students | think | pages | reruns | p50 | p95 | max | errors | server RSS peak | "
+            "cores used: server / other processes |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for p in paths:
+        s = json.loads(p.read_text())
+        lat, cpu = s["latency"], s["cpu_s"]
+        pages = ", ".join(x.replace("(default: ", "").rstrip(")") for x in s["pages"])
+        rows.append(f"| {s['date_utc'].replace(' UTC', '')} | {s['students']} | {s['think_s']:g} s | {pages} | "
+                    f"{s['reruns']} | {lat['p50_s']} s | {lat['p95_s']} s | {lat['max_s']} s | {s['errors']} | "
+                    f"{s['server_rss_mb']['peak']} MB | {_cores(cpu['server'], cpu['wall_s'])} / "
+                    f"{_cores(cpu.get('other_processes'), cpu['wall_s'])} |")
+    return "\n".join(rows)
+
+
+def cpu_table(path: Path, top: int = 25) -> str:
+    s = json.loads(path.read_text())
+    rows = ["| page · rerun | n | server CPU, median | max |", "|---|---|---|---|"]
+    for name, v in list((s.get("server_cpu_per_rerun") or {}).items())[:top]:
+        rows.append(f"| {name} | {v['n']} | {v['median_s']} s | {v['max_s']} s |")
+    return "\n".join(rows)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("files", nargs="+", type=Path)
+    ap.add_argument("--cpu", action="store_true", help="server CPU per rerun kind (a --students 1 run)")
+    args = ap.parse_args(argv)
+    print(cpu_table(args.files[0]) if args.cpu else table(args.files))
+
+
+if __name__ == "__main__":
+    main()
