@@ -56,14 +56,13 @@ def _apply_click() -> None:
 
 
 def _sync_steps_to_surface(surface_key: str) -> None:
-    """When the surface changes, load step sizes that make sense on it (URL values win on the first run)."""
+    """When the surface changes, load step sizes that make sense on it.
+
+    On a first visit nothing is needed: each step-size slider's default already is the suggestion for
+    the surface in the link, and a value in the link wins over it."""
     prev = st.session_state.get(PREV_SURFACE_KEY)
     suggested = landscapes.SUGGESTED_STEPS[surface_key]
-    if prev is None:
-        for name, lr in suggested.items():
-            if f"lr_{name}" not in st.query_params:
-                st.session_state[f"lr_{name}"] = lr
-    elif prev != surface_key:
+    if prev is not None and prev != surface_key:
         for name, lr in suggested.items():
             st.session_state[f"lr_{name}"] = lr
         st.session_state["sx"], st.session_state["sy"] = None, None

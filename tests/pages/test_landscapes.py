@@ -125,3 +125,12 @@ def test_click_on_the_contour_sets_the_start_point():
     spec = json.loads(chart.proto.spec)
     start = next(t for t in spec["data"] if t.get("name") == "start")
     assert start["x"] == [2.5] and start["y"] == [-1.5]
+
+
+def test_switching_surface_loads_its_suggested_step_sizes():
+    at = run({"lr_gd": "0.5"})  # a value from the link wins on the first visit
+    assert at.select_slider(key="lr_gd").value == 0.5
+    at.selectbox(key="surface").select("Rosenbrock").run()
+    assert not at.exception
+    assert at.select_slider(key="lr_gd").value == 0.001  # Rosenbrock: 2/lambda* = 0.002, so 0.001 is stable
+    assert not any("diverged" in w for w in warnings(at))
