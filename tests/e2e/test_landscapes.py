@@ -71,3 +71,19 @@ def test_click_on_the_contour_sets_the_start_point(app_server, browser_page):
     assert 0.0 < sx < 2.0  # 3/4 of the way across the Rosenbrock window [-2, 2]
     assert_no_exception(page)
     screenshot(page, "landscapes-clicked")
+
+
+def test_switching_the_landscape_loads_stable_step_sizes(app_server, browser_page):
+    page = browser_page
+    open_page(page, app_server, "landscapes")
+    box = page.locator("[data-testid='stSelectbox']").filter(has_text="Landscape").first
+    box.click()
+    page.get_by_role("option", name="Rosenbrock").click()
+    wait_idle(page)
+    page.wait_for_function("() => window.location.search.includes('surface=Rosenbrock')", timeout=30_000)
+    assert _metric(page, "GD limit 2/λ*") == "0.001997"
+    assert page.get_by_text("diverged at step").count() == 0
+    slider = page.locator("[data-testid='stSlider']").filter(has_text="η for Gradient descent")
+    assert "0.001" in slider.inner_text()
+    assert_no_exception(page)
+    screenshot(page, "landscapes-rosenbrock")
