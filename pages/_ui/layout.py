@@ -38,7 +38,8 @@ _PRESENT_CSS = """
 html { font-size: 22px; }
 [data-testid="stAppViewContainer"] .block-container { max-width: 100%; padding-left: 2rem; padding-right: 2rem; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.15rem; }
-[data-testid="stMetricValue"] { font-size: 2.4rem; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 2.2rem !important; }
+[data-testid="stMetricLabel"] * { font-size: 1.0rem !important; }
 </style>
 """
 

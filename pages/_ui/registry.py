@@ -43,6 +43,17 @@ PAGES: tuple[PageSpec, ...] = (
         deep_links=({"margin": "2", "reg": "L1", "lam": "0.5", "table": "Zero loss"}, {"scale": "3", "clf_reg": "L1", "clf_lam": "0.01"}),
     ),
     PageSpec(
+        section="Regularization",
+        path="pages/bias-variance.py",
+        title="Bias–variance trade-off",
+        icon=":material/stacked_line_chart:",
+        url_path="bias-variance",
+        blurb="The lecture's RBF fits (spread 5 vs 0.1): bias², variance and noise computed exactly and by "
+        "Monte Carlo, U-curves over spread and λ, the optimism 2σ²·df/n, and double descent.",
+        deep_links=({"spread": "5"}, {"spread": "0.1"}, {"spread": "0.1", "K": "1000"},
+                    {"spread": "0.3", "lam": "0", "centres": "Grid", "p": "60"}),
+    ),
+    PageSpec(
         section="Optimization",
         path="pages/sgd.py",
         title="SGD and batch size",

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from regopt_core import bias_variance as bv
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "bias_variance.py")
+PAGE = str(ROOT / "pages" / "bias-variance.py")
 
 
 def run(query: dict | None = None) -> AppTest:
