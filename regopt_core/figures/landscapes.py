@@ -344,8 +344,11 @@ def fig_step_ruler(racers: Sequence[tuple[str, str, float, float | None, str | N
         if thr is not None:
             data.append(dict(type="scatter", x=[thr, hi], y=[label, label], mode="lines", showlegend=False,
                              line=dict(color="rgba(213,94,0,0.25)", width=22), hoverinfo="skip"))
-            data.append(dict(type="scatter", x=[thr], y=[label], mode="markers+text", text=[f"{formula} = {thr:.3g} "],
-                             textposition="middle left", showlegend=False, textfont=dict(color=COLORS["vermillion"]),
+            # the label sits above the threshold mark, on the side with more room
+            room_right = np.log10(hi) - np.log10(thr) > 1.5
+            data.append(dict(type="scatter", x=[thr], y=[label], mode="markers+text", text=[f"{formula} = {thr:.3g}"],
+                             textposition="top right" if room_right else "top left", showlegend=False,
+                             textfont=dict(color=COLORS["vermillion"]), cliponaxis=False,
                              marker=dict(symbol="line-ns", size=30, line=dict(width=3, color=COLORS["vermillion"])),
                              hovertemplate=f"stability limit {formula} = {thr:.4g}<extra></extra>"))
         stable = thr is None or eta < thr
@@ -358,10 +361,11 @@ def fig_step_ruler(racers: Sequence[tuple[str, str, float, float | None, str | N
         title += f" — shaded: unstable (L = {lipschitz:.3g})"
     layout = dict(xaxis=dict(type="log", range=[float(np.log10(lo)), float(np.log10(hi))], exponentformat="power",
                              dtick=1),
-                  yaxis=dict(categoryorder="array", categoryarray=labels[::-1], showgrid=False, automargin=True),
+                  yaxis=dict(categoryorder="array", categoryarray=labels[::-1], showgrid=False, automargin=True,
+                             range=[-0.5, len(labels) - 0.1]),  # room above the top row for its label
                   margin=dict(l=30, r=30, t=60, b=55))
     return _assemble(data, layout, title=title, x_title="step size η (log scale)",
-                     height=height or 110 + 52 * max(1, len(racers)))
+                     height=height or 110 + 64 * max(1, len(racers)))
 
 
 def fig_gradient_check(sweep: StepSweep, *, height: int = 460) -> go.Figure:
