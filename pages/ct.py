@@ -223,7 +223,7 @@ def compare() -> None:
             layout.show_figure(figs.fig_geometry(S.kind, dso=S.dso, dsd=S.dsd, n_views=min(views, 24)),
                                key="fig_geom")
             layout.show_figure(figs.fig_strip([(f"{PHANTOMS[S.phantom]} phantom (truth)", TRUTH)], window=WINDOW,
-                                              cols=1, title="The object"), key="fig_truth")
+                                              cols=1, colorbar=False, title="The object"), key="fig_truth")
 
         st.subheader(f"4 · Convergence of {_label(method)}")
         r = results[method]

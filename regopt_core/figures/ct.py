@@ -65,7 +65,8 @@ def _square_axes(fig: go.Figure, n_axes: int) -> None:
 
 
 def fig_strip(panels: Sequence[tuple[str, np.ndarray]], *, window: tuple[float, float] = (0.0, 1.0),
-              title: str = "TV from few views vs filtered back-projection", cols: int = 2) -> go.Figure:
+              title: str = "TV from few views vs filtered back-projection", cols: int = 2,
+              colorbar: bool = True) -> go.Figure:
     """A grid of images with their captions (the lecture's figure: TV at 20/30/40 views, FBP/FDK).
 
     Captions may contain ``<br>``; ``cols`` images per row (2 keeps each image large in a narrow column).
@@ -76,7 +77,8 @@ def fig_strip(panels: Sequence[tuple[str, np.ndarray]], *, window: tuple[float, 
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[p[0] for p in panels], horizontal_spacing=0.02,
                         vertical_spacing=0.1)
     for j, (_, img) in enumerate(panels):
-        fig.add_trace(_image_trace(img, *window, showscale=(j == k - 1)), row=j // cols + 1, col=j % cols + 1)
+        fig.add_trace(_image_trace(img, *window, showscale=colorbar and (j == k - 1)), row=j // cols + 1,
+                      col=j % cols + 1)
     _square_axes(fig, rows * cols)
     fig.update_annotations(font_size=17)
     fig = styled(fig, title=title, height=140 + 340 * rows)
