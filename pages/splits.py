@@ -21,7 +21,7 @@ layout.page_header(
     "becomes a distribution, not an anecdote.",
 )
 
-PROBLEMS = {"sine": "Synthetic sine", "cancer": "Breast cancer"}
+PROBLEMS = {"sine": "Sine", "cancer": "Cancer"}
 FOLDS = {"2": "2", "5": "5", "10": "10", "loo": "LOO"}
 
 with st.sidebar:

@@ -1,0 +1,104 @@
+"""The splits page under AppTest: key numbers appear and agree with theory, extremes, deep links."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from regopt_core.splits import expected_max_normal
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "splits.py")
+
+
+def run(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=600)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    hits = [m.value for m in at.metric if m.label == label]
+    assert hits, f"no metric {label!r}: {[m.label for m in at.metric]}"
+    return hits[0]
+
+
+def pct(s: str) -> float:
+    return float(s.rstrip(" %")) / 100
+
+
+@pytest.fixture(scope="module")
+def default_page() -> AppTest:
+    return run()
+
+
+def test_defaults_show_the_key_numbers(default_page):
+    at = default_page
+    assert at.title[0].value.startswith("Dataset splits")
+    assert not at.error
+    # best of K = 100 equally good models (p = 0.80, n = 1000): about 0.83 reported, 0.80 on fresh data
+    assert float(metric(at, "Theory p + s·E[max]")) == pytest.approx(0.8 + math.sqrt(0.16 / 1000) * 2.50759, abs=1e-4)
+    assert float(metric(at, "Simulated best (mean)")) == pytest.approx(0.831, abs=0.002)
+    assert float(metric(at, "Fresh test set (mean)")) == pytest.approx(0.80, abs=0.002)
+    # ESL §7.10.2: wrong way < 15 %, right way 40-60 %
+    assert pct(metric(at, "Wrong-way CV error")) < 0.15
+    assert 0.40 < pct(metric(at, "Right-way CV error")) < 0.60
+    # approaches: training error is the most optimistic, approach 3 close to honest
+    table = at.dataframe[0].value
+    optimism = dict(zip(table["approach"], table["mean optimism"], strict=True))
+    se2 = dict(zip(table["approach"], table["± 2 SE"], strict=True))
+    assert optimism["1 · training error"] == max(optimism.values())
+    assert abs(optimism["3 · train / validation / test"]) < 1.5 * se2["3 · train / validation / test"] + 0.01
+    # patients: random split near zero, group split near the true error
+    assert pct(metric(at, "Random split CV")) < 0.05
+    assert abs(pct(metric(at, "Split by patient CV")) - pct(metric(at, "True error (new patients)"))) < 0.06
+    # early stopping stops before the end and beats the final iterate
+    assert float(metric(at, "True error at stop")) < float(metric(at, "True error at the end"))
+
+
+def test_every_main_figure_has_a_csv_download(default_page):
+    labels = [b.label for b in default_page.get("download_button")]
+    assert len(labels) >= 7
+    assert all(lbl.startswith("Download data") for lbl in labels)
+
+
+@pytest.mark.parametrize("k", ["1", "1000"])
+def test_deep_link_k_models_matches_theory(k):
+    at = run({"bk": k, "nt": "1000", "acc": "0.8"})
+    expected = 0.8 + math.sqrt(0.16 / 1000) * expected_max_normal(int(k))
+    assert float(metric(at, "Theory p + s·E[max]")) == pytest.approx(expected, abs=1e-4)
+    if k == "1":  # nothing to choose: no optimism
+        assert float(metric(at, "Simulated best (mean)")) == pytest.approx(0.80, abs=0.003)
+    else:
+        assert float(metric(at, "Simulated best (mean)")) > 0.835
+    assert not at.warning or all("not used" not in w.value for w in at.warning)
+
+
+def test_deep_link_cancer_tiny_study_leave_one_out():
+    at = run({"data": "Cancer", "n": "8", "K": "1000", "folds": "LOO"})
+    assert at.radio(key="data").value == "Cancer"
+    assert at.slider(key="n").value == 8
+    table = at.dataframe[0].value
+    assert len(table) == 5
+    assert table["mean reported"].between(0, 1).all()  # error rates
+
+
+def test_extremes_two_folds_one_model_large_study():
+    at = run({"n": "200", "K": "1", "folds": "2", "per": "1", "pat": "200", "esl_keep": "1000", "esl_p": "100",
+              "p": "80", "sigma": "0", "epochs": "10"})
+    table = at.dataframe[0].value
+    # K = 1: every approach uses the same lambda, so approach 2 is as honest as approach 3
+    assert abs(table["mean optimism"].iloc[1]) < 2 * table["± 2 SE"].iloc[1] + 0.01
+    assert not at.error
+
+
+def test_bad_url_values_fall_back_with_a_notice():
+    at = run({"n": "100000", "K": "-3", "folds": "7", "data": "nonsense"})
+    assert at.slider(key="n").value != 100000
+    assert any("not used" in w.value for w in at.warning)
