@@ -28,7 +28,8 @@ def test_protocol_client_opens_every_page_and_moves_a_control(app_server):
         return out
 
     for spec, opened, moved, n_widgets in asyncio.run(scenario()):
-        assert opened.status == "ok" and not opened.page_not_found, (spec.url_path, opened)
+        assert opened.status == "ok" and not opened.page_not_found, (spec.url_path, opened.status,
+                                                                     opened.page_not_found, opened.exceptions)
         assert not opened.exceptions, (spec.url_path, opened.exceptions)
         assert opened.n_msgs > 0 and n_widgets > 0, spec.url_path  # every page has at least the sidebar controls
         if moved is not None:
