@@ -276,12 +276,16 @@ st.header("6 · Image quality against the number of views")
 def views_sweep() -> None:
     views_now = int(st.session_state.get("views", cached.DEFAULT_VIEWS) or cached.DEFAULT_VIEWS)
     if not cached.sweep_cached(S):
-        st.info(f"The sweep runs FBP, SART, TV-PDHG and ASD-POCS at {len(cached.SWEEP_VIEWS)} view counts "
-                f"({', '.join(map(str, cached.SWEEP_VIEWS))}) for the current settings: it takes a while on a "
-                "small server, so it starts on request (the default settings are precomputed).",
-                icon=":material/hourglass:")
-        if not st.button("Compute the sweep for these settings", key="run_sweep", icon=":material/play_arrow:"):
+        slot = st.empty()
+        with slot.container():
+            st.info(f"The sweep runs FBP, SART, TV-PDHG and ASD-POCS at {len(cached.SWEEP_VIEWS)} view counts "
+                    f"({', '.join(map(str, cached.SWEEP_VIEWS))}) for the current settings: it takes a while on a "
+                    "small server, so it starts on request (the default settings are precomputed).",
+                    icon=":material/hourglass:")
+            go = st.button("Compute the sweep for these settings", key="run_sweep", icon=":material/play_arrow:")
+        if not go:
             return
+        slot.empty()
         bar = st.progress(0.0, text="Sweep")
 
         def cb(k: int, total: int) -> None:

@@ -121,7 +121,8 @@ def fig_metrics_vs_views(views: Sequence[int], scores: dict[str, dict[str, Seque
     if current is not None:
         for j in range(3):
             fig.add_vline(x=current, line=dict(color=COLORS["grey"], dash="dot"), row=1, col=j + 1)
-    fig.update_xaxes(type="log", title_text="number of views")
+    fig.update_xaxes(type="log", title_text="number of views", tickvals=list(views), ticktext=[str(v) for v in views],
+                     tickangle=0, minor=dict(showgrid=False))
     fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
     return styled(fig, title="Image quality against the number of views (dose ∝ views)", height=440)
 

@@ -114,3 +114,14 @@ def test_memo_computes_each_key_once_for_concurrent_callers():
     memo.compute(("a",), lambda: 1)
     memo.compute(("b",), lambda: 2)
     assert ("k",) not in memo and ("b",) in memo  # LRU bound
+
+
+def test_sweep_button_computes_quality_against_views():
+    at = run({"n": "64", "iters": "10"})
+    assert not cached.sweep_cached(cached.settings("shepp_logan", "parallel", 64, 3.0, 6.0, 0.0, False, 0, 2.0, 10))
+    at.button(key="run_sweep").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    sweep = cached.sweep(cached.settings("shepp_logan", "parallel", 64, 3.0, 6.0, 0.0, False, 0, 2.0, 10))
+    fbp = sweep["scores"]["fbp"]["psnr"]
+    assert fbp[-1] > fbp[0] + 5  # FBP needs views: 180 views far better than 10
+    assert len(sweep["scores"]) == 4 and all(len(v["psnr"]) == len(cached.SWEEP_VIEWS) for v in sweep["scores"].values())
