@@ -85,11 +85,12 @@ def approaches_panel() -> None:
         with st.spinner("Simulating the random studies…"):
             cmp = cached.comparison(problem, n, k_models, n_folds, seed)
         s = cmp.summary()
+        short = ("1 · training", "2 · test-tuned", "3 · train/val/test", "CV minimum", "nested CV")
         metric_items = [
-            (name.split(" · ")[-1] if " · " in name else name, f"{s['optimism'][i]:+.3f}",
+            (short[i], f"{s['optimism'][i]:+.3f}",
              f"Mean of (true − reported) over {cmp.n_repeats} studies; ±{2 * s['optimism_se'][i]:.3f} "
              "is two Monte-Carlo standard errors.")
-            for i, name in enumerate(s["approach"])
+            for i in range(len(s["approach"]))
         ]
         st.markdown(f"**Mean optimism (true − reported)** over {cmp.n_repeats} random studies of n = {cmp.n_samples}:")
         layout.metrics(metric_items)
@@ -156,8 +157,8 @@ def best_of_k_panel() -> None:
     layout.metrics([
         ("Theory p + s·E[max]", f"{res.expected_best_normal:.4f}", "Normal approximation."),
         ("Exact expectation", f"{res.expected_best_exact:.4f}", "Binomial: Σ_j (1 − F(j)^K) / n."),
-        ("Simulated best (mean)", f"{res.best.mean():.4f}", f"{res.best.size} repetitions."),
-        ("Fresh test set (mean)", f"{res.fresh.mean():.4f}", "The chosen model on new data."),
+        ("Simulated best", f"{res.best.mean():.4f}", f"Mean over {res.best.size} repetitions."),
+        ("Fresh test set", f"{res.fresh.mean():.4f}", "The chosen model on new data (mean)."),
     ])
     fig_hist, fig_k = cached.best_of_k_figures(n_test, acc, k, seed)
     layout.show_figure(cached.thaw(fig_hist), key="fig_bok")

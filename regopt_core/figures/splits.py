@@ -35,12 +35,14 @@ def _error_label(kind: str) -> str:
 
 
 def _vline(fig: go.Figure, x: float, text: str, color: str, *, dash: str = "dash", position: str = "top",
-           log_x: bool = False) -> None:
-    """Vertical line (shape, data units) with a label (annotations on a log axis take log10 units)."""
+           log_x: bool = False, side: str = "left") -> None:
+    """Vertical line (shape, data units) with a label (annotations on a log axis take log10 units).
+    ``side="right"`` writes the label to the left of the line (for lines near the right edge)."""
     fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", line=dict(color=color, dash=dash, width=3))
     xa = float(np.log10(x)) if log_x else x
-    fig.add_annotation(x=xa, y=1.0 if position == "top" else 0.88, yref="paper", text=text, showarrow=False,
-                       xanchor="left", yanchor="top", font=dict(color=color), bgcolor="rgba(255,255,255,0.85)")
+    fig.add_annotation(x=xa, y={"top": 1.0, "low": 0.88, "lower": 0.76}[position], yref="paper", text=text,
+                       showarrow=False, xanchor="right" if side == "right" else "left", yanchor="top",
+                       font=dict(color=color), bgcolor="rgba(255,255,255,0.85)")
 
 
 def _robust_range(values: np.ndarray, pad: float = 0.08) -> list[float]:
@@ -60,15 +62,17 @@ def fig_best_of_k(res: BestOfK, *, title: str | None = None) -> go.Figure:
     """Histograms of the best-of-K test accuracy (what approach 2 reports) and of the chosen model's
     accuracy on a fresh test set, with the true accuracy and the theory p + s E[max of K normals]."""
     fig = go.Figure()
-    edges = np.unique(np.r_[res.best, res.fresh])
-    nb = int(min(_HIST_MAX_BINS, max(5, edges.size)))
-    fig.add_histogram(x=res.fresh, nbinsx=nb, name="same model, fresh test set", opacity=0.65,
+    # one set of bins for both, a whole number of 1/n steps wide (accuracies are multiples of 1/n)
+    lo, hi = float(min(res.best.min(), res.fresh.min())), float(max(res.best.max(), res.fresh.max()))
+    step = max(1, int(np.ceil((hi - lo) * res.n_test / _HIST_MAX_BINS))) / res.n_test
+    bins = dict(start=lo - step / 2, end=hi + step / 2, size=step)
+    fig.add_histogram(x=res.fresh, xbins=bins, name="same model, fresh test set", opacity=0.65,
                       marker_color=COLORS["blue"])
-    fig.add_histogram(x=res.best, nbinsx=nb, name=f"best of K = {res.n_models} on the test set", opacity=0.65,
+    fig.add_histogram(x=res.best, xbins=bins, name=f"best of K = {res.n_models} on the test set", opacity=0.65,
                       marker_color=COLORS["vermillion"])
     _vline(fig, res.accuracy, f"true accuracy {res.accuracy:.3f}", COLORS["black"], dash="solid")
     _vline(fig, res.expected_best_normal, f"theory p + s·E[max] = {res.expected_best_normal:.3f}",
-           COLORS["vermillion"], position="low")
+           COLORS["vermillion"], position="low", side="right" if res.n_models > 1 else "left")
     fig.update_layout(barmode="overlay", legend=dict(orientation="h", y=-0.25, x=0))
     return styled(fig, title=title or f"Pick the best of {res.n_models} equally good models on {res.n_test} test points",
                   x_title="test accuracy", y_title="repetitions", height=440)
@@ -119,7 +123,9 @@ def fig_error_curves(c: ErrorCurves, *, chosen: dict[str, float] | None = None) 
     for i, (name, lam_star) in enumerate((chosen or {}).items()):
         _vline(fig, lam_star, name, COLORS["grey"], dash="dot", position="top" if i % 2 == 0 else "low", log_x=True)
     fig.update_xaxes(type="log")
-    fig.update_yaxes(range=_robust_range(np.r_[c.train, c.validation, c.test, c.cv, c.true], pad=0.05))
+    allv = np.r_[c.train, c.validation, c.test, c.cv, c.true]
+    lo, hi = float(np.nanmin(allv)), float(np.nanmax(allv))
+    fig.update_yaxes(range=[min(0.0, lo), hi + 0.05 * (hi - min(0.0, lo)) + 1e-9])
     fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
     return styled(fig, title="One study: every error against the ridge strength λ",
                   x_title="λ (ridge strength, log scale)", y_title=_error_label(c.kind), height=480)
@@ -134,7 +140,7 @@ def fig_fits(c: ErrorCurves, picks: dict[str, int]) -> go.Figure:
                     marker=dict(color=COLORS["grey"], size=9, line=dict(color="white", width=1)))
     fig.add_scatter(x=c.x_plot, y=c.f_plot, mode="lines", name="true function sin(2πx)",
                     line=dict(color=COLORS["truth"], width=4))
-    colors = (COLORS["vermillion"], COLORS["blue"], COLORS["green"], COLORS["purple"])
+    colors = (COLORS["blue"], COLORS["green"], COLORS["purple"], COLORS["orange"])  # vermillion = truth
     for i, (name, j) in enumerate(picks.items()):
         fig.add_scatter(x=c.x_plot, y=c.fits_plot[:, j], mode="lines", name=f"{name} (λ = {c.lams[j]:.2g})",
                         line=dict(color=colors[i % len(colors)], width=3, dash=("solid", "dash", "dot")[i % 3]))
@@ -190,7 +196,8 @@ def fig_test_tuning_histogram(cmp: ApproachComparison) -> go.Figure:
                       opacity=0.8)
     _vline(fig, 0.0, "honest", COLORS["black"], dash="solid")
     _vline(fig, float(gap.mean()), f"mean {gap.mean():.3g}", COLORS["vermillion"], position="low")
-    _vline(fig, theory, f"K equally good models: s·E[max] = {theory:.3g}", COLORS["blue"], dash="dot")
+    _vline(fig, theory, f"K equally good: s·E[max] = {theory:.3g}", COLORS["blue"], dash="dot", position="lower",
+           side="right")
     lo, hi = _robust_range(np.r_[gap, theory, 0.0])
     fig.update_xaxes(range=[lo, hi])
     return styled(fig, title=f"Approach 2 over {gap.size} studies: λ tuned on the test set, K = {cmp.lams.size}",
@@ -218,7 +225,7 @@ def fig_early_stopping(res: EarlyStopping, *, show_ridge: bool = True) -> go.Fig
                         line=dict(color=COLORS["purple"], dash="dot", width=3))
     stop = max(1, res.stop_epoch)
     _vline(fig, stop, f"stop: validation minimum (epoch {res.stop_epoch})", COLORS["validation"], log_x=True)
-    fig.update_xaxes(type="log")
+    fig.update_xaxes(type="log", range=[0.0, float(np.log10(max(last, 2)))])
     fig.update_yaxes(range=[0, float(np.percentile(np.r_[res.validation, res.test, res.true], 99)) * 1.1])
     fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
     return styled(fig, title="Gradient descent keeps lowering the training error; the true error turns back up",
@@ -236,6 +243,7 @@ def fig_leak(res: LeakResult, *, title: str) -> go.Figure:
                     marker=dict(symbol="diamond", size=18, color=COLORS["black"]))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(range=[-0.02, max(0.6, float(np.percentile(res.estimates, 99)) + 0.05)])
-    fig.update_layout(margin=dict(l=300), legend=dict(orientation="h", y=-0.25, x=0))
-    return styled(fig, title=title, x_title="estimated error rate (CV)", height=120 + 90 * len(res.names))
+    fig.update_layout(margin=dict(l=300, t=90),
+                      legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom"))
+    return styled(fig, title=title, x_title="estimated error rate (CV)", height=190 + 80 * len(res.names))
 
