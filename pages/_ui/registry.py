@@ -55,6 +55,19 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     PageSpec(
         section="Optimization",
+        path="pages/landscapes.py",
+        title="Loss landscapes & optimizers",
+        icon=":material/landscape:",
+        url_path="landscapes",
+        blurb="Six optimizers race on test surfaces and a real logistic loss; step sizes past 2/L diverge; "
+        "gradient checking; random search vs gradient descent as the dimension grows.",
+        deep_links=({"surface": "Quadratic", "kappa": "100", "lr_gd": "5"},
+                    {"surface": "Logistic", "lam": "0.5", "pen": "L1"},
+                    {"surface": "Saddle", "sx": "-2", "sy": "0"},
+                    {"dim": "1000", "bug": "true"}),
+    ),
+    PageSpec(
+        section="Optimization",
         path="pages/sgd.py",
         title="SGD and batch size",
         icon=":material/shuffle:",
