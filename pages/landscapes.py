@@ -7,6 +7,7 @@ import streamlit as st
 from pages._ui import layout
 from pages._ui import widgets as w
 from pages._ui.cached import landscapes as cached
+from pages._ui.cached import thaw
 from regopt_core import gradients, landscapes, optimizers
 from regopt_core.figures import landscapes as figs
 
@@ -153,7 +154,7 @@ def _show_race(s, race, args, curv, kind, symbol, names, lrs, beta, skey, pen, s
         formula = landscapes.threshold_formula(name)
         ruler.append((landscapes.OPTIMIZER_LABELS[name], figs.racer_color(i), float(lrs[name]), thr,
                       formula.replace("L", symbol) if formula else None))
-    layout.show_figure(cached.thaw(cached.ruler_figure(tuple(ruler), LR_LO, LR_HI, curv if kind == "global" else None)),
+    layout.show_figure(thaw(cached.ruler_figure(tuple(ruler), LR_LO, LR_HI, curv if kind == "global" else None)),
                        key="ruler")
     if kind == "global":
         st.caption(f"{symbol} = {curv:.4g} is the largest curvature of this landscape anywhere (largest Hessian "
@@ -179,7 +180,7 @@ def _show_race(s, race, args, curv, kind, symbol, names, lrs, beta, skey, pen, s
         if r.trace.diverged:
             st.warning(f"**{figs.racer_name(r)}** — {r.verdict}", icon=":material/trending_up:")
     race_figs = cached.race_figures(*args)
-    layout.show_figure(cached.thaw(race_figs["contour"]), key=CLICK_KEY, on_select="rerun", selection_mode=("points",))
+    layout.show_figure(thaw(race_figs["contour"]), key=CLICK_KEY, on_select="rerun", selection_mode=("points",))
     st.caption("▶ Play animates the race in your browser; the slider under the plot steps through it. "
                "Click anywhere on the contour plot to start the race from there.")
     table = {
@@ -191,9 +192,9 @@ def _show_race(s, race, args, curv, kind, symbol, names, lrs, beta, skey, pen, s
         "steps to f − f* < 1e-6": [_steps_to(r.trace.fs - s.f_min, 1e-6) for r in race.racers],
     }
     st.dataframe(table, hide_index=True, width="stretch")
-    layout.show_figure(cached.thaw(race_figs["convergence"]), key="convergence")
+    layout.show_figure(thaw(race_figs["convergence"]), key="convergence")
     if w.toggle("Show the 3-D surface", "view3d", False, help="One WebGL view: drag to rotate."):
-        layout.show_figure(cached.thaw(cached.surface3d_figure(*args)), key="surface3d")
+        layout.show_figure(thaw(cached.surface3d_figure(*args)), key="surface3d")
     layout.download_csv("optimizer paths", _race_csv(race), "optimizer_paths.csv", key="dl_race")
     layout.show_code(optimizers.gd, optimizers.momentum, optimizers.adam, optimizers.run)
 
@@ -251,7 +252,7 @@ def gradient_panel() -> None:
             st.success(check.message, icon=":material/check_circle:")
         else:
             st.error(check.message + " — the analytic gradient is wrong somewhere.", icon=":material/bug_report:")
-        layout.show_figure(cached.thaw(cached.gradient_figure(gkey, 10.0, 30.0, 0.05, "l2", seed, px, py, bug)),
+        layout.show_figure(thaw(cached.gradient_figure(gkey, 10.0, 30.0, 0.05, "l2", seed, px, py, bug)),
                            key="gradcheck")
         st.caption(f"Best step: forward h ≈ {sweep.h_best_forward:.0e} (error {sweep.min_err_forward:.0e}), central "
                    f"h ≈ {sweep.h_best_central:.0e} (error {sweep.min_err_central:.0e}). Fitted slopes for "
@@ -298,9 +299,9 @@ def search_panel() -> None:
                    "(backpropagation costs a small constant times a forward pass).")
         left, right = st.columns(2)
         with left:
-            layout.show_figure(cached.thaw(search_figs["evals"]), key="search_evals")
+            layout.show_figure(thaw(search_figs["evals"]), key="search_evals")
         with right:
-            layout.show_figure(cached.thaw(search_figs["dims"]), key="search_dims")
+            layout.show_figure(thaw(search_figs["dims"]), key="search_dims")
         layout.download_csv("search comparison", {"evaluations": comp.evals, "random_search": comp.random,
                                                   "gradient_descent": comp.gd, "gd_numerical_gradient": comp.gd_numeric},
                             "random_vs_gd.csv", key="dl_search")

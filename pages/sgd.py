@@ -8,6 +8,7 @@ import streamlit as st
 from pages._ui import layout
 from pages._ui import widgets as w
 from pages._ui.cached import sgd as cached
+from pages._ui.cached import thaw
 from regopt_core import sgd
 from regopt_core.figures import sgd as figs
 
@@ -115,7 +116,7 @@ def loss_panel() -> None:
             "status": [_status(t) for t in runs.traces],
         })
         st.dataframe(table, hide_index=True, width="stretch")
-        layout.show_figure(cached.thaw(cached.loss_figure(batches, lr, scale_lr, epochs, replace, seed, log_y)),
+        layout.show_figure(thaw(cached.loss_figure(batches, lr, scale_lr, epochs, replace, seed, log_y)),
                            key="fig_loss")
         layout.download_csv("loss curves", _runs_csv(runs), "sgd_loss_curves.csv", key="dl_loss")
         layout.show_code(sgd.minibatch_sgd)
@@ -162,7 +163,7 @@ def paths_panel() -> None:
             "distance to θ*": [f"{np.linalg.norm(t.x - res['theta_star']):.3f}" for t in runs.traces],
             "status": [_status(t) for t in runs.traces],
         }), hide_index=True, width="stretch")
-        layout.show_figure(cached.thaw(cached.paths_figure(batches, lr, scale_lr, epochs, replace, seed)),
+        layout.show_figure(thaw(cached.paths_figure(batches, lr, scale_lr, epochs, replace, seed)),
                            key="fig_paths")
         cols = {"batch_size": [], "update": [], "theta1": [], "theta2": [], "train_loss": []}
         for tr in runs.traces:
@@ -213,8 +214,8 @@ def noise_panel() -> None:
         st.caption(f"At B = {half} ≈ N/2 the finite-population factor predicts with ÷ without = (N−1)/(N−B) = "
                    f"{(N - 1) / (N - half):.2f}.")
         noise_figs = cached.noise_figures(point, batches, replace, seed)
-        layout.show_figure(cached.thaw(noise_figs["cloud"]), key="fig_cloud")
-        layout.show_figure(cached.thaw(noise_figs["variance"]), key="fig_var")
+        layout.show_figure(thaw(noise_figs["cloud"]), key="fig_cloud")
+        layout.show_figure(thaw(noise_figs["variance"]), key="fig_var")
         main = res["main"]
         layout.download_csv("gradient clouds", {
             "batch_size": np.concatenate([[b] * len(c) for b, c in zip(main.cloud_batch_sizes, main.cloud)] or [[]]),
@@ -258,7 +259,7 @@ def floor_panel() -> None:
             ("Largest measured/theory gap", f"{100 * dev:.0f} %", "Over all (η, B) pairs"),
             ("η/B range", f"{fl.lr_over_b.min():.2g} – {fl.lr_over_b.max():.2g}"),
         ])
-        layout.show_figure(cached.thaw(cached.floor_figure(seed)), key="fig_floor")
+        layout.show_figure(thaw(cached.floor_figure(seed)), key="fig_floor")
         layout.download_csv("noise floor", {"lr": fl.lrs, "batch_size": fl.batch_sizes, "lr_over_B": fl.lr_over_b,
                                             "excess_loss_mean": fl.excess_mean, "final_q10": fl.final_q10,
                                             "final_q90": fl.final_q90, "exact_theory": fl.theory},
@@ -303,7 +304,7 @@ def accuracy_panel() -> None:
         st.caption(f"Held-out accuracy ranges over the batch sizes: {100 * acc_e.min():.1f}–{100 * acc_e.max():.1f} % "
                    f"at equal epochs, {100 * acc_s.min():.1f}–{100 * acc_s.max():.1f} % at equal updates.")
         _warn_diverged(by_steps)
-        layout.show_figure(cached.thaw(cached.accuracy_figure(batches, lr, scale_lr, epochs, n_steps, replace, seed)),
+        layout.show_figure(thaw(cached.accuracy_figure(batches, lr, scale_lr, epochs, n_steps, replace, seed)),
                            key="fig_acc")
         layout.download_csv("accuracy vs batch size", {"batch_size": B, "accuracy_equal_epochs": acc_e,
                                                        "accuracy_equal_updates": acc_s},
@@ -337,7 +338,7 @@ def critical_panel() -> None:
             ("B_noise (critical batch)", f"{cb.b_noise:.3g}", "tr(HΣ) / GᵀHG"),
             ("Best step at B = 1", f"{cb.measured[0]:.3g}", f"Theory {cb.theory[0]:.3g}"),
         ])
-        layout.show_figure(cached.thaw(cached.critical_figure(seed)), key="fig_crit")
+        layout.show_figure(thaw(cached.critical_figure(seed)), key="fig_crit")
         layout.download_csv("best step vs batch size", {"batch_size": cb.batch_sizes, "measured": cb.measured,
                                                         "theory": cb.theory}, "sgd_critical_batch.csv", key="dl_crit")
         layout.show_code(sgd.critical_batch)

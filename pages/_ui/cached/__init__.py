@@ -108,5 +108,30 @@ def pinned(func: Callable) -> Callable:
 _MISSING = object()
 
 
+# ---------------------------------------------------------------------------------------------------
+# Cached figures
+# ---------------------------------------------------------------------------------------------------
+# Building a plotly Figure validates every property, which costs more than the rest of a warm rerun on
+# the heavier pages. Pages may therefore cache a figure as ``fig.to_dict()`` (the builders stay pure and
+# are tested with validation on in tests/figures) and reopen it here without re-validation.
+def thaw(fig_dict: dict):
+    """A ``go.Figure`` from a cached ``to_dict()``, without re-validating it.
+
+    Dicts and lists are copied first (arrays are shared, read-only): plotly rearranges the dicts it is
+    given, and a pinned default is shared by every session.
+    """
+    import plotly.graph_objects as go
+
+    return go.Figure(_copy_tree(fig_dict), _validate=False)
+
+
+def _copy_tree(obj):
+    if isinstance(obj, dict):
+        return {k: _copy_tree(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_copy_tree(v) for v in obj]
+    return obj
+
+
 def n_pinned() -> int:
     return len(_PINNED)

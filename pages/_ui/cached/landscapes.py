@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from pages._ui.cached import LARGE, SMALL, pinned
@@ -75,22 +74,6 @@ def search_vs_dimension(n_evals: int, seed: int, d_extra: int) -> landscapes.Dim
 # ------------------------------------------------------------------------------------------------ figures
 # Figures are cached as plain dicts and re-opened without plotly's validation (which costs more than
 # everything else on this page); the builders themselves are pure and tested in tests/figures.
-def thaw(fig_dict: dict) -> go.Figure:
-    """A figure from a cached ``to_dict()``, without re-validating it.
-
-    Dicts and lists are copied first (arrays are shared, read-only): plotly rearranges the dicts it is
-    given, and a pinned default is shared by every session."""
-    return go.Figure(_copy_tree(fig_dict), _validate=False)
-
-
-def _copy_tree(obj):
-    if isinstance(obj, dict):
-        return {k: _copy_tree(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_copy_tree(v) for v in obj]
-    return obj
-
-
 @pinned
 @st.cache_data(**LARGE)
 def race_figures(surface_key: str, kappa: float, theta: float, lam: float, penalty: str, seed: int,

@@ -7,7 +7,6 @@ so changing one panel's settings never changes another panel's random numbers.
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from pages._ui.cached import SMALL
@@ -130,11 +129,6 @@ def warm_defaults() -> None:
 # ------------------------------------------------------------------------------------------------ figures
 # Figures are cached as plain dicts and reopened without plotly's validation (building them costs more
 # than the rest of a warm rerun); the builders themselves are pure and tested in tests/figures.
-def thaw(fig_dict: dict) -> go.Figure:
-    """A figure from a cached ``to_dict()``, without re-validating it."""
-    return go.Figure(fig_dict, _validate=False)
-
-
 @st.cache_data(**SMALL)
 def loss_figure(batch_sizes: tuple[int, ...], lr: float, scale_lr: bool, n_epochs: float, replace: bool, seed: int,
                 log_y: bool) -> dict:
