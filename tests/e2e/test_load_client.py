@@ -7,10 +7,18 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from concurrent.futures import ThreadPoolExecutor
 
 from pages._ui import registry
 from tests.load import run_load
 from tests.load.streamlit_client import StreamlitClient
+
+
+def _in_thread(fn, *args):
+    """Run ``fn`` in a fresh thread: Playwright's sync API (other e2e tests, same session) keeps an event loop
+    running in the main thread, where ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args).result()
 
 
 def test_protocol_client_opens_every_page_and_moves_a_control(app_server):
@@ -27,7 +35,7 @@ def test_protocol_client_opens_every_page_and_moves_a_control(app_server):
                 out.append((spec, opened, moved, len(client.widgets)))
         return out
 
-    for spec, opened, moved, n_widgets in asyncio.run(scenario()):
+    for spec, opened, moved, n_widgets in _in_thread(asyncio.run, scenario()):
         assert opened.status == "ok" and not opened.page_not_found, (spec.url_path, opened.status,
                                                                      opened.page_not_found, opened.exceptions)
         assert not opened.exceptions, (spec.url_path, opened.exceptions)
@@ -37,7 +45,7 @@ def test_protocol_client_opens_every_page_and_moves_a_control(app_server):
 
 
 def test_load_runner_small_run(app_server, capsys):
-    code = run_load.main(["--url", app_server, "--students", "3", "--duration", "8", "--think", "0.5",
+    code = _in_thread(run_load.main, ["--url", app_server, "--students", "3", "--duration", "8", "--think", "0.5",
                           "--ramp", "1", "--max-moves", "3", "--min-moves", "1", "--timeout", "120"])
     out = capsys.readouterr().out
     summary = json.loads(out[: out.index("\n\n| date")])
