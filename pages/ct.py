@@ -183,7 +183,11 @@ def compare() -> None:
     notes.append(f"SART runs {capped['sart']} passes over the views")
     st.caption("; ".join(notes) + ".")
     with layout.numerical_guard("The reconstruction"):
-        results = {"fbp": cached.reconstruction("fbp", S, views, filter_name=filt)}
+        if cached.is_cached("fbp", S, views, filter_name=filt):
+            results = {"fbp": cached.reconstruction("fbp", S, views, filter_name=filt)}
+        else:
+            with st.spinner(f"{FBP_NAME} from {views} views…"):
+                results = {"fbp": cached.reconstruction("fbp", S, views, filter_name=filt)}
         for m in ("sart", method):
             if cached.is_cached(m, S, it_views, eps_pct=eps_pct):
                 results[m] = cached.reconstruction(m, S, it_views, eps_pct=eps_pct)
