@@ -77,6 +77,17 @@ PAGES: tuple[PageSpec, ...] = (
         deep_links=({"lr": "2", "epochs": "5"}, {"lr": "1", "sampling": "With replacement", "at": "Minimum"},
                     {"epochs": "100", "steps": "1000"}, {"scale_lr": "true", "lr": "0.005"}),
     ),
+    PageSpec(
+        section="Medical imaging",
+        path="pages/ct.py",
+        title="Sparse-view CT",
+        icon=":material/radiology:",
+        url_path="ct",
+        blurb="Total variation vs FBP/FDK from few X-ray views: honest data, dose noise, SART and ASD-POCS, "
+        "live on a CPU.",
+        deep_links=({"views": "20", "method": "tv", "lam": "2"}, {"geom": "Fan", "views": "40", "dso": "3", "dsd": "6"},
+                    {"i0": "10000", "lam": "10", "views": "40"}, {"phantom": "Smooth", "views": "40"}),
+    ),
 )
 
 
