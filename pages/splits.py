@@ -66,8 +66,8 @@ def approaches_panel() -> None:
                                     mantissas=(1, 2, 3, 5), extra=(30.0,)))
     with c3:
         folds_label = w.select("CV folds", "folds", FOLDS, "5", horizontal_radio=True,
-                               help="LOO = leave-one-out (n folds; the synthetic problem uses the "
-                                    "linear-smoother shortcut). Nested CV uses at most 10 outer folds.")
+                               help="LOO = leave-one-out (n folds, computed by the linear-smoother shortcut "
+                                    "without refitting). Nested CV uses at most 10 outer folds.")
     n_folds = _fold_count(folds_label, n)
     with layout.numerical_guard("The split experiment"):
         curves = cached.curves(problem, n, k_models, n_folds, seed)
