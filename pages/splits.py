@@ -217,7 +217,9 @@ early_panel()
 layout.what_to_notice([
     "The training error falls forever; the true error falls, bottoms out, then climbs as GD starts fitting noise.",
     "The validation minimum lands close to the true minimum: a held-out set is what makes stopping possible.",
-    "The dotted ridge curve follows GD: stopping after t epochs acts like a ridge penalty λ ≈ 1/(ηt).",
+    "The dotted ridge curve follows GD through the descent and around the stop: stopping after t epochs acts "
+    "like a ridge penalty λ ≈ 1/(ηt). Late in training the match loosens (GD then fits the weakest directions "
+    "faster than the matching ridge would).",
 ])
 
 # ------------------------------------------------------------------------------------------------

@@ -224,7 +224,9 @@ def fig_early_stopping(res: EarlyStopping, *, show_ridge: bool = True) -> go.Fig
         fig.add_scatter(x=t, y=res.ridge_true[idx - 1], mode="lines", name="ridge, λ = 1/(ηt): true error",
                         line=dict(color=COLORS["purple"], dash="dot", width=3))
     stop = max(1, res.stop_epoch)
-    _vline(fig, stop, f"stop: validation minimum (epoch {res.stop_epoch})", COLORS["validation"], log_x=True)
+    right = np.log(stop) > 0.5 * np.log(max(last, 2))
+    _vline(fig, stop, f"stop: validation minimum (epoch {res.stop_epoch})", COLORS["validation"], log_x=True,
+           side="right" if right else "left")
     fig.update_xaxes(type="log", range=[0.0, float(np.log10(max(last, 2)))])
     fig.update_yaxes(range=[0, float(np.percentile(np.r_[res.validation, res.test, res.true], 99)) * 1.1])
     fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
