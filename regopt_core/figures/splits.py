@@ -120,8 +120,13 @@ def fig_error_curves(c: ErrorCurves, *, chosen: dict[str, float] | None = None) 
     for name, y, color, dash in series:
         fig.add_scatter(x=lam, y=y, mode=mode, name=name, line=dict(color=color, dash=dash, width=3),
                         marker=dict(size=5))
-    for i, (name, lam_star) in enumerate((chosen or {}).items()):
-        _vline(fig, lam_star, name, COLORS["grey"], dash="dot", position="top" if i % 2 == 0 else "low", log_x=True)
+    groups: dict[float, list[str]] = {}  # protocols that picked the same lambda share one line
+    for name, lam_star in (chosen or {}).items():
+        groups.setdefault(float(lam_star), []).append(name)
+    for i, (lam_star, names) in enumerate(sorted(groups.items())):
+        right = np.log(lam_star / lam[0]) > 0.6 * np.log(lam[-1] / lam[0]) if lam.size > 1 else False
+        _vline(fig, lam_star, " = ".join(names), COLORS["grey"], dash="dot", position=("top", "low", "lower")[i % 3],
+               log_x=True, side="right" if right else "left")
     fig.update_xaxes(type="log")
     allv = np.r_[c.train, c.validation, c.test, c.cv, c.true]
     lo, hi = float(np.nanmin(allv)), float(np.nanmax(allv))
