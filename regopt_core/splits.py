@@ -353,6 +353,7 @@ def _complement(n: int, idx: np.ndarray) -> np.ndarray:
     return np.flatnonzero(mask)
 
 
+@_one_blas_thread
 def cv_errors(
     X: np.ndarray,
     y: np.ndarray,
