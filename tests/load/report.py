@@ -12,7 +12,23 @@ from pathlib import Path
 
 
 def _cores(cpu_s: float | None, wall: float) -> str:
-    return "–" if cpu_s is None else f"{cpu_s / wall:.2f}"
+    return "–" if cpu_s is None else f"{max(cpu_s, 0.0) / wall:.2f}"
+
+
+def _t(value: float | None, s: dict) -> str:
+    """A latency; at or above the client's timeout it is only a lower bound."""
+    if value is None:
+        return "–"
+    limit = s.get("timeout_s", 60)
+    return f"> {limit:g} s" if value >= 0.99 * limit else f"{value:.2f} s"
+
+
+def _errors(s: dict) -> str:
+    if not s["errors"]:
+        return "0"
+    kinds = ", ".join(f"{n} {'runs > ' + str(int(s.get('timeout_s', 60))) + ' s' if k == 'timeout' else k + 's'}"
+                      for k, n in sorted(s["error_kinds"].items()))
+    return f"{s['errors']} ({kinds})"
 
 
 def table(paths: list[Path]) -> str:
@@ -22,9 +38,10 @@ def table(paths: list[Path]) -> str:
     for p in paths:
         s = json.loads(p.read_text())
         lat, cpu = s["latency"], s["cpu_s"]
+        lat = s.get("latency_incl_timeouts", lat)  # timed-out reruns count (as lower bounds)
         pages = ", ".join(x.replace("(default: ", "").rstrip(")") for x in s["pages"])
         rows.append(f"| {s['date_utc'].replace(' UTC', '')} | {s['students']} | {s['think_s']:g} s | {pages} | "
-                    f"{s['reruns']} | {lat['p50_s']} s | {lat['p95_s']} s | {lat['max_s']} s | {s['errors']} | "
+                    f"{s['reruns']} | {_t(lat['p50_s'], s)} | {_t(lat['p95_s'], s)} | {_t(lat['max_s'], s)} | {_errors(s)} | "
                     f"{s['server_rss_mb']['peak']} MB | {_cores(cpu['server'], cpu['wall_s'])} / "
                     f"{_cores(cpu.get('other_processes'), cpu['wall_s'])} |")
     return "\n".join(rows)
