@@ -5,9 +5,14 @@ the lecture, and warms the caches a lecture needs.
 """
 
 import streamlit as st
+from threadpoolctl import threadpool_limits
 
 from pages._ui import registry
 from pages._ui.cached import warm_defaults
+
+# One BLAS thread: a classroom server runs many small solves for many sessions at once, and OpenBLAS
+# threads fighting over 2 cores made small batched solves 20-45x slower (measured on the splits page).
+threadpool_limits(1)
 
 _presenting = st.query_params.get("present", "").lower() in ("1", "true", "yes", "on")
 st.set_page_config(

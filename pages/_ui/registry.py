@@ -78,6 +78,17 @@ PAGES: tuple[PageSpec, ...] = (
                     {"epochs": "100", "steps": "1000"}, {"scale_lr": "true", "lr": "0.005"}),
     ),
     PageSpec(
+        section="Practice",
+        path="pages/splits.py",
+        title="Dataset splits",
+        icon=":material/call_split:",
+        url_path="splits",
+        blurb="Training error, tuning on the test set, train/validation/test, CV and nested CV measured against "
+        "the known true error; best-of-K optimism, early stopping, and three kinds of leakage.",
+        deep_links=({"bk": "1000", "nt": "1000"}, {"data": "Cancer", "n": "30", "K": "10", "folds": "LOO"},
+                    {"per": "1", "pat": "80"}, {"esl_p": "1000", "esl_keep": "20"}),
+    ),
+    PageSpec(
         section="Medical imaging",
         path="pages/ct.py",
         title="Sparse-view CT",

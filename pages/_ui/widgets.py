@@ -12,15 +12,32 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 _REG = "_regopt_run"  # session_state key of the current run's registry
 PRESENT_KEY = "present"  # ?present=1 turns on presentation mode (handled in layout / app.py)
 GLOBAL_PARAMS = {PRESENT_KEY}
 
 
+def _page_id() -> str:
+    ctx = get_script_run_ctx()
+    return getattr(ctx, "page_script_hash", "") if ctx is not None else ""
+
+
 def begin() -> None:
-    """Start a page run: snapshot the raw query string and reset the registry of bound controls."""
+    """Start a page run: snapshot the raw query string and reset the registry of bound controls.
+
+    Pages share short, link-friendly keys (``lam``, ``steps``, ``n``) with different meanings and
+    ranges. When the student arrives from another page, that page's values are dropped from the
+    session first, so a value valid there can never reach (or break) a widget here.
+    """
+    page = _page_id()
+    previous = st.session_state.get(_REG)
+    if previous and previous.get("page") != page:
+        for key in previous.get("defaults", {}):
+            st.session_state.pop(key, None)
     st.session_state[_REG] = {
+        "page": page,
         "raw": {k: st.query_params.get_all(k) for k in st.query_params},
         "defaults": {},
         "labels": {},
