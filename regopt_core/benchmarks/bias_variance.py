@@ -8,14 +8,11 @@
 - ``bias_variance.mc.k10000``: 10⁴ simulated training sets in one matrix product; reports the
   relative gap to the closed form.
 - ``bias_variance.double_descent.n20``: the double-descent curve (cached on the page).
-- ``page.bias-variance.rerun``: added here only while the page is not yet in the registry
-  (``regopt_core/benchmarks/pages.py`` generates it for registered pages).
+- ``page.bias-variance.rerun`` comes from ``regopt_core/benchmarks/pages.py`` (every registered page).
 """
 
 from __future__ import annotations
 
-import importlib
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -130,17 +127,5 @@ def _double_descent() -> Case:
     return Case("bias_variance.double_descent.n20", run, repeats=3)
 
 
-def _page_case_if_unregistered() -> list[Case]:
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    registry = importlib.import_module("pages._ui.registry")
-    if any(p.url_path == "bias-variance" for p in registry.PAGES):
-        return []  # regopt_core/benchmarks/pages.py covers it
-    pages_bench = importlib.import_module("regopt_core.benchmarks.pages")
-    spec = registry.PageSpec(section="Regularization", path="pages/bias_variance.py", title="Bias–variance",
-                             icon=":material/stacked_line_chart:", url_path="bias-variance")
-    return [pages_bench._page_case(spec)]
-
-
 def entries() -> list[Case]:
-    return [*_slider_moves(), _mc_10k(), _double_descent(), *_page_case_if_unregistered()]
+    return [*_slider_moves(), _mc_10k(), _double_descent()]

@@ -9,9 +9,7 @@
 - ``splits.esl``: ESL §7.10.2 (50 x 5000 noise, 20 repetitions); reports wrong-/right-way CV error.
 - ``splits.leak.patients`` / ``splits.leak.preprocessing``, ``splits.early_stopping``: the other
   cached computations of the page at their defaults.
-- ``page.splits.rerun``: added here (running ``pages/splits.py`` directly) only while the page is not
-  yet in the registry; ``regopt_core/benchmarks/pages.py`` generates it, through ``app.py``, for
-  registered pages (or with ``REGOPT_EXTRA_PAGES="pages/splits.py:splits"``).
+- ``page.splits.rerun`` comes from ``regopt_core/benchmarks/pages.py`` (every registered page).
 
 The cold computations have no DESIGN §5 budget of their own: the page caches them, and a warm
 rerun is what ``page.splits.rerun`` measures against the 150 ms light-page budget.
@@ -19,9 +17,6 @@ rerun is what ``page.splits.rerun`` measures against the 150 ms light-page budge
 
 from __future__ import annotations
 
-import importlib
-import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -113,37 +108,6 @@ def _early_stopping() -> Case:
     return Case("splits.early_stopping", run, repeats=3)
 
 
-def _page_case_if_unregistered() -> list[Case]:
-    """``page.splits.rerun`` on the page script itself while the page is not in the registry (the
-    registry's case goes through ``app.py``, which only knows registered pages)."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    registry = importlib.import_module("pages._ui.registry")
-    if any(p.url_path == "splits" for p in registry.PAGES) or not (ROOT / "pages" / "splits.py").exists():
-        return []  # regopt_core/benchmarks/pages.py covers a registered page
-    pages_bench = importlib.import_module("regopt_core.benchmarks.pages")
-    state: dict = {}
-
-    def setup() -> None:
-        os.chdir(ROOT)
-        state["at"] = pages_bench._apptest().from_file(str(ROOT / "pages" / "splits.py"), default_timeout=300)
-        state["at"].run()  # cold: fills the caches
-
-    def run() -> dict:
-        state["at"].run()
-        if state["at"].exception:
-            raise RuntimeError(f"pages/splits.py raised: {state['at'].exception[0].message}")
-        return {}
-
-    def reference() -> dict:
-        at = state.setdefault("ref", pages_bench._apptest().from_string("import streamlit as st\nst.write('')"))
-        at.run()
-        return {}
-
-    return [Case("page.splits.rerun", run, repeats=7, warmup=1, budget_s=pages_bench.PAGE_BUDGET_S,
-                 reference="empty page", reference_run=reference, setup=setup)]
-
-
 def entries() -> list[Case]:
     return [_best_of_k(), _loo(), _approaches("sine"), _approaches("cancer"), _esl(), _patients(),
-            _preprocessing(), _early_stopping(), *_page_case_if_unregistered()]
+            _preprocessing(), _early_stopping()]
