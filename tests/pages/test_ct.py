@@ -13,18 +13,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pages._ui.cached import ct as cached
+from tests.pages.helpers import run_page
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "ct.py")
 
 
 def run(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=240)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return run_page(PAGE, query)
 
 
 def metric(at: AppTest, label: str) -> float:

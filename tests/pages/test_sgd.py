@@ -8,23 +8,17 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.pages.helpers import metric_value, run_page
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "sgd.py")
 
 
 def run(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=240)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return run_page(PAGE, query)
 
 
-def metric(at: AppTest, label_start: str) -> str:
-    hits = [m.value for m in at.metric if m.label.startswith(label_start)]
-    assert hits, f"no metric starting with {label_start!r}: {[m.label for m in at.metric]}"
-    return hits[0]
+metric = metric_value
 
 
 def warnings(at: AppTest) -> list[str]:
