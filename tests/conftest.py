@@ -20,3 +20,17 @@ def pytest_sessionfinish(session, exitstatus):
         if reporter:
             reporter.write_line(f"REQUIRE_BROWSER=1: {len(skipped)} test(s) were skipped; failing the run.", red=True)
         session.exitstatus = 1
+
+
+_SLOW_LAYERS = ("pages", "e2e", "load")  # AppTest, browser, proxy and load-client tests
+
+
+def pytest_collection_modifyitems(config, items):
+    """The page, browser, proxy and load-client layers are ``slow``: ``pytest -m "not slow"`` is the fast
+    lane (math + figures). Marked by folder so that no new test of those layers can escape the marker."""
+    import pytest
+
+    for item in items:
+        parts = Path(str(item.fspath)).resolve().relative_to(ROOT).parts
+        if len(parts) > 1 and parts[0] == "tests" and parts[1] in _SLOW_LAYERS:
+            item.add_marker(pytest.mark.slow)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from regopt_core import sgd
-from regopt_core.bench import Case
+from bench.harness import Case
 
 TRAJECTORY_START = np.array([-1.0, 2.0])
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from regopt_core import bias_variance as bv
-from regopt_core.bench import Case
+from bench.harness import Case
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SLIDER_BUDGET_S = 0.100  # DESIGN §5: a slider move on a light page
 SPREADS = (5.0, 3.0, 2.0, 1.5, 1.0, 0.7, 0.5, 0.3, 0.2, 0.15, 0.1, 0.07)
 

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from regopt_core.bench import Case
+from bench.harness import Case
 
 RACE_ENTRIES = (("gd", 1e-3), ("momentum", 1e-3), ("nesterov", 1e-3), ("adagrad", 0.5), ("rmsprop", 0.01),
                 ("adam", 0.05))

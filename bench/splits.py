@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from regopt_core import splits as S
-from regopt_core.bench import Case
+from bench.harness import Case
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _best_of_k() -> Case:

@@ -1,11 +1,11 @@
-"""The project's benchmark: ``python -m regopt_core.bench [-k SUBSTRING] [--repeats N]``.
+"""The project's benchmark: ``python -m bench [-k SUBSTRING] [--repeats N]``.
 
 Prints one JSON object per line::
 
     {"name": ..., "median_s": ..., "repeats": ..., "budget_s": ..., "within_budget": ...,
      "reference": ..., "reference_median_s": ..., "ratio": ..., <quality figures>}
 
-Entries come from every module in :mod:`regopt_core.benchmarks` that defines ``entries()``. A
+Entries come from every module of the :mod:`bench` package that defines ``entries()``. A
 ``Case`` may carry a reference measured in the same run (``ratio = median_s / reference_median_s``),
 so figures from different machines compare as ratios. Budgets are DESIGN §5's.
 """
@@ -79,19 +79,21 @@ def measure(case: Case, *, repeats: int | None = None) -> dict:
 
 
 def discover() -> list[Case]:
-    """All cases from ``regopt_core.benchmarks.*.entries()``, in module order."""
-    from regopt_core import benchmarks
+    """All cases from ``bench.<topic>.entries()``, in module order."""
+    import bench
 
     cases: list[Case] = []
-    for info in sorted(pkgutil.iter_modules(benchmarks.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"regopt_core.benchmarks.{info.name}")
+    for info in sorted(pkgutil.iter_modules(bench.__path__), key=lambda m: m.name):
+        if info.name in ("harness", "__main__"):
+            continue
+        module = importlib.import_module(f"bench.{info.name}")
         if hasattr(module, "entries"):
             cases.extend(module.entries())
     return cases
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m regopt_core.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("-k", "--select", default="", help="only cases whose name contains this")
     parser.add_argument("--repeats", type=int, default=None, help="override every case's repeats")
     parser.add_argument("--list", action="store_true", help="list the case names and exit")

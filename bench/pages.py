@@ -4,25 +4,26 @@ Each page is opened through ``app.py`` (navigation included). The reference is a
 through the same AppTest machinery in the same process, so the
 ratio shows what the page itself costs above Streamlit's own per-run overhead. Caches are warm (the
 first run is the warm-up), which is what a student sees on a slider move after the first visitor.
-AppTest is imported lazily by module name so that importing ``regopt_core`` never pulls in streamlit.
+The bench lives outside ``regopt_core``, so it imports the app and AppTest directly.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from pathlib import Path
 
-from regopt_core.bench import Case
+from bench.harness import Case
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PAGE_BUDGET_S = 0.150  # DESIGN §5: any light page, full rerun with default settings
 HEAVY_PAGES = {"ct"}  # cached heavy pages: a warm rerun is a cache hit, budget is the light-page one too
 
 
 def _apptest():
-    return importlib.import_module("streamlit.testing.v1").AppTest
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest
 
 
 def _page_case(spec) -> Case:
@@ -65,5 +66,6 @@ def _page_case(spec) -> Case:
 
 def entries() -> list[Case]:
     sys.path.insert(0, str(ROOT))
-    registry = importlib.import_module("pages._ui.registry")
+    from pages._ui import registry
+
     return [_page_case(p) for p in registry.PAGES]

@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from regopt_core.bench import Case
+from bench.harness import Case
 from regopt_core.ct.fbp import fbp, fbp_ray_driven, make_backprojector
 from regopt_core.ct.geometry import fan_geometry, parallel_geometry
 from regopt_core.ct.noise import poisson_line_integrals
