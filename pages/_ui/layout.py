@@ -56,19 +56,109 @@ def _toggle_presentation() -> None:
         del st.query_params[widgets.PRESENT_KEY]
 
 
-def page_header(title: str, formula: str | None, intro: str) -> None:
+_SECTIONS = "_regopt_sections"  # session_state: the section titles of the current page
+
+
+def page_header(title: str, formula: str | None, intro: str, *, sections: Sequence[str] = ()) -> None:
     """Title, the page's key formula (LaTeX), a short introduction, and the slot for URL notices.
 
-    Must be the first call of a page: it also starts the registry of URL-bound controls.
+    Must be the first call of a page: it also starts the registry of URL-bound controls. ``sections``
+    are the short names of the page's sections (see :func:`section`), in order; in presentation mode
+    the formula and introduction fold into an expander and a picker shows one section at a time
+    (``?present=1&section=2``), so its figure is on the first screen.
     """
     widgets.begin()
+    st.session_state[_SECTIONS] = list(sections)
     if presenting():
         st.markdown(_PRESENT_CSS, unsafe_allow_html=True)
-    st.title(title)
-    if formula:
-        st.latex(formula)
-    st.markdown(intro)
+        st.title(title)
+        with st.expander("Formula and introduction", icon=":material/menu_book:"):
+            if formula:
+                st.latex(formula)
+            st.markdown(intro)
+        if sections:
+            _section_picker(sections)
+            widgets.mark_partial()
+    else:
+        st.title(title)
+        if formula:
+            st.latex(formula)
+        st.markdown(intro)
     st.session_state[_SLOT] = st.container()
+
+
+def _selected_section(n: int) -> int:
+    """1-based index of the section chosen in the URL (presentation mode), 1 when absent or invalid."""
+    raw = st.query_params.get(widgets.SECTION_KEY, "1")
+    try:
+        k = int(raw)
+    except ValueError:
+        return 1
+    return k if 1 <= k <= n else 1
+
+
+def _pick_section() -> None:
+    st.query_params[widgets.SECTION_KEY] = str(st.session_state["_section_pick"])
+
+
+def _section_picker(names: Sequence[str]) -> None:
+    current = _selected_section(len(names))
+    st.session_state["_section_pick"] = current
+    st.radio("Section", list(range(1, len(names) + 1)), format_func=lambda i: f"{i} · {names[i - 1]}",
+             key="_section_pick", horizontal=True, on_change=_pick_section, label_visibility="collapsed")
+
+
+def section(index: int, title: str, *, prose: str | Sequence[str] = "") -> Callable[[Callable[[], None]], None]:
+    """Decorator: one page section, run at once as its own ``st.fragment``.
+
+    A control inside the section reruns only the section (page-wide controls in the sidebar rerun the
+    page). ``prose`` is the section's explanation: shown under its header normally, folded into an
+    expander in presentation mode, where only the section picked in the URL is drawn at all::
+
+        @layout.section(1, "1 · The lecture's figure", prose="Why ...")
+        def _strip():
+            controls, figure = layout.panel()
+            with controls:
+                views = w.slider(...)
+            with figure:
+                layout.show_figure(...)
+    """
+
+    def run(body: Callable[[], None]) -> None:
+        names = st.session_state.get(_SECTIONS) or []
+        if presenting() and names and _selected_section(len(names)) != index:
+            return
+        st.header(title)
+        text = prose if isinstance(prose, str) else "\n\n".join(prose)
+        if text and presenting():
+            with st.expander("About this section", icon=":material/notes:"):
+                st.markdown(text)
+        elif text:
+            st.markdown(text)
+        st.fragment(body)()
+
+    return run
+
+
+def panel(*, ratio: tuple[float, float] = (1.0, 3.0)):
+    """``(controls, figure)`` containers: the section's controls beside its figure (stacked on a phone,
+    where Streamlit puts columns one under the other, controls first)."""
+    return st.columns(ratio, gap="medium", vertical_alignment="top")
+
+
+def capped(requested, computed, labels: Mapping[str, str]) -> None:
+    """Tell the user which settings the server capped: compares the requested config with ``clamped()``."""
+    changes = []
+    for field_name, label in labels.items():
+        a, b = getattr(requested, field_name), getattr(computed, field_name)
+        if a != b:
+            changes.append(f"**{label}**: {_show(a)} → {_show(b)}")
+    if changes:
+        st.caption(":material/speed: Capped on this server to keep it fast for the whole class: " + " · ".join(changes))
+
+
+def _show(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
 
 
 def what_to_notice(points: Sequence[str], *, title: str = "What to notice") -> None:

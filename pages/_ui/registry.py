@@ -7,8 +7,10 @@ Pure data: importing this module does not import streamlit.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,9 @@ class PageSpec:
     blurb: str = ""  # one line for the home page card
     deep_links: tuple[dict[str, str], ...] = field(default_factory=tuple)  # prepared states to test
     default: bool = False
+    #: the page's default results, pinned at server start and precomputed into the store:
+    #: a zero-argument callable returning ``[(function, config), ...]`` (imports the core lazily)
+    warm: Callable[[], list[tuple[Callable, Any]]] | None = None
 
 
 PAGES: tuple[PageSpec, ...] = (

@@ -16,7 +16,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 _REG = "_regopt_run"  # session_state key of the current run's registry
 PRESENT_KEY = "present"  # ?present=1 turns on presentation mode (handled in layout / app.py)
-GLOBAL_PARAMS = {PRESENT_KEY}
+SECTION_KEY = "section"  # ?section=3 : the section shown in presentation mode (handled in layout)
+GLOBAL_PARAMS = {PRESENT_KEY, SECTION_KEY}
 
 
 def _page_id() -> str:
@@ -56,6 +57,11 @@ def _register(key: str, default: Any, label: str) -> None:
     reg["labels"][key] = label
 
 
+def mark_partial() -> None:
+    """This run draws only some of the page's sections (presentation mode): unknown keys are not reported."""
+    _registry()["partial"] = True
+
+
 def registered_defaults() -> dict[str, Any]:
     return dict(_registry()["defaults"])
 
@@ -73,7 +79,8 @@ def url_fallbacks() -> list[str]:
         if key in GLOBAL_PARAMS:
             continue
         if key not in reg["defaults"]:
-            notices.append(f"`{key}` is not a setting of this page and was ignored.")
+            if not reg.get("partial"):  # a page drawing only some sections cannot know every key
+                notices.append(f"`{key}` is not a setting of this page and was ignored.")
             continue
         kept = st.query_params.get_all(key)
         if kept != raw and not _matches(raw, st.session_state.get(key)):

@@ -1,65 +1,50 @@
-"""Every ``st.cache_data`` / ``st.cache_resource`` wrapper of the app, one module per page.
+"""The one cache layer of the app: a result is a pure function of a frozen config, computed once for everyone.
 
-Rules (DESIGN §3): primitive arguments only (an ``int`` seed, never a Generator); every cache is
-bounded (``max_entries`` and, for large results, a byte cap); ``cache_resource`` only for large
-read-only objects. ``warm_defaults()`` runs once per server process (from ``app.py``) and computes
-what a lecture needs at its first click.
+A page builds a frozen, hashable config from its widgets (``cfg = CTConfig(...).clamped()``, the caps live
+in ``clamped()`` in the core), then asks::
+
+    res = cached.result(strip, cfg)                 # light work: computed in the script thread
+    res = cached.result(sweep, cfg, heavy=True,     # heavy work (> ~50 ms): off the interactive path,
+                        label="Sweeping views")     #   one job per session, progress on the page
+
+``fn`` is a module-level function of ``regopt_core`` taking the config (and nothing else) and returning a
+small frozen result dataclass; the key is ``(fn's module and name, config)``. Lookup order:
+
+1. **pinned** — results computed at start by :func:`warm_defaults` from the ``(function, config)`` pairs the
+   registry declares; plain process memory, so a client's ``clear_cache`` message cannot evict them;
+2. **store** — the precomputed on-disk store (``python -m deploy.precompute``), opened read-only, versioned by
+   a hash of the core's source: a store written by other code is never read;
+3. **memo** — a bounded (entries and bytes), thread-safe LRU shared by every session; a key is computed at
+   most once at a time (a second student asking for the same result waits for the first computation);
+4. **compute**.
+
+Every array inside a shared result is made read-only. :func:`resource` holds a few large read-only objects
+per process (system matrices). Figures are *not* cached: builders are pure and cheap next to a result, and
+every page section is an ``st.fragment``, so a move rebuilds only its own section's figures.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
-import inspect
-import pkgutil
+import contextlib
+import hashlib
+import os
+import pickle
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 import streamlit as st
 
-SMALL = dict(max_entries=256, max_size="64MB", show_spinner=False)  # light results (a few KB each)
-LARGE = dict(max_entries=32, max_size="256MB", show_spinner=False)  # images, big sweeps
-
-_warm_lock = threading.Lock()
+ROOT = Path(__file__).resolve().parents[3]
+CORE = ROOT / "regopt_core"
 
 
-@st.cache_resource(show_spinner=False)
-def _warm_once() -> dict[str, str]:
-    """Call ``warm_defaults()`` of every cached module once per process; record what happened."""
-    report = {}
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        warm = getattr(module, "warm_defaults", None)
-        if warm is None:
-            continue
-        try:
-            warm()
-            report[info.name] = "ok"
-        except Exception as exc:  # a failed warm-up must not take the app down; the page recomputes
-            report[info.name] = f"{type(exc).__name__}: {exc}"
-    return report
-
-
-def warm_defaults() -> dict[str, str]:
-    with _warm_lock:
-        return _warm_once()
-
-
-# ---------------------------------------------------------------------------------------------------
-# Pinned defaults: what a lecture needs at its first click survives a client's "clear cache" message
-# ---------------------------------------------------------------------------------------------------
-# Any websocket client can send BackMsg(clear_cache=True), which empties every st.cache_data and
-# st.cache_resource of the process for everyone. Results pinned here live in plain process memory that
-# no client message reaches; only the default settings are pinned, so the store stays small and bounded.
-_PINNED: dict[tuple, Any] = {}
-_PIN_LOCK = threading.Lock()
-
-
+# ------------------------------------------------------------------------------------------ the memo
 def _freeze(obj: Any) -> Any:
-    """Make numpy arrays inside a shared result read-only (shallow walk of dataclasses, dicts, tuples)."""
+    """Make numpy arrays inside a shared result read-only (walk of dataclasses, dicts, lists, tuples)."""
     if isinstance(obj, np.ndarray):
         obj.setflags(write=False)
     elif isinstance(obj, dict):
@@ -74,64 +59,341 @@ def _freeze(obj: Any) -> Any:
     return obj
 
 
-def pinned(func: Callable) -> Callable:
-    """Wrap a cached function so that ``func.pin(*args)`` computes a result once and keeps it for good.
-
-    Calls with pinned arguments are answered from the pin store (shared, read-only); all other calls go
-    to ``func`` (normally an ``st.cache_data`` function). Use for the default view of a page, from its
-    module's ``warm_defaults()``.
-    """
-    signature = inspect.signature(getattr(func, "__wrapped__", func))
-
-    def key_of(args: tuple, kwargs: dict) -> tuple:
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        return (func.__module__, func.__qualname__, tuple(bound.arguments.items()))
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        hit = _PINNED.get(key_of(args, kwargs), _MISSING)
-        return func(*args, **kwargs) if hit is _MISSING else hit
-
-    def pin(*args, **kwargs):
-        key = key_of(args, kwargs)
-        with _PIN_LOCK:
-            if key not in _PINNED:
-                _PINNED[key] = _freeze(func(*args, **kwargs))
-            return _PINNED[key]
-
-    wrapper.pin = pin
-    wrapper.clear = getattr(func, "clear", None)
-    return wrapper
+def nbytes(obj: Any) -> int:
+    """Approximate size of a result: its arrays' bytes (+64 per other leaf)."""
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    if isinstance(obj, dict):
+        return sum(nbytes(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(nbytes(v) for v in obj)
+    if hasattr(obj, "__dataclass_fields__"):
+        return sum(nbytes(getattr(obj, f)) for f in obj.__dataclass_fields__)
+    return 64
 
 
 _MISSING = object()
 
 
-# ---------------------------------------------------------------------------------------------------
-# Cached figures
-# ---------------------------------------------------------------------------------------------------
-# Building a plotly Figure validates every property, which costs more than the rest of a warm rerun on
-# the heavier pages. Pages may therefore cache a figure as ``fig.to_dict()`` (the builders stay pure and
-# are tested with validation on in tests/figures) and reopen it here without re-validation.
-def thaw(fig_dict: dict):
-    """A ``go.Figure`` from a cached ``to_dict()``, without re-validating it.
+class Memo:
+    """A bounded, thread-safe LRU that computes every key at most once at a time."""
 
-    Dicts and lists are copied first (arrays are shared, read-only): plotly rearranges the dicts it is
-    given, and a pinned default is shared by every session.
+    def __init__(self, max_entries: int, max_bytes: int, *, freeze: bool = True) -> None:
+        self._data: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._locks: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self.max_entries, self.max_bytes, self.freeze = max_entries, max_bytes, freeze
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable, default: Any = _MISSING) -> Any:
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is None:
+                return default
+            self._data.move_to_end(key)
+            self.hits += 1
+            return hit[0]
+
+    def __contains__(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._data
+
+    def put(self, key: Hashable, value: Any) -> Any:
+        value = _freeze(value) if self.freeze else value
+        size = nbytes(value)
+        with self._lock:
+            self._data[key] = (value, size)
+            self._data.move_to_end(key)
+            total = sum(v[1] for v in self._data.values())
+            while len(self._data) > self.max_entries or (total > self.max_bytes and len(self._data) > 1):
+                _, (_, sz) = self._data.popitem(last=False)
+                total -= sz
+        return value
+
+    def compute(self, key: Hashable, fn: Callable[[], Any]) -> Any:
+        hit = self.get(key)
+        if hit is not _MISSING:
+            return hit
+        with self._lock:
+            key_lock = self._locks.setdefault(key, threading.Lock())
+        with key_lock:  # a second caller of the same key waits here, then reads the result
+            hit = self.get(key)
+            if hit is not _MISSING:
+                return hit
+            with self._lock:
+                self.misses += 1
+            value = self.put(key, fn())
+            with self._lock:
+                self._locks.pop(key, None)
+            return value
+
+    def items(self) -> list[tuple[Hashable, Any]]:
+        with self._lock:
+            return [(k, v[0]) for k, v in self._data.items()]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+#: results shared by every session of this process (400 MB holds ~1,500 CT images at 128²)
+RESULTS = Memo(max_entries=2048, max_bytes=int(os.environ.get("REGOPT_MEMO_MB", "400")) * 1_000_000)
+_RESOURCES = Memo(max_entries=6, max_bytes=1_200_000_000, freeze=False)
+_PINNED: dict[Hashable, Any] = {}
+_PIN_LOCK = threading.Lock()
+
+
+def key_of(fn: Callable, config: Hashable) -> tuple:
+    """The cache key of ``fn(config)``: the function's qualified name and the (hashable) config."""
+    try:
+        hash(config)
+    except TypeError as exc:
+        raise TypeError(f"cached.result needs a hashable config for {fn.__qualname__}: {exc}") from None
+    return (fn.__module__, fn.__qualname__, config)
+
+
+# ---------------------------------------------------------------------------------- the on-disk store
+_VERSION: str | None = None
+
+
+def code_version() -> str:
+    """Hash of every source file of ``regopt_core``: a store written by other code is never used."""
+    global _VERSION
+    if _VERSION is None:
+        h = hashlib.sha256()
+        for path in sorted(CORE.rglob("*.py")):
+            h.update(str(path.relative_to(CORE)).encode())
+            h.update(path.read_bytes())
+        _VERSION = h.hexdigest()[:16]
+    return _VERSION
+
+
+def store_root() -> Path:
+    return Path(os.environ.get("REGOPT_STORE", ROOT / ".regopt_store"))
+
+
+def store_dir() -> Path:
+    return store_root() / code_version()
+
+
+def _store_file(key: tuple) -> Path:
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+    return store_dir() / f"{digest}.pkl"
+
+
+def store_get(key: tuple) -> Any:
+    """A result from the precomputed store, or ``_MISSING``. The file holds its key; a mismatch is a miss."""
+    path = _store_file(key)
+    try:
+        with path.open("rb") as fh:
+            stored_key, value = pickle.load(fh)  # noqa: S301 — written by deploy.precompute on this server
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, AttributeError, ImportError):
+        return _MISSING
+    return value if stored_key == key else _MISSING
+
+
+def store_put(key: tuple, value: Any) -> Path:
+    """Write one result to the store (the precompute step only; the app never writes)."""
+    path = _store_file(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    with tmp.open("wb") as fh:
+        pickle.dump((key, value), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+    return path
+
+
+# ------------------------------------------------------------------------------------------ results
+_heavy_runner: Callable[[Callable, Any, str], Any] | None = None  # set by pages._ui.jobs when it is used
+
+
+def _lookup(key: tuple) -> Any:
+    hit = _PINNED.get(key, _MISSING)
+    if hit is not _MISSING:
+        return hit
+    hit = RESULTS.get(key)
+    if hit is not _MISSING:
+        return hit
+    hit = store_get(key)
+    if hit is not _MISSING:
+        return RESULTS.put(key, hit)
+    return _MISSING
+
+
+def ready(fn: Callable, config: Hashable) -> bool:
+    """Is ``fn(config)`` available without computing (pinned, in the store or in the memo)?"""
+    return _lookup(key_of(fn, config)) is not _MISSING
+
+
+def result(fn: Callable[[Any], Any], config: Hashable, *, heavy: bool = False, label: str = "") -> Any:
+    """``fn(config)``, computed at most once for every session of this server (see the module docstring).
+
+    ``heavy=True`` marks work above ~50 ms: it runs off the interactive path (a worker process, one job
+    per session) and the page shows ``label`` with progress while it waits.
     """
-    import plotly.graph_objects as go
+    key = key_of(fn, config)
+    hit = _lookup(key)
+    if hit is not _MISSING:
+        return hit
+    if heavy and _heavy_runner is not None:
+        return RESULTS.compute(key, lambda: _heavy_runner(fn, config, label))
+    if heavy:
+        with st.spinner(label or "Computing…"):
+            return RESULTS.compute(key, lambda: fn(config))
+    return RESULTS.compute(key, lambda: fn(config))
 
-    return go.Figure(_copy_tree(fig_dict), _validate=False)
+
+def resource(fn: Callable[..., Any], *args: Hashable) -> Any:
+    """A large read-only object per process (e.g. a system matrix), at most a few kept."""
+    return _RESOURCES.compute((fn.__module__, fn.__qualname__, args), lambda: fn(*args))
 
 
-def _copy_tree(obj):
-    if isinstance(obj, dict):
-        return {k: _copy_tree(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_copy_tree(v) for v in obj]
-    return obj
+# ------------------------------------------------------------------------------------------ warm-up
+def pin(fn: Callable, config: Hashable) -> Any:
+    """Compute ``fn(config)`` (or take it from the store) and keep it for good in the pinned store."""
+    key = key_of(fn, config)
+    with _PIN_LOCK:
+        if key in _PINNED:
+            return _PINNED[key]
+    value = _lookup(key)
+    if value is _MISSING:
+        value = RESULTS.compute(key, lambda: fn(config))
+    with _PIN_LOCK:
+        _PINNED[key] = _freeze(value)
+        return _PINNED[key]
+
+
+def warm_pairs() -> list[tuple[Callable, Any]]:
+    """Every ``(function, config)`` pair the registry declares (each page's defaults)."""
+    from pages._ui import registry
+
+    pairs = []
+    for spec in registry.PAGES:
+        if spec.warm is not None:
+            pairs.extend(spec.warm())
+    return pairs
+
+
+_warm_state: dict[str, Any] = {"thread": None, "report": {}}
+_WARM_LOCK = threading.Lock()
+
+
+def _warm_all(pairs: list[tuple[Callable, Any]]) -> None:
+    with contextlib.suppress(AttributeError, OSError):  # background work: request threads go first
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    for fn, config in pairs:
+        name = f"{fn.__module__}.{fn.__qualname__}"
+        try:
+            pin(fn, config)
+            _warm_state["report"][name] = "ok"
+        except Exception as exc:  # a failed warm-up must not take the app down; the page recomputes
+            _warm_state["report"][name] = f"{type(exc).__name__}: {exc}"
+
+
+def warm_defaults(*, wait: bool = False) -> dict[str, str]:
+    """Pin every page's default results once per process, in a background thread.
+
+    Results already in the precomputed store are pinned at once (milliseconds); the rest are computed
+    in a low-priority thread, so the first request is never held up by the warm-up.
+    """
+    with _WARM_LOCK:
+        if _warm_state["thread"] is None:
+            pairs = warm_pairs()
+            cold = []
+            for fn, config in pairs:
+                if store_get(key_of(fn, config)) is not _MISSING:
+                    pin(fn, config)
+                else:
+                    cold.append((fn, config))
+            t = threading.Thread(target=_warm_all, args=(cold,), name="regopt-warm-defaults", daemon=True)
+            _legacy_warm()
+            _warm_state["thread"] = t
+            t.start()
+    if wait:
+        _warm_state["thread"].join()
+    return dict(_warm_state["report"])
 
 
 def n_pinned() -> int:
     return len(_PINNED)
+
+
+@contextlib.contextmanager
+def isolated() -> Iterator[None]:
+    """Tests: empty memo and pins inside the block, restored after."""
+    saved_pins, saved = dict(_PINNED), RESULTS.items()
+    _PINNED.clear()
+    RESULTS.clear()
+    try:
+        yield
+    finally:
+        _PINNED.clear()
+        _PINNED.update(saved_pins)
+        RESULTS.clear()
+        for k, v in saved:
+            RESULTS.put(k, v)
+
+
+# ---------------------------------------------------------------------------------------------------
+# LEGACY (until every page has moved to ``result``): the per-page wrappers' helpers. Delete with them.
+# ---------------------------------------------------------------------------------------------------
+SMALL = dict(max_entries=256, max_size="64MB", show_spinner=False)
+LARGE = dict(max_entries=32, max_size="256MB", show_spinner=False)
+
+
+def pinned(func: Callable) -> Callable:  # legacy
+    import functools
+    import inspect
+
+    signature = inspect.signature(getattr(func, "__wrapped__", func))
+
+    def key(args: tuple, kwargs: dict) -> tuple:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return ("legacy", func.__module__, func.__qualname__, tuple(bound.arguments.items()))
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        hit = _PINNED.get(key(args, kwargs), _MISSING)
+        return func(*args, **kwargs) if hit is _MISSING else hit
+
+    def pin_(*args, **kwargs):
+        k = key(args, kwargs)
+        with _PIN_LOCK:
+            if k not in _PINNED:
+                _PINNED[k] = _freeze(func(*args, **kwargs))
+            return _PINNED[k]
+
+    wrapper.pin = pin_
+    wrapper.clear = getattr(func, "clear", None)
+    return wrapper
+
+
+def thaw(fig_dict: dict):  # legacy
+    import plotly.graph_objects as go
+
+    def copy(obj):
+        if isinstance(obj, dict):
+            return {k: copy(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [copy(v) for v in obj]
+        return obj
+
+    return go.Figure(copy(fig_dict), _validate=False)
+
+
+def _legacy_warm() -> None:
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        warm = getattr(module, "warm_defaults", None)
+        if warm is not None:
+            try:
+                warm()
+            except Exception as exc:  # noqa: BLE001
+                _warm_state["report"][f"legacy.{info.name}"] = f"{type(exc).__name__}: {exc}"
