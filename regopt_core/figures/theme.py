@@ -60,7 +60,9 @@ TEMPLATE = go.layout.Template(
                    showline=True, title=dict(standoff=8)),
         yaxis=dict(showgrid=True, gridcolor="#E5E5E5", zeroline=False, linecolor="#444", ticks="outside",
                    showline=True, title=dict(standoff=8)),
-        legend=dict(bgcolor="rgba(255,255,255,0.8)", bordercolor="#CCC", borderwidth=1),
+        # legends sit in a row above the plot: they never eat the plot's width (a phone is 390 px wide)
+        legend=dict(bgcolor="rgba(255,255,255,0.8)", bordercolor="#CCC", borderwidth=1, orientation="h",
+                    x=0.0, xanchor="left", y=1.02, yanchor="bottom"),
         margin=dict(l=70, r=30, t=60, b=60),
         hoverlabel=dict(font=dict(size=BASE_FONT)),
     )
@@ -105,9 +107,29 @@ def vline(x: float, *, color: str = "#7F7F7F", dash: str = "dot", label: str | N
     return shape, note
 
 
+def log_axis(**extra) -> dict:
+    """Axis settings for a log axis: labels only at powers of ten (no "2 5 2 5" minor labels), 10ⁿ form.
+
+    Use as ``fig.update_layout(xaxis=log_axis(title_text="λ"))``.
+    """
+    return dict(type="log", dtick=1, exponentformat="power", minor=dict(ticks="inside", showgrid=False), **extra)
+
+
+def horizontal_colorbar(title: str = "", **extra) -> dict:
+    """A colorbar laid flat under the plot, so it does not narrow a plot on a phone."""
+    return dict(orientation="h", x=0.5, xanchor="center", y=-0.18, yanchor="top", thickness=12, len=0.9,
+                title=dict(text=title, side="top"), **extra)
+
+
 def scale_text(fig: go.Figure, factor: float) -> go.Figure:
-    """Scale every font size in the layout by ``factor`` (presentation mode). Returns the figure."""
+    """Scale every font size in the layout by ``factor`` (presentation mode), and the margins with them,
+    so axis titles are neither clipped nor drawn over tick labels. Returns the figure."""
     base = fig.layout.font.size or BASE_FONT
+    m = fig.layout.margin
+    fig.update_layout(margin=dict(l=round((m.l if m.l is not None else 70) * factor),
+                                  r=round((m.r if m.r is not None else 30) * factor),
+                                  t=round((m.t if m.t is not None else 60) * factor),
+                                  b=round((m.b if m.b is not None else 60) * factor)))
     fig.update_layout(font_size=round(base * factor))
     title_size = fig.layout.title.font.size or TITLE_FONT
     fig.update_layout(title_font_size=round(title_size * factor))
