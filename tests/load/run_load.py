@@ -40,8 +40,25 @@ ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "tests" / "load" / "results"
 sys.path.insert(0, str(ROOT))
 
-from pages._ui import registry  # noqa: E402  (pure data, no streamlit import)
 from tests.load.streamlit_client import RunResult, StreamlitClient  # noqa: E402
+
+
+def _load_registry():
+    """``pages/_ui/registry.py`` by its path: pure data, and importing it this way does not run
+    ``pages/_ui/__init__.py`` (which imports every page's dependencies for the server's start-up)."""
+    import importlib.util
+
+    name = "regopt_load_registry"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "pages" / "_ui" / "registry.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+registry = _load_registry()
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -122,16 +139,45 @@ def rss_bytes(pid: int) -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """user+system CPU time of ``pid`` and its live descendants."""
+    """user+system CPU time of ``pid`` and its live descendants (worker processes), plus that of descendants
+    that exited and were reaped (``cutime``/``cstime``), so a worker that ends between two readings still counts."""
     total = 0.0
     for p in _descendants(pid):
         try:
             with open(f"/proc/{p}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+            total += (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / CLK_TCK
         except (OSError, ValueError, IndexError):
             continue
     return total
+
+
+def pid_listening_on(port: int) -> int | None:
+    """The pid of a (visible) process with a listening TCP socket on ``port``, from /proc/net/tcp{,6}."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    parts = line.split()
+                    if parts[3] == "0A" and int(parts[1].rsplit(":", 1)[1], 16) == port:  # 0A = LISTEN
+                        inodes.add(parts[9])
+        except OSError:
+            continue
+    if not inodes:
+        return None
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            for fd in os.listdir(f"/proc/{entry}/fd"):
+                link = os.readlink(f"/proc/{entry}/fd/{fd}")
+                if link.startswith("socket:[") and link[8:-1] in inodes:
+                    return int(entry)
+        except OSError:
+            continue
+    return None
 
 
 def machine_cpu() -> tuple[float, float]:

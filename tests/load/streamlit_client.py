@@ -31,6 +31,10 @@ from websockets.exceptions import ConnectionClosed
 
 # Element types that are controls a student can move, and how their value travels (WidgetState field).
 MOVABLE = ("slider", "selectbox", "radio", "multiselect", "checkbox", "number_input", "button")
+# Widgets a student can use that this client does not move (reported by the interaction profile).
+NOT_SIMULATED = ("text_input", "text_area", "date_input", "time_input", "color_picker", "file_uploader",
+                 "download_button", "camera_input", "chat_input", "button_group", "audio_input", "dataframe",
+                 "plotly_chart")
 FINISHED = {
     ForwardMsg.FINISHED_SUCCESSFULLY: "ok",
     ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY: "ok",
@@ -70,6 +74,8 @@ class RunResult:
     exceptions: list[str] = field(default_factory=list)
     error_alerts: list[str] = field(default_factory=list)  # st.error boxes (expected for some extreme values)
     page_not_found: bool = False
+    auto_rerun: bool = False  # the run asked the browser to rerun a fragment periodically (run_every)
+    other_widgets: list[str] = field(default_factory=list)  # "<type>:<label>" of widgets not simulated
 
     @property
     def failed(self) -> bool:
@@ -227,6 +233,21 @@ class StreamlitClient:
         return await self._run(action=f"move:{widget.key}", fragment_id=widget.fragment_id,
                                states=[s for s in states if s is not None])
 
+    async def set_state(self, widget: Widget, new: WidgetState, action: str | None = None) -> RunResult:
+        """Give one control a chosen value (``new``, a ``WidgetState`` with ``widget.id``) and rerun what the
+        browser would rerun: the widget's fragment (``Delta.fragment_id`` of the element) or the whole page."""
+        states = [new if w.id == widget.id else w.state for w in self.widgets.values()]
+        if widget.id not in self.widgets:
+            states.append(new)
+        if widget.kind != "button":
+            widget.state = new
+        return await self._run(action=action or f"move:{widget.key}", fragment_id=widget.fragment_id,
+                               states=[s for s in states if s is not None])
+
+    def find(self, kind: str, key: str) -> Widget | None:
+        """The widget currently shown with this element type and key (ids can change between runs)."""
+        return next((w for w in self.widgets.values() if w.kind == kind and w.key == key), None)
+
     def movable(self) -> list[Widget]:
         return [w for w in self.widgets.values() if not getattr(w.proto, "disabled", False)]
 
@@ -270,6 +291,8 @@ class StreamlitClient:
                     self._on_navigation(fm.navigation)
                 elif kind == "page_info_changed":
                     self.query_string = fm.page_info_changed.query_string
+                elif kind == "auto_rerun":
+                    result.auto_rerun = True
                 elif kind == "page_not_found":
                     result.page_not_found = True
                 elif kind == "script_finished":
@@ -299,6 +322,13 @@ class StreamlitClient:
             result.exceptions.append(f"{el.exception.type}: {el.exception.message[:300]}")
         elif et == "alert" and el.alert.format == el.alert.ERROR:
             result.error_alerts.append(el.alert.body[:200])
+        elif et in NOT_SIMULATED:
+            p = getattr(el, et)
+            # a dataframe only when editable (st.data_editor); a chart only when it reruns on selection
+            if (et == "dataframe" and not getattr(p, "editing_mode", 0)) or (
+                    et == "plotly_chart" and not list(getattr(p, "selection_mode", []))):
+                return
+            result.other_widgets.append(f"{et}:{getattr(p, 'label', '') or getattr(p, 'id', '')}"[:80])
         elif et in MOVABLE:
             p = getattr(el, et)
             if getattr(p, "form_id", ""):
