@@ -5,9 +5,10 @@ the lecture, and warms the caches a lecture needs.
 """
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from threadpoolctl import threadpool_limits
 
-from pages._ui import registry
+from pages._ui import registry  # importing pages._ui does the once-per-process start-up (see its docstring)
 from pages._ui.cached import warm_defaults
 
 # One BLAS thread: a classroom server runs many small solves for many sessions at once, and OpenBLAS
@@ -22,8 +23,18 @@ st.set_page_config(
     initial_sidebar_state="collapsed" if _presenting else "auto",
     menu_items={"About": "RegOpt Lab: interactive regularization and optimization for deep-learning courses."},
 )
-
 warm_defaults()
+
+# An address that names no page (a typo, an old link, "/home") opens the home page with a short notice
+# instead of Streamlit's "Page not found" dialog.
+_ctx = get_script_run_ctx()
+if _ctx is not None:
+    _wanted = (_ctx.pages_manager.intended_page_name or "").strip("/")
+    _known = {p.url_path for p in registry.PAGES if not p.default}
+    if _wanted and _wanted not in _known and not _ctx.pages_manager.intended_page_script_hash:
+        _ctx.pages_manager.set_script_intent("", "")
+        if _wanted != registry.default_page().url_path:
+            st.session_state["_regopt_unknown_page"] = _wanted[:60]
 
 navigation = st.navigation(
     {

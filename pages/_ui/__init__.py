@@ -1,1 +1,45 @@
-"""Shared Streamlit UI for every page (the only place besides the pages that imports streamlit)."""
+"""Shared Streamlit UI for every page (the only place besides the pages that imports streamlit).
+
+Importing this package does the server's start-up work once per process, before any page code runs
+(Python holds every other thread that imports ``pages._ui`` until this module has finished):
+
+* **Serialized first imports.** When many sessions start at once on a just-started server, each page
+  script runs in its own thread, and first imports of pandas/plotly/the app's modules raced
+  (``ImportError: cannot import name 'layout' from 'pages._ui'``, "partially initialized module 'pandas'").
+  :func:`preload` imports everything the pages need here, under the import lock of this package.
+* **No pages-folder fallback.** Streamlit 1.67 runs the very first request of a fresh process through its
+  old ``pages/``-folder multipage mode (``PagesManager.uses_pages_directory`` is True until some script
+  calls ``st.navigation``), so a deep link's page script ran without ``app.py``. The flag is cleared here,
+  and a page that finds it ran without ``app.py`` reruns itself through it (``layout.page_header``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+
+def preload() -> None:
+    """Import every module a page needs: third-party libraries, the core, the figures and the shared UI."""
+    for name in ("numpy", "scipy.sparse", "scipy.linalg", "scipy.optimize", "scipy.stats", "pandas",
+                 "plotly.graph_objects", "plotly.subplots", "plotly.io", "skimage.metrics"):
+        importlib.import_module(name)
+    import regopt_core
+
+    for info in pkgutil.walk_packages(regopt_core.__path__, prefix="regopt_core."):
+        try:
+            importlib.import_module(info.name)
+        except Exception:  # noqa: BLE001 — a broken module fails where it is used, with its own message
+            pass
+    for name in ("widgets", "layout", "cached", "registry"):
+        importlib.import_module(f"{__name__}.{name}")
+
+
+def _leave_pages_folder_mode() -> None:
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+
+
+_leave_pages_folder_mode()
+preload()

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from pages._ui import widgets
 from regopt_core.errors import NumericalError
@@ -59,6 +60,19 @@ def _toggle_presentation() -> None:
 _SECTIONS = "_regopt_sections"  # session_state: the section titles of the current page
 
 
+def _ran_without_app() -> bool:
+    """Did Streamlit's pages/-folder mode run this page script directly, without ``app.py``?
+
+    In that mode the run's page list is the folder's (``app.py`` is its main page); through ``app.py`` it is
+    the registry's, which does not contain ``app.py``. A page run alone (AppTest of one file) has neither.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return False
+    pages = ctx.pages_manager.get_pages().values()
+    return len(pages) > 1 and any(str(info.get("script_path", "")).endswith("app.py") for info in pages)
+
+
 def page_header(title: str, formula: str | None, intro: str, *, sections: Sequence[str] = ()) -> None:
     """Title, the page's key formula (LaTeX), a short introduction, and the slot for URL notices.
 
@@ -67,8 +81,19 @@ def page_header(title: str, formula: str | None, intro: str, *, sections: Sequen
     the formula and introduction fold into an expander and a picker shows one section at a time
     (``?present=1&section=2``), so its figure is on the first screen.
     """
+    if _ran_without_app():
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False  # (AppTest resets it before each of its runs)
+        # the first request of a fresh process ran this page through Streamlit's pages/-folder mode,
+        # without app.py (page config, navigation, warm-up): run it again, through app.py this time
+        st.rerun()
     widgets.begin()
     st.session_state[_SECTIONS] = list(sections)
+    unknown = st.session_state.pop("_regopt_unknown_page", None)
+    if unknown:
+        st.info(f"There is no page called “/{unknown}” here, so this is the home page. The pages are listed "
+                "in the menu.", icon=":material/explore:")
     if presenting():
         st.markdown(_PRESENT_CSS, unsafe_allow_html=True)
         st.title(title)

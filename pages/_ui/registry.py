@@ -130,6 +130,10 @@ def sections() -> dict[str, list[PageSpec]]:
     return out
 
 
+def default_page() -> PageSpec:
+    return next(p for p in PAGES if p.default)
+
+
 def by_url_path(url_path: str) -> PageSpec:
     for p in PAGES:
         if p.url_path == url_path:

@@ -390,10 +390,10 @@ def _legacy_warm() -> None:
     import pkgutil
 
     for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        warm = getattr(module, "warm_defaults", None)
-        if warm is not None:
-            try:
+        try:
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            warm = getattr(module, "warm_defaults", None)
+            if warm is not None:
                 warm()
-            except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 — a page in the middle of its move must not stop the app
                 _warm_state["report"][f"legacy.{info.name}"] = f"{type(exc).__name__}: {exc}"
