@@ -22,6 +22,8 @@ from functools import partial
 import numpy as np
 from scipy.special import expit
 
+from regopt_core.iteration import Convergence
+
 __all__ = [
     "Surface",
     "SURFACE_NAMES",
@@ -83,6 +85,7 @@ class Surface:
     mu: float | None = None
     note: str = ""
     params: tuple[tuple[str, float | str], ...] = field(default_factory=tuple)
+    convergence: Convergence | None = None
 
     # ------------------------------------------------------------------ evaluation
     def value(self, xy: np.ndarray) -> np.ndarray:
@@ -112,7 +115,8 @@ class Surface:
         """Euclidean distance of each point in ``xs`` (..., 2) to the nearest known global minimizer."""
         xs = np.asarray(xs, dtype=float)
         mins = np.asarray(self.minimizers, dtype=float)  # (m, 2)
-        d = np.linalg.norm(xs[..., None, :] - mins, axis=-1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            d = np.linalg.norm(xs[..., None, :] - mins, axis=-1)
         return d.min(axis=-1)
 
     def nearest_minimizer(self, p: np.ndarray) -> np.ndarray:
@@ -490,7 +494,7 @@ def logistic(X: np.ndarray, y: np.ndarray, *, lam: float = 0.0, penalty: str = "
     l_data = float(np.linalg.eigvalsh(X.T @ X / (4.0 * n))[-1])
     lip = l_data + (2.0 * lam if penalty == "l2" else 0.0)
     mu = 2.0 * lam if penalty == "l2" else 0.0
-    w_star = _logistic_minimizer(X, y, lam, penalty)
+    w_star, conv = _logistic_minimizer(X, y, lam, penalty)
     fun = partial(_logistic_fun, **kw)
     f_min = float(fun(*w_star))
     r = max(4.0, 1.5 * float(np.max(np.abs(w_star))) + 1.0)
@@ -510,18 +514,25 @@ def logistic(X: np.ndarray, y: np.ndarray, *, lam: float = 0.0, penalty: str = "
         mu=mu,
         note="A real model's training loss: regularization adds curvature and pulls the minimizer towards 0.",
         params=(("lam", lam), ("penalty", penalty), ("n_samples", float(n))),
+        convergence=conv,
     )
 
 
-def _logistic_minimizer(X: np.ndarray, y: np.ndarray, lam: float, penalty: str) -> np.ndarray:
-    """argmin of the regularized logistic loss (Newton with halving for L2/none; FISTA for L1)."""
+MINIMIZER_TOL = 1e-13
+MINIMIZER_CRITERION = "relative change of w"
+
+
+def _logistic_minimizer(X: np.ndarray, y: np.ndarray, lam: float, penalty: str) -> tuple[np.ndarray, Convergence]:
+    """argmin of the regularized logistic loss (Newton with halving for L2/none; FISTA for L1), and
+    whether the solver met its tolerance: relative change of w, ‖Δw‖ ≤ 1e-13 (1 + ‖w‖)."""
     n = X.shape[0]
     w = np.zeros(2)
     kw = dict(X=X, y=y, lam=lam, penalty=penalty)
+    change, nit = math.inf, 0
     if penalty == "l2" or lam == 0.0:
         kw["penalty"] = "l2"
         fun = partial(_logistic_fun, **kw)
-        for _ in range(100):
+        for nit in range(1, 101):
             g = np.array(_logistic_grad(w[0], w[1], **kw))
             hxx, hxy, hyy = _logistic_hess(w[0], w[1], **kw)
             h = np.array([[hxx, hxy], [hxy, hyy]], dtype=float) + 1e-12 * np.eye(2)
@@ -530,23 +541,26 @@ def _logistic_minimizer(X: np.ndarray, y: np.ndarray, lam: float, penalty: str) 
             while t > 1e-10 and fun(*(w - t * step)) > f0 - 0.25 * t * float(g @ step):
                 t *= 0.5
             w = w - t * step
-            if np.linalg.norm(t * step) < 1e-13 * (1.0 + np.linalg.norm(w)):
+            change = float(np.linalg.norm(t * step)) / (1.0 + float(np.linalg.norm(w)))
+            if change < MINIMIZER_TOL:
                 break
-        return w
-    # L1: FISTA (Beck & Teboulle 2009) on the smooth data term with soft-thresholding.
-    smooth = dict(X=X, y=y, lam=0.0, penalty="l2")
-    lip = float(np.linalg.eigvalsh(X.T @ X / (4.0 * n))[-1])
-    z, w_prev, t = w.copy(), w.copy(), 1.0
-    for _ in range(20000):
-        g = np.array(_logistic_grad(z[0], z[1], **smooth))
-        v = z - g / lip
-        w = np.sign(v) * np.maximum(np.abs(v) - lam / lip, 0.0)
-        t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
-        z = w + ((t - 1.0) / t_next) * (w - w_prev)
-        if np.linalg.norm(w - w_prev) < 1e-14 * (1.0 + np.linalg.norm(w)):
-            break
-        w_prev, t = w, t_next
-    return w
+    else:
+        # L1: FISTA (Beck & Teboulle 2009) on the smooth data term with soft-thresholding.
+        smooth = dict(X=X, y=y, lam=0.0, penalty="l2")
+        lip = float(np.linalg.eigvalsh(X.T @ X / (4.0 * n))[-1])
+        z, w_prev, t = w.copy(), w.copy(), 1.0
+        for nit in range(1, 20001):
+            g = np.array(_logistic_grad(z[0], z[1], **smooth))
+            v = z - g / lip
+            w = np.sign(v) * np.maximum(np.abs(v) - lam / lip, 0.0)
+            t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
+            z = w + ((t - 1.0) / t_next) * (w - w_prev)
+            change = float(np.linalg.norm(w - w_prev)) / (1.0 + float(np.linalg.norm(w)))
+            if change < MINIMIZER_TOL:
+                break
+            w_prev, t = w, t_next
+    return w, Convergence(converged=bool(change < MINIMIZER_TOL), criterion=MINIMIZER_CRITERION, value=change,
+                          tol=MINIMIZER_TOL, nit=nit)
 
 
 # ---------------------------------------------------------------------------------------------- registry

@@ -33,6 +33,7 @@ __all__ = [
     "check_gradient",
     "StepSweep",
     "finite_difference_sweep",
+    "power_law_window",
 ]
 
 EPS = float(np.finfo(float).eps)
@@ -125,8 +126,10 @@ class StepSweep:
     """Relative error of forward and central differences over a range of steps h.
 
     ``roundoff`` is the rounding model :math:`\\epsilon |f(x)| / (h \\|g\\|)`; ``slope_forward`` and
-    ``slope_central`` are least-squares log-log slopes over the truncation-dominated range
-    ``h in [1e-4, 1e-2]`` (about 1 and 2); ``h_best_*`` is the step with the smallest error.
+    ``slope_central`` are least-squares log-log slopes (about 1 and 2) over a window chosen from the
+    data, ``window_forward`` / ``window_central`` = ``(h_lo, h_hi)`` (see
+    :func:`power_law_window`; ``None`` and a nan slope when no h is free of round-off);
+    ``h_best_*`` is the step with the smallest error.
     """
 
     x: np.ndarray
@@ -142,6 +145,41 @@ class StepSweep:
     h_best_central: float
     min_err_forward: float
     min_err_central: float
+    window_forward: tuple[float, float] | None = None
+    window_central: tuple[float, float] | None = None
+
+
+#: a step h counts as truncation-dominated when its error exceeds the round-off model this many times
+ROUNDOFF_MARGIN = 30.0
+#: the slope is fitted over at most this many decades of h, starting at the smallest clean h
+WINDOW_DECADES = 2.0
+
+
+def power_law_window(hs: np.ndarray, err: np.ndarray, roundoff: np.ndarray, *, margin: float = ROUNDOFF_MARGIN,
+                     decades: float = WINDOW_DECADES) -> np.ndarray:
+    r"""Where the error follows its truncation power law: a boolean mask over ``hs``.
+
+    A step is *clean* when its error exceeds ``margin`` times the round-off model
+    :math:`\epsilon|f|/(h\|g\|)` (so rounding moves its log10 by less than ~0.015). The window is the
+    longest run of consecutive clean steps, cut to its lowest ``decades`` decades of h (large h bring
+    the next Taylor term in). Empty when fewer than 3 steps are clean (no power law to fit).
+    """
+    clean = (err > margin * roundoff) & np.isfinite(err) & (err > 0)
+    best, run_start, best_len = None, None, 0
+    for i, c in enumerate(np.append(clean, False)):
+        if c and run_start is None:
+            run_start = i
+        elif not c and run_start is not None:
+            if i - run_start > best_len:
+                best, best_len = (run_start, i), i - run_start
+            run_start = None
+    mask = np.zeros(hs.shape, dtype=bool)
+    if best is None or best_len < 3:
+        return mask
+    lo, hi = best
+    mask[lo:hi] = True
+    mask &= hs <= hs[lo] * 10.0**decades
+    return mask
 
 
 def finite_difference_sweep(fun: Callable[[np.ndarray], np.ndarray], grad: Callable[[np.ndarray], np.ndarray],
@@ -177,16 +215,18 @@ def finite_difference_sweep(fun: Callable[[np.ndarray], np.ndarray], grad: Calla
     err_f = np.linalg.norm(g_fwd - g, axis=1) / scale
     err_c = np.linalg.norm(g_ctr - g, axis=1) / scale
     roundoff = EPS * abs(f0) / (hs * scale)
-    fit = (hs >= 1e-4) & (hs <= 1e-2)
 
-    def slope(err: np.ndarray) -> float:
-        ok = fit & (err > 0)
-        if ok.sum() < 2:
-            return float("nan")
-        return float(np.polyfit(np.log10(hs[ok]), np.log10(err[ok]), 1)[0])
+    def slope(err: np.ndarray) -> tuple[float, tuple[float, float] | None]:
+        ok = power_law_window(hs, err, roundoff)
+        if ok.sum() < 3:
+            return float("nan"), None
+        fit = float(np.polyfit(np.log10(hs[ok]), np.log10(err[ok]), 1)[0])
+        return fit, (float(hs[ok][0]), float(hs[ok][-1]))
 
+    (s_f, w_f), (s_c, w_c) = slope(err_f), slope(err_c)
     i_f, i_c = int(np.argmin(err_f)), int(np.argmin(err_c))
     return StepSweep(x=x, hs=hs, err_forward=err_f, err_central=err_c, roundoff=roundoff, f_abs=abs(f0),
-                     g_norm=g_norm, slope_forward=slope(err_f), slope_central=slope(err_c),
+                     g_norm=g_norm, slope_forward=s_f, slope_central=s_c,
                      h_best_forward=float(hs[i_f]), h_best_central=float(hs[i_c]),
-                     min_err_forward=float(err_f[i_f]), min_err_central=float(err_c[i_c]))
+                     min_err_forward=float(err_f[i_f]), min_err_central=float(err_c[i_c]),
+                     window_forward=w_f, window_central=w_c)

@@ -1,55 +1,49 @@
-r"""Experiment drivers for the loss-landscape page: optimizer races, stability thresholds,
-divergence diagnosis, gradient checks on a surface, and random search versus gradient descent.
+r"""Experiment drivers for the loss-landscape page: optimizer races, stability thresholds, a family of
+step sizes across a threshold, divergence diagnosis, gradient checks on a surface, and random search
+versus gradient descent.
 
-Everything returns small frozen dataclasses (picklable, for ``st.cache_data``); every size-driving
-argument is capped here, whatever a URL asks for.
+Every experiment takes one frozen, hashable config (:class:`RaceConfig`, :class:`StepFamilyConfig`,
+:class:`GradientCheckConfig`, :class:`SearchConfig`); its ``clamped()`` is **the only place** the
+server's caps live (steps, racers, grid size, dimension, budget ...), and the experiment functions
+raise ``ValueError`` on a config outside them instead of clipping silently. Every optimization loop
+here is :func:`regopt_core.optimizers.run` (one loop, one divergence rule).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from regopt_core.functions import Surface
-from regopt_core.gradients import StepSweep, finite_difference_sweep, numerical_gradient
-from regopt_core.optimizers import OPTIMIZER_NAMES, Trace, _divergence_message, gd, make_optimizer, run
+from regopt_core.functions import SURFACE_NAMES, Surface, make_surface
+from regopt_core.gradients import GradientCheck, StepSweep, check_gradient, finite_difference_sweep, numerical_gradient
+from regopt_core.optimizers import OPTIMIZER_NAMES, Optimizer, Trace, gd, make_optimizer, run
+from regopt_core.seeding import stream
 
 __all__ = [
-    "MAX_STEPS",
-    "MAX_GRID",
-    "MAX_RACERS",
-    "MAX_DIM",
-    "MAX_EVALS",
-    "OPTIMIZER_LABELS",
-    "SUGGESTED_STEPS",
-    "RaceEntry",
-    "Racer",
-    "Race",
-    "Grid",
-    "stability_threshold",
-    "threshold_formula",
-    "explain_divergence",
-    "race",
-    "surface_grid",
-    "gradient_sweep",
-    "planted_bug_gradient",
-    "reference_curvature",
-    "SearchComparison",
-    "DimensionSweep",
-    "diagonal_quadratic",
-    "random_search",
-    "compare_search",
-    "search_vs_dimension",
+    "MAX_STEPS", "MAX_GRID", "MAX_RACERS", "MAX_DIM", "MAX_EVALS", "MAX_START", "MAX_FAMILY_STEPS",
+    "OPTIMIZER_LABELS", "SUGGESTED_STEPS", "FAMILY_FACTORS", "THRESHOLD_CHOICES",
+    "SurfaceConfig", "RaceEntry", "RaceConfig", "Racer", "Race", "RaceResult", "Grid",
+    "StepFamilyConfig", "StepFamily", "GradientCheckConfig", "GradientResult", "SearchConfig", "SearchResult",
+    "build_surface", "stability_threshold", "threshold_formula", "threshold_choices", "explain_divergence",
+    "race", "race_experiment", "step_family", "surface_grid", "gradient_sweep", "gradient_experiment",
+    "planted_bug_gradient", "reference_curvature", "SearchComparison", "DimensionSweep", "diagonal_quadratic",
+    "random_search", "compare_search", "search_vs_dimension", "search_experiment",
 ]
 
+# ------------------------------------------------------------------------------- the server's caps
+# (read only by the configs' clamped(); the experiment functions raise beyond them)
 MAX_STEPS = 10_000
 MAX_GRID = 301
 MAX_RACERS = 6
 MAX_DIM = 5_000
 MAX_EVALS = 5_000
+MAX_START = 50.0
+MAX_FAMILY_STEPS = 2_000
+MAX_FAMILY = 30
+LR_RANGE = (1e-6, 100.0)
 
 OPTIMIZER_LABELS = {
     "gd": "Gradient descent",
@@ -59,7 +53,6 @@ OPTIMIZER_LABELS = {
     "rmsprop": "RMSProp",
     "adam": "Adam",
 }
-
 
 #: Step sizes that make a sensible race on each surface (hand-picked: stable, visibly different).
 SUGGESTED_STEPS: dict[str, dict[str, float]] = {
@@ -72,8 +65,137 @@ SUGGESTED_STEPS: dict[str, dict[str, float]] = {
     "logistic": dict(gd=1.0, momentum=0.2, nesterov=0.2, adagrad=0.5, rmsprop=0.02, adam=0.1),
 }
 
+#: Named step sizes on both sides of a threshold (multiples of it), for the page's choices.
+THRESHOLD_CHOICES: tuple[float, ...] = (0.5, 0.9, 1.1, 1.5)
+#: The family of step sizes of the live figure: 21 multiples of the threshold, 0.5x ... 1.5x.
+FAMILY_FACTORS: tuple[float, ...] = tuple(round(0.5 + 0.05 * i, 2) for i in range(21))
 
-# --------------------------------------------------------------------------------------- thresholds
+
+# ------------------------------------------------------------------------------- configs
+def _finite(name: str, v: float) -> float:
+    v = float(v)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
+    return v
+
+
+def _clip(v: float, lo: float, hi: float) -> float:
+    return float(min(max(float(v), lo), hi))
+
+
+@dataclass(frozen=True)
+class SurfaceConfig:
+    """Which landscape: a key of :data:`regopt_core.functions.SURFACE_NAMES` and its parameters.
+
+    ``kappa``/``theta`` shape the quadratic; ``lam``/``penalty``/``seed``/``n_samples`` the logistic
+    loss (its data set is drawn from stream 0 of ``seed``). :meth:`clamped` puts the parameters a
+    surface does not use at their defaults, so equal landscapes share one cache key.
+    """
+
+    key: str = "quadratic"
+    kappa: float = 10.0
+    theta: float = 30.0
+    lam: float = 0.05
+    penalty: str = "l2"
+    seed: int = 0
+    n_samples: int = 60
+
+    def clamped(self) -> SurfaceConfig:
+        if self.key not in SURFACE_NAMES:
+            raise ValueError(f"unknown surface {self.key!r}; expected one of {tuple(SURFACE_NAMES)}")
+        base = SurfaceConfig(key=self.key)
+        if self.key == "quadratic":
+            return replace(base, kappa=_clip(_finite("kappa", self.kappa), 1.0, 1e6),
+                           theta=_clip(_finite("theta", self.theta), -360.0, 360.0))
+        if self.key == "logistic":
+            if self.penalty not in ("l1", "l2"):
+                raise ValueError(f"penalty must be 'l1' or 'l2', got {self.penalty!r}")
+            return replace(base, lam=_clip(_finite("lam", self.lam), 0.0, 10.0), penalty=self.penalty,
+                           seed=int(min(max(int(self.seed), 0), 2**31 - 1)),
+                           n_samples=int(min(max(int(self.n_samples), 10), 2000)))
+        return base
+
+
+def build_surface(cfg: SurfaceConfig) -> Surface:
+    """The :class:`~regopt_core.functions.Surface` of a (clamped) surface config."""
+    if cfg.key == "logistic":
+        return make_surface("logistic", lam=cfg.lam, penalty=cfg.penalty, n_samples=cfg.n_samples,
+                            rng=stream(cfg.seed, 0))
+    return make_surface(cfg.key, kappa=cfg.kappa, theta_deg=cfg.theta)
+
+
+@dataclass(frozen=True)
+class RaceEntry:
+    """One optimizer in a race: its name (see :data:`OPTIMIZER_NAMES`), step size and hyper-parameters.
+
+    Each hyper-parameter means one thing: ``beta`` is the momentum β of heavy ball and Nesterov,
+    ``rho`` RMSProp's averaging factor ρ, ``beta1``/``beta2`` Adam's β₁/β₂.
+    """
+
+    name: str
+    learning_rate: float
+    beta: float = 0.9
+    rho: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+
+    def optimizer(self) -> Optimizer:
+        return make_optimizer(self.name, self.learning_rate, beta=self.beta, rho=self.rho, beta1=self.beta1,
+                              beta2=self.beta2)
+
+    def hyper(self) -> tuple[tuple[str, float], ...]:
+        """The hyper-parameters this method uses, as (symbol, value)."""
+        return {"momentum": (("β", self.beta),), "nesterov": (("β", self.beta),), "rmsprop": (("ρ", self.rho),),
+                "adam": (("β₁", self.beta1), ("β₂", self.beta2))}.get(self.name, ())
+
+    def clamped(self) -> RaceEntry:
+        if self.name not in OPTIMIZER_NAMES:
+            raise ValueError(f"unknown optimizer {self.name!r}; expected one of {OPTIMIZER_NAMES}")
+        return RaceEntry(self.name, _clip(_finite("learning rate", self.learning_rate), *LR_RANGE),
+                         beta=_clip(_finite("beta", self.beta), 0.0, 0.999), rho=_clip(_finite("rho", self.rho), 0.0, 0.9999),
+                         beta1=_clip(_finite("beta1", self.beta1), 0.0, 0.999),
+                         beta2=_clip(_finite("beta2", self.beta2), 0.0, 0.99999))
+
+
+DEFAULT_ENTRIES = (RaceEntry("gd", 1.0), RaceEntry("momentum", 0.1), RaceEntry("adam", 0.1))
+
+
+def _clamp_start(start: tuple[float, float] | None) -> tuple[float, float] | None:
+    if start is None:
+        return None
+    x, y = (float(v) for v in start)
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return None
+    return (_clip(x, -MAX_START, MAX_START), _clip(y, -MAX_START, MAX_START))
+
+
+@dataclass(frozen=True)
+class RaceConfig:
+    """Everything that defines a race on the page: landscape, racers, start, steps, contour grid.
+
+    ``start=None`` is the landscape's default start. ``tol`` stops a racer once its gradient norm is
+    at most ``tol`` (reported in each trace's ``convergence``).
+    """
+
+    surface: SurfaceConfig = field(default_factory=SurfaceConfig)
+    entries: tuple[RaceEntry, ...] = DEFAULT_ENTRIES
+    start: tuple[float, float] | None = None
+    n_steps: int = 300
+    tol: float = 1e-10
+    grid_n: int = 101
+
+    def clamped(self) -> RaceConfig:
+        """The race the server will really run: the only place its caps live."""
+        return RaceConfig(surface=self.surface.clamped(),
+                          entries=tuple(e.clamped() for e in self.entries)[:MAX_RACERS],
+                          start=_clamp_start(self.start), n_steps=int(min(max(int(self.n_steps), 1), MAX_STEPS)),
+                          tol=_clip(_finite("tol", self.tol), 0.0, 1.0), grid_n=int(min(max(int(self.grid_n), 5), MAX_GRID)))
+
+
+RaceConfig.DEFAULT = RaceConfig()
+
+
+# ------------------------------------------------------------------------------- thresholds
 def stability_threshold(name: str, lipschitz: float | None, *, beta: float = 0.9) -> float | None:
     r"""Largest stable constant step size on a quadratic whose largest Hessian eigenvalue is L.
 
@@ -101,28 +223,47 @@ def threshold_formula(name: str) -> str | None:
     return {"gd": "2/L", "momentum": "2(1+β)/L", "nesterov": "2(1+β)/((1+2β)L)"}.get(name)
 
 
-# --------------------------------------------------------------------------------------- race
-@dataclass(frozen=True)
-class RaceEntry:
-    """One optimizer in a race: its name (see :data:`OPTIMIZER_NAMES`), step size and beta."""
-
-    name: str
-    learning_rate: float
-    beta: float = 0.9
+def threshold_choices(threshold: float | None, factors: Sequence[float] = THRESHOLD_CHOICES) -> tuple[float, ...]:
+    """Step sizes at ``factors`` times the threshold, rounded to 3 significant digits (so that they
+    print exactly in a link); empty without a threshold."""
+    if threshold is None or not (threshold > 0 and math.isfinite(threshold)):
+        return ()
+    return tuple(float(f"{fac * threshold:.3g}") for fac in factors)
 
 
+def reference_curvature(surface: Surface) -> tuple[float, str]:
+    r"""The curvature that sets the step-size limit, and its kind.
+
+    ``(L, "global")`` when the surface has a global Lipschitz constant of its gradient (quadratic,
+    logistic); otherwise ``(lambda_star, "at the minimum")``, the largest Hessian eigenvalue at the
+    global minimizers: gradient descent converges *locally* to a minimizer iff
+    :math:`\eta < 2/\lambda_{\max}(\nabla^2 f(x^*))`.
+    """
+    if surface.lipschitz is not None:
+        return float(surface.lipschitz), "global"
+    lam = np.linalg.eigvalsh(surface.hessian(np.asarray(surface.minimizers, dtype=float)))[..., -1]
+    return float(np.max(lam)), "at the minimum"
+
+
+# ------------------------------------------------------------------------------- race
 @dataclass(frozen=True)
 class Racer:
     """One optimizer's run: its settings, its trace, its threshold and a verdict in words."""
 
-    name: str
+    entry: RaceEntry
     label: str
-    learning_rate: float
-    beta: float
     trace: Trace
     threshold: float | None
     distance: np.ndarray  # distance of each iterate to the nearest global minimizer
     verdict: str
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    @property
+    def learning_rate(self) -> float:
+        return self.entry.learning_rate
 
 
 @dataclass(frozen=True)
@@ -143,8 +284,11 @@ class Race:
 
 def _local_curvature(surface: Surface, points: np.ndarray) -> float:
     """Largest Hessian eigenvalue over ``points`` (n, 2)."""
-    h = surface.hessian(points)
-    lam = np.linalg.eigvalsh(h)[..., -1]
+    with np.errstate(over="ignore", invalid="ignore"):
+        h = surface.hessian(points)
+        if not np.all(np.isfinite(h)):
+            return float("nan")
+        lam = np.linalg.eigvalsh(h)[..., -1]
     lam = lam[np.isfinite(lam)]
     return float(lam.max()) if lam.size else float("nan")
 
@@ -153,6 +297,9 @@ def explain_divergence(surface: Surface, entry: RaceEntry, trace: Trace) -> str:
     """Why a run diverged (or "" if it did not), naming the threshold when there is one."""
     if not trace.diverged:
         return ""
+    if trace.diverged_at == 0:
+        return (f"{trace.message}: f or its gradient is not finite (or beyond 1e12) at the start "
+                f"({trace.x[0]:.3g}, {trace.x[1]:.3g}); pick another start point.")
     eta = entry.learning_rate
     head = f"diverged at step {trace.diverged_at}"
     thr = stability_threshold(entry.name, surface.lipschitz, beta=entry.beta)
@@ -175,121 +322,50 @@ def explain_divergence(surface: Surface, entry: RaceEntry, trace: Trace) -> str:
             f"threw the iterate onto walls so steep that the loss overflowed.")
 
 
-def race(surface: Surface, entries: Sequence[RaceEntry], x0: Sequence[float], *, n_steps: int = 300,
-         bound: float = 1e12) -> Race:
-    r"""Run several optimizers from the same start on the same surface.
-
-    Each optimizer minimizes :math:`f` on its own, exactly as :func:`regopt_core.optimizers.run`
-    would (same updates, same stopping rules, same :class:`~regopt_core.optimizers.Trace`), but all
-    racers advance in lockstep so that the surface is evaluated once per step for all of them
-    (vectorized), which is what keeps a 6 x 1000-step race interactive. A racer that diverges
-    (non-finite values, or an iterate or loss beyond ``bound``) stops at that step while the others
-    go on; its :class:`Racer` says why.
-
-    Parameters
-    ----------
-    surface : Surface
-    entries : sequence of RaceEntry
-        At most :data:`MAX_RACERS` (extra ones are dropped).
-    x0 : (float, float)
-        Common start.
-    n_steps : int, default 300
-        Steps per optimizer, capped at :data:`MAX_STEPS`.
-    bound : float, default 1e12
-        Bound on iterates and losses (as in :func:`~regopt_core.optimizers.run`).
-    """
-    n_steps = int(min(max(int(n_steps), 1), MAX_STEPS))
-    x0 = np.asarray(x0, dtype=float).reshape(2)
-    entries = list(entries)[:MAX_RACERS]
-    for entry in entries:
-        if entry.name not in OPTIMIZER_NAMES:
-            raise ValueError(f"unknown optimizer {entry.name!r}")
-    opts = [make_optimizer(e.name, e.learning_rate, beta=e.beta) for e in entries]
-    traces = _lockstep(surface, opts, x0, n_steps, float(bound))
-    racers = []
-    for entry, tr in zip(entries, traces, strict=True):
-        dist = surface.distance_to_minimizer(tr.xs)
-        thr = stability_threshold(entry.name, surface.lipschitz, beta=entry.beta)
-        verdict = explain_divergence(surface, entry, tr) if tr.diverged else _converged_verdict(surface, tr, dist)
-        racers.append(Racer(name=entry.name, label=OPTIMIZER_LABELS[entry.name], learning_rate=entry.learning_rate,
-                            beta=entry.beta, trace=tr, threshold=thr, distance=dist, verdict=verdict))
-    return Race(surface_key=surface.key, surface_name=surface.name, x0=x0, n_steps=n_steps,
-                lipschitz=surface.lipschitz, racers=tuple(racers))
-
-
-def _evaluate(surface: Surface, X: np.ndarray, F: np.ndarray, G: np.ndarray) -> None:
-    """f and its gradient at the rows of X (m, 2), written into F (m,) and G (m, 2)."""
-    x, y = X[:, 0], X[:, 1]
-    F[:] = surface.fun(x, y)
-    G[:, 0], G[:, 1] = surface.grad(x, y)
-
-
-def _lockstep(surface: Surface, opts: list, x0: np.ndarray, n_steps: int, bound: float) -> list[Trace]:
-    """The loop of :func:`regopt_core.optimizers.run` for m optimizers at once (one row each)."""
-    m = len(opts)
-    if m == 0:
-        return []
-    xs = np.empty((n_steps + 1, m, 2))
-    fs = np.empty((n_steps + 1, m))
-    gs = np.empty((n_steps + 1, m, 2))
-    X = np.tile(x0, (m, 1))
-    F, G = np.empty(m), np.empty((m, 2))
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        _evaluate(surface, X, F, G)
-        if not (np.all(np.isfinite(G)) and np.all(np.abs(F) <= bound) and np.all(np.abs(x0) <= bound)):
-            raise ValueError("the starting point gives a non-finite or out-of-bound loss or gradient")
-        xs[0], fs[0], gs[0] = X, F, G
-        states = [opt.init(x0) for opt in opts]
-        alive = list(range(m))
-        nit = [n_steps] * m
-        diverged_at: list[int | None] = [None] * m
-        messages = [f"reached the step limit ({n_steps})"] * m
-        U = np.zeros((m, 2))
-        F_new, G_new = np.empty(m), np.empty((m, 2))
-        for k in range(1, n_steps + 1):
-            for i in alive:
-                U[i], states[i] = opts[i].update(G[i], states[i], X[i])
-            X_new = X + U
-            _evaluate(surface, X_new, F_new, G_new)
-            # fast test on three scalars (a sum is finite iff every term is, barring overflow of the sum,
-            # which only sends us to the exact per-row test)
-            if not (float(np.abs(X_new).max()) <= bound and float(np.abs(F_new).max()) <= bound
-                    and math.isfinite(float(G_new.sum()))):
-                ok = (np.abs(F_new) <= bound) & np.isfinite(G_new).all(axis=1) & (np.abs(X_new).max(axis=1) <= bound)
-                for i in np.flatnonzero(~ok):
-                    if diverged_at[i] is None:
-                        diverged_at[i], nit[i] = k, k - 1
-                        messages[i] = _divergence_message(k, X_new[i], float(F_new[i]),
-                                                          float(np.hypot(*G_new[i])), bound)
-                        alive.remove(int(i))
-                    U[i] = 0.0  # frozen at its last accepted iterate
-                    X_new[i], F_new[i], G_new[i] = X[i], F[i], G[i]
-                if not alive:
-                    xs[k:], fs[k:], gs[k:] = X, F, G
-                    break
-            X, F_new, F = X_new, F, F_new.copy()
-            G_new, G = G, G_new.copy()
-            xs[k], fs[k], gs[k] = X, F, G
-    traces = []
-    for i in range(m):
-        n = nit[i]
-        g_norm = np.hypot(gs[: n + 1, i, 0], gs[: n + 1, i, 1])
-        traces.append(Trace(x=xs[n, i].copy(), fun=float(fs[n, i]), nit=n, message=messages[i],
-                            xs=xs[: n + 1, i].copy(), fs=fs[: n + 1, i].copy(), grad_norms=g_norm,
-                            diverged=diverged_at[i] is not None, diverged_at=diverged_at[i]))
-    return traces
-
-
 def _converged_verdict(surface: Surface, tr: Trace, dist: np.ndarray) -> str:
     gap = tr.fun - surface.f_min
     near = surface.nearest_minimizer(tr.x)
     if dist[-1] < 1e-3:
-        return f"reached the minimizer ({near[0]:.3g}, {near[1]:.3g}) to within {dist[-1]:.1e} after {tr.nit} steps"
-    return (f"after {tr.nit} steps: f − f* = {gap:.3g}, {dist[-1]:.3g} from the nearest global minimizer "
-            f"({near[0]:.3g}, {near[1]:.3g})")
+        text = f"reached the minimizer ({near[0]:.3g}, {near[1]:.3g}) to within {dist[-1]:.1e} after {tr.nit} steps"
+    else:
+        text = (f"after {tr.nit} steps: f − f* = {gap:.3g}, {dist[-1]:.3g} from the nearest global minimizer "
+                f"({near[0]:.3g}, {near[1]:.3g})")
+    if tr.convergence is not None and tr.convergence.converged:
+        text += f" (stopped: ‖∇f‖ = {tr.convergence.value:.1e} ≤ {tr.convergence.tol:.0e})"
+    return text
 
 
-# --------------------------------------------------------------------------------------- grid
+def race(surface: Surface, entries: Sequence[RaceEntry], x0: Sequence[float], *, n_steps: int = 300,
+         tol: float = 0.0, bound: float = 1e12) -> Race:
+    r"""Run several optimizers from the same start on the same surface.
+
+    Each racer is one call of :func:`regopt_core.optimizers.run` -- the loop the page shows --
+    with ``surface.value_and_grad``; a racer that diverges stops at that step while the others go on,
+    and its :class:`Racer` says why.
+
+    Raises ``ValueError`` for more than :data:`MAX_RACERS` entries, ``n_steps`` outside
+    ``1 .. MAX_STEPS`` or an unknown optimizer (the caps are applied by :meth:`RaceConfig.clamped`).
+    """
+    entries = list(entries)
+    if len(entries) > MAX_RACERS:
+        raise ValueError(f"at most {MAX_RACERS} racers, got {len(entries)}")
+    if not (1 <= int(n_steps) <= MAX_STEPS):
+        raise ValueError(f"n_steps must be in 1..{MAX_STEPS}, got {n_steps}")
+    n_steps = int(n_steps)
+    x0 = np.asarray(x0, dtype=float).reshape(2)
+    racers = []
+    for entry in entries:
+        tr = run(entry.optimizer(), surface.value_and_grad, x0, n_steps=n_steps, tol=tol, bound=bound)
+        dist = surface.distance_to_minimizer(tr.xs)
+        thr = stability_threshold(entry.name, surface.lipschitz, beta=entry.beta)
+        verdict = explain_divergence(surface, entry, tr) if tr.diverged else _converged_verdict(surface, tr, dist)
+        racers.append(Racer(entry=entry, label=OPTIMIZER_LABELS[entry.name], trace=tr, threshold=thr, distance=dist,
+                            verdict=verdict))
+    return Race(surface_key=surface.key, surface_name=surface.name, x0=x0, n_steps=n_steps,
+                lipschitz=surface.lipschitz, racers=tuple(racers))
+
+
+# ------------------------------------------------------------------------------- grid
 @dataclass(frozen=True)
 class Grid:
     """f sampled on a regular grid: ``z[i, j] = f(x[j], y[i])`` (plotly's contour convention)."""
@@ -300,8 +376,10 @@ class Grid:
 
 
 def surface_grid(surface: Surface, *, n: int = 121) -> Grid:
-    """Sample the surface on an ``n`` x ``n`` grid over its plotting window (n capped at 301)."""
-    n = int(min(max(int(n), 5), MAX_GRID))
+    """Sample the surface on an ``n`` x ``n`` grid over its plotting window (5 <= n <= MAX_GRID, else ValueError)."""
+    if not (5 <= int(n) <= MAX_GRID):
+        raise ValueError(f"grid size must be in 5..{MAX_GRID}, got {n}")
+    n = int(n)
     (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
     x = np.linspace(x_lo, x_hi, n)
     y = np.linspace(y_lo, y_hi, n)
@@ -310,7 +388,100 @@ def surface_grid(surface: Surface, *, n: int = 121) -> Grid:
     return Grid(x=x, y=y, z=np.broadcast_to(z, (n, n)).copy())
 
 
-# --------------------------------------------------------------------------------------- gradient check
+@dataclass(frozen=True)
+class RaceResult:
+    """What the race section shows: the (clamped) config, the surface, the race, the contour grid, the
+    curvature that sets the limits, and (logistic, λ > 0) the unregularized minimizer."""
+
+    config: RaceConfig
+    surface: Surface
+    race: Race
+    grid: Grid
+    curvature: float
+    curvature_kind: str
+    unregularized_minimizer: tuple[float, float] | None = None
+
+
+def race_experiment(cfg: RaceConfig) -> RaceResult:
+    """The page's race: ``cfg`` must be clamped (ValueError otherwise)."""
+    if cfg != cfg.clamped():
+        raise ValueError("race_experiment needs a clamped config (RaceConfig.clamped())")
+    surface = build_surface(cfg.surface)
+    start = surface.start if cfg.start is None else cfg.start
+    res = race(surface, cfg.entries, start, n_steps=cfg.n_steps, tol=cfg.tol)
+    curv, kind = reference_curvature(surface)
+    w0 = None
+    if cfg.surface.key == "logistic" and cfg.surface.lam > 0:
+        w0 = build_surface(replace(cfg.surface, lam=0.0)).minimizers[0]
+    return RaceResult(config=cfg, surface=surface, race=res, grid=surface_grid(surface, n=cfg.grid_n),
+                      curvature=curv, curvature_kind=kind, unregularized_minimizer=w0)
+
+
+# ------------------------------------------------------------------------------- a family of step sizes
+@dataclass(frozen=True)
+class StepFamilyConfig:
+    """One optimizer with a constant-momentum threshold (GD, heavy ball, Nesterov) run at the step sizes
+    ``factors x threshold`` on one landscape, for the live figure (one plotly frame per step size)."""
+
+    surface: SurfaceConfig = field(default_factory=SurfaceConfig)
+    optimizer: str = "gd"
+    beta: float = 0.9
+    start: tuple[float, float] | None = None
+    n_steps: int = 200
+    factors: tuple[float, ...] = FAMILY_FACTORS
+    grid_n: int = 101
+
+    def clamped(self) -> StepFamilyConfig:
+        if self.optimizer not in ("gd", "momentum", "nesterov"):
+            raise ValueError(f"the step-size family needs gd, momentum or nesterov, got {self.optimizer!r}")
+        facs = tuple(sorted({round(_clip(_finite("factor", f), 0.01, 10.0), 4) for f in self.factors}))[:MAX_FAMILY]
+        if not facs:
+            facs = FAMILY_FACTORS
+        return StepFamilyConfig(surface=self.surface.clamped(), optimizer=self.optimizer,
+                                beta=_clip(_finite("beta", self.beta), 0.0, 0.999), start=_clamp_start(self.start),
+                                n_steps=int(min(max(int(self.n_steps), 1), MAX_FAMILY_STEPS)), factors=facs,
+                                grid_n=int(min(max(int(self.grid_n), 5), MAX_GRID)))
+
+
+StepFamilyConfig.DEFAULT = StepFamilyConfig()
+
+
+@dataclass(frozen=True)
+class StepFamily:
+    """Runs of one optimizer at ``etas = factors * threshold`` (one :class:`Racer` each)."""
+
+    config: StepFamilyConfig
+    surface: Surface
+    grid: Grid
+    threshold: float
+    formula: str
+    curvature_kind: str
+    etas: np.ndarray
+    racers: tuple[Racer, ...]
+
+
+def step_family(cfg: StepFamilyConfig) -> StepFamily:
+    """Run ``cfg.optimizer`` at each step size of the family (each run is :func:`~regopt_core.optimizers.run`)."""
+    if cfg != cfg.clamped():
+        raise ValueError("step_family needs a clamped config (StepFamilyConfig.clamped())")
+    surface = build_surface(cfg.surface)
+    curv, kind = reference_curvature(surface)
+    thr = stability_threshold(cfg.optimizer, curv, beta=cfg.beta)
+    if thr is None:
+        raise ValueError("this landscape has no positive curvature to set a threshold")
+    start = surface.start if cfg.start is None else cfg.start
+    etas = np.array([float(f"{f * thr:.4g}") for f in cfg.factors])
+    entries = [RaceEntry(cfg.optimizer, float(eta), beta=cfg.beta) for eta in etas]
+    racers: list[Racer] = []
+    for i in range(0, len(entries), MAX_RACERS):
+        racers += race(surface, entries[i:i + MAX_RACERS], start, n_steps=cfg.n_steps).racers
+    symbol = "L" if kind == "global" else "λ*"
+    return StepFamily(config=cfg, surface=surface, grid=surface_grid(surface, n=cfg.grid_n), threshold=float(thr),
+                      formula=threshold_formula(cfg.optimizer).replace("L", symbol), curvature_kind=kind, etas=etas,
+                      racers=tuple(racers))
+
+
+# ------------------------------------------------------------------------------- gradient check
 def planted_bug_gradient(surface: Surface):
     """The surface's gradient with a typical hand-derivation bug: df/dx off by a factor 2."""
 
@@ -323,25 +494,53 @@ def planted_bug_gradient(surface: Surface):
 
 
 def gradient_sweep(surface: Surface, point: Sequence[float], *, n_h: int = 57, bug: bool = False) -> StepSweep:
-    """Forward/central finite-difference errors against the surface's analytic gradient at ``point``
-    (with ``bug``, against :func:`planted_bug_gradient`: the error then stalls near 30 %)."""
+    r"""Forward/central finite-difference errors against the surface's analytic gradient at ``point``.
+
+    With ``bug`` the reference is :func:`planted_bug_gradient` (:math:`\partial f/\partial x` halved):
+    for small h the relative error then stops falling and plateaus at
+    :math:`\tfrac12|\partial_x f| / \|g_{\text{bug}}\|` (the sweep divides by the gradient it checks),
+    i.e. 77.5 % at Rosenbrock's start (-1.2, 1), where :math:`\nabla f = (-215.6, -88)`.
+    """
     grad = planted_bug_gradient(surface) if bug else surface.gradient
     return finite_difference_sweep(surface.value, grad, np.asarray(point, dtype=float), n_h=n_h)
 
 
-def reference_curvature(surface: Surface) -> tuple[float, str]:
-    r"""The curvature that sets the step-size limit, and its kind.
+@dataclass(frozen=True)
+class GradientCheckConfig:
+    """The gradient-check section: landscape, point (None: the landscape's start), planted bug, step h."""
 
-    ``(L, "global")`` when the surface has a global Lipschitz constant of its gradient (quadratic,
-    logistic); otherwise ``(lambda_star, "at the minimum")``, the largest Hessian eigenvalue at the
-    global minimizers: gradient descent converges *locally* to a minimizer iff
-    :math:`\eta < 2/\lambda_{\max}(
-abla^2 f(x^*))`.
-    """
-    if surface.lipschitz is not None:
-        return float(surface.lipschitz), "global"
-    lam = np.linalg.eigvalsh(surface.hessian(np.asarray(surface.minimizers, dtype=float)))[..., -1]
-    return float(np.max(lam)), "at the minimum"
+    surface: SurfaceConfig = field(default_factory=lambda: SurfaceConfig(key="rosenbrock"))
+    point: tuple[float, float] | None = None
+    bug: bool = False
+    h: float = 1e-5
+    n_h: int = 57
+
+    def clamped(self) -> GradientCheckConfig:
+        return GradientCheckConfig(surface=self.surface.clamped(), point=_clamp_start(self.point), bug=bool(self.bug),
+                                   h=_clip(_finite("h", self.h), 1e-12, 1e-1), n_h=int(min(max(int(self.n_h), 3), 200)))
+
+
+GradientCheckConfig.DEFAULT = GradientCheckConfig()
+
+
+@dataclass(frozen=True)
+class GradientResult:
+    config: GradientCheckConfig
+    point: np.ndarray
+    check: GradientCheck
+    sweep: StepSweep
+
+
+def gradient_experiment(cfg: GradientCheckConfig) -> GradientResult:
+    """Central-difference check at ``cfg.h`` and the error-vs-h sweep at one point (clamped config)."""
+    if cfg != cfg.clamped():
+        raise ValueError("gradient_experiment needs a clamped config (GradientCheckConfig.clamped())")
+    surface = build_surface(cfg.surface)
+    p = np.asarray(surface.start if cfg.point is None else cfg.point, dtype=float)
+    grad = planted_bug_gradient(surface) if cfg.bug else surface.gradient
+    check = check_gradient(lambda q: float(surface.value(q)), grad, p, h=cfg.h)
+    return GradientResult(config=cfg, point=p, check=check,
+                          sweep=gradient_sweep(surface, p, n_h=cfg.n_h, bug=cfg.bug))
 
 
 # --------------------------------------------------------------------------------------- random search
@@ -362,7 +561,9 @@ def random_search(h: np.ndarray, n_evals: int, *, radius: float = 1.0, rng: np.r
     chunks so memory stays at ``chunk * d`` numbers.
     """
     h = np.asarray(h, dtype=float)
-    n_evals = int(min(max(int(n_evals), 1), MAX_EVALS))
+    if not (1 <= int(n_evals) <= MAX_EVALS):
+        raise ValueError(f"n_evals must be in 1..{MAX_EVALS}, got {n_evals}")
+    n_evals = int(n_evals)
     out = np.empty(n_evals)
     for start in range(0, n_evals, chunk):
         m = min(chunk, n_evals - start)
@@ -408,15 +609,16 @@ def _gd_curve(h: np.ndarray, x0: np.ndarray, n_steps: int, *, numeric: bool) -> 
 
 def compare_search(d: int, *, n_evals: int = 1000, kappa: float = 100.0, rng: np.random.Generator) -> SearchComparison:
     r"""Random search vs gradient descent on :math:`f(x) = \tfrac12\sum_{i=1}^d h_i x_i^2` for a budget
-    of ``n_evals`` evaluations (d capped at :data:`MAX_DIM`, budget at :data:`MAX_EVALS`).
+    of ``n_evals`` evaluations (``1 <= d <= MAX_DIM``, ``2 <= n_evals <= MAX_EVALS``, else ValueError).
 
     Both start from the same random point :math:`x_0 \sim U[-1,1]^d`; random search keeps drawing
     from that box. Gradient descent uses :math:`\eta = 1/L`; with the analytic gradient each step
     costs one evaluation (a backward pass costs a small constant times a forward pass), with forward
     differences :math:`d+1`.
     """
-    d = int(min(max(int(d), 1), MAX_DIM))
-    n_evals = int(min(max(int(n_evals), 2), MAX_EVALS))
+    if not (1 <= int(d) <= MAX_DIM and 2 <= int(n_evals) <= MAX_EVALS):
+        raise ValueError(f"need 1 <= d <= {MAX_DIM} and 2 <= n_evals <= {MAX_EVALS}, got d={d}, n_evals={n_evals}")
+    d, n_evals = int(d), int(n_evals)
     h = diagonal_quadratic(d, kappa=kappa)
     x0 = rng.uniform(-1.0, 1.0, size=d)
     f0 = 0.5 * float(x0 @ (h * x0))
@@ -447,9 +649,11 @@ class DimensionSweep:
 
 def search_vs_dimension(dims: Sequence[int] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000), *,
                         n_evals: int = 1000, kappa: float = 100.0, rng: np.random.Generator) -> DimensionSweep:
-    """:func:`compare_search` for each d (at most 16 dimensions, each capped at :data:`MAX_DIM`);
-    each dimension gets its own independent stream (``rng.spawn``)."""
-    dims = np.array(sorted({int(min(max(int(v), 1), MAX_DIM)) for v in dims}))[:16]
+    """:func:`compare_search` for each d (at most 16 distinct dimensions, each at most :data:`MAX_DIM`,
+    else ValueError); each dimension gets its own independent stream (``rng.spawn``)."""
+    dims = np.array(sorted({int(v) for v in dims}))
+    if len(dims) > 16 or dims.min() < 1 or dims.max() > MAX_DIM:
+        raise ValueError(f"need at most 16 dimensions in 1..{MAX_DIM}, got {dims.tolist()}")
     streams = rng.spawn(len(dims))
     rs, g, gn = [], [], []
     for d, r in zip(dims, streams, strict=True):
@@ -457,5 +661,50 @@ def search_vs_dimension(dims: Sequence[int] = (1, 2, 5, 10, 20, 50, 100, 200, 50
         rs.append(c.random[-1])
         g.append(c.gd[-1])
         gn.append(c.gd_numeric[-1])
-    return DimensionSweep(dims=dims, n_evals=int(min(max(int(n_evals), 2), MAX_EVALS)), random=np.array(rs),
+    return DimensionSweep(dims=dims, n_evals=int(n_evals), random=np.array(rs),
                           gd=np.array(g), gd_numeric=np.array(gn))
+
+
+SEARCH_DIMS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Random search vs gradient descent: dimension ``d``, budget ``n_evals``, condition number, seed
+    (the comparison draws from stream 1 of ``seed``), and the dimensions of the sweep (``d`` is added)."""
+
+    d: int = 10
+    n_evals: int = 1000
+    kappa: float = 100.0
+    seed: int = 0
+    dims: tuple[int, ...] = SEARCH_DIMS
+
+    def clamped(self) -> SearchConfig:
+        d = int(min(max(int(self.d), 1), MAX_DIM))
+        dims = tuple(sorted({int(min(max(int(v), 1), MAX_DIM)) for v in self.dims} | {d}))[:16]
+        return SearchConfig(d=d, n_evals=int(min(max(int(self.n_evals), 2), MAX_EVALS)),
+                            kappa=_clip(_finite("kappa", self.kappa), 1.0, 1e6),
+                            seed=int(min(max(int(self.seed), 0), 2**31 - 1)), dims=dims)
+
+
+SearchConfig.DEFAULT = SearchConfig()
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    config: SearchConfig
+    comparison: SearchComparison
+    sweep: DimensionSweep
+
+
+def search_experiment(cfg: SearchConfig) -> SearchResult:
+    """The comparison at ``cfg.d`` and the sweep over ``cfg.dims`` (clamped config; stream 1 of the seed)."""
+    if cfg != cfg.clamped():
+        raise ValueError("search_experiment needs a clamped config (SearchConfig.clamped())")
+    rng_compare, rng_sweep = stream(cfg.seed, 1).spawn(2)
+    return SearchResult(config=cfg, comparison=compare_search(cfg.d, n_evals=cfg.n_evals, kappa=cfg.kappa,
+                                                              rng=rng_compare),
+                        sweep=search_vs_dimension(cfg.dims, n_evals=cfg.n_evals, kappa=cfg.kappa, rng=rng_sweep))
+
+
+DEFAULT = RaceConfig.DEFAULT

@@ -37,6 +37,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from regopt_core.iteration import DIVERGENCE_LIMIT, Callback, Convergence, diverged, notify
+
 __all__ = [
     "Optimizer",
     "GDState",
@@ -55,6 +57,7 @@ __all__ = [
     "Trace",
     "run",
     "KEEP_PATH_MAX_DIM",
+    "CRITERION",
 ]
 
 
@@ -313,11 +316,14 @@ def _safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 OPTIMIZER_NAMES: tuple[str, ...] = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 
 
-def make_optimizer(name: str, learning_rate: float, *, beta: float = 0.9) -> Optimizer:
-    """Build an optimizer by name with its default hyper-parameters.
+def make_optimizer(name: str, learning_rate: float, *, beta: float = 0.9, rho: float = 0.9, beta1: float = 0.9,
+                   beta2: float = 0.999) -> Optimizer:
+    r"""Build an optimizer by name.
 
-    ``beta`` is the momentum coefficient for ``momentum``/``nesterov``, the decay ``rho`` for
-    ``rmsprop`` and ``b1`` for ``adam``; it is ignored by ``gd`` and ``adagrad``.
+    Each hyper-parameter means one thing: ``beta`` is the momentum coefficient :math:`\beta` of
+    ``momentum`` and ``nesterov``, ``rho`` the averaging factor :math:`\rho` of ``rmsprop``, and
+    ``beta1``, ``beta2`` Adam's :math:`\beta_1, \beta_2`; each is ignored by the other methods
+    (``gd`` and ``adagrad`` take none).
     """
     if name == "gd":
         return gd(learning_rate)
@@ -328,24 +334,27 @@ def make_optimizer(name: str, learning_rate: float, *, beta: float = 0.9) -> Opt
     if name == "adagrad":
         return adagrad(learning_rate)
     if name == "rmsprop":
-        return rmsprop(learning_rate, decay=beta)
+        return rmsprop(learning_rate, decay=rho)
     if name == "adam":
-        return adam(learning_rate, b1=beta)
+        return adam(learning_rate, b1=beta1, b2=beta2)
     raise ValueError(f"unknown optimizer {name!r}; expected one of {OPTIMIZER_NAMES}")
 
 
 #: ``run`` keeps the full path of iterates by default only up to this many parameters.
 KEEP_PATH_MAX_DIM = 100
 
+#: the stopping criterion :func:`run` reports in ``Trace.convergence``
+CRITERION = "gradient norm ‖∇f(x_k)‖"
+
 
 @dataclass(frozen=True)
 class Trace:
-    """The history of one optimization run.
+    r"""The history of one optimization run.
 
     Attributes
     ----------
     x : ndarray
-        Last accepted (finite, in-bound) iterate.
+        Last accepted (not diverged) iterate.
     fun : float
         Loss at ``x``.
     nit : int
@@ -353,16 +362,19 @@ class Trace:
     message : str
         Why the loop stopped.
     xs : ndarray of shape (nit + 1, d), or None
-        Iterates :math:`x_0, \\ldots, x_{nit}`; ``None`` when the path was not kept (see :func:`run`).
+        Iterates :math:`x_0, \ldots, x_{nit}`; ``None`` when the path was not kept (see :func:`run`).
     fs : ndarray of shape (nit + 1,)
         Loss at each iterate.
     grad_norms : ndarray of shape (nit + 1,)
         Euclidean norm of the gradient at each iterate.
     diverged : bool
-        True if the loop stopped because an iterate, loss or gradient became non-finite or left
-        ``bound``.
+        True if the loop stopped because an iterate was diverged by the one rule
+        :func:`regopt_core.iteration.diverged` (or its gradient was not finite).
     diverged_at : int or None
-        The step k whose iterate :math:`x_k` was rejected (then ``nit == k - 1``).
+        The step k whose iterate :math:`x_k` was rejected (then ``nit == max(k - 1, 0)``); 0 when the
+        starting point itself is diverged.
+    convergence : Convergence
+        Whether :math:`\|\nabla f(x_{nit})\| \le` ``tol`` (the criterion is the gradient norm).
     """
 
     x: np.ndarray
@@ -374,6 +386,7 @@ class Trace:
     grad_norms: np.ndarray
     diverged: bool
     diverged_at: int | None
+    convergence: Convergence | None = None
 
     @property
     def success(self) -> bool:
@@ -388,20 +401,21 @@ def run(
     *,
     n_steps: int = 100,
     tol: float = 0.0,
-    callback: Callable[[int, np.ndarray, float, np.ndarray], None] | None = None,
-    bound: float = 1e12,
+    callback: Callback | None = None,
+    bound: float = DIVERGENCE_LIMIT,
     keep_path: bool | None = None,
 ) -> Trace:
-    r"""Run ``optimizer`` from ``x0`` for at most ``n_steps`` steps: the one loop of the app.
+    r"""Run ``optimizer`` from ``x0`` for at most ``n_steps`` steps: the one optimization loop of the app.
 
     .. math:: (u_k, s_{k+1}) = \mathrm{update}(\nabla f(x_k), s_k, x_k), \qquad x_{k+1} = x_k + u_k
 
-    Divergence is a result, not a crash: the loop stops before accepting an iterate :math:`x_k` if
-    :math:`x_k`, :math:`f(x_k)` or :math:`\nabla f(x_k)` is not finite, or
-    :math:`\|x_k\|_\infty > \text{bound}` or :math:`|f(x_k)| > \text{bound}`. It then returns the
-    history up to :math:`x_{k-1}` with ``diverged=True`` and ``diverged_at=k``. Overflow warnings are
-    silenced inside the loop, and an ``OverflowError`` raised by ``value_and_grad`` (Python floats
-    raise it, e.g. ``1e200 ** 2``) counts as an overflowed loss.
+    Divergence is a result, not a crash: the loop stops before accepting an iterate :math:`x_k` that
+    the one divergence rule :func:`regopt_core.iteration.diverged` calls diverged (:math:`x_k` or
+    :math:`f(x_k)` not finite or larger than ``bound`` in magnitude), or whose gradient is not
+    finite. It returns the history up to :math:`x_{k-1}` with ``diverged=True`` and ``diverged_at=k``
+    (``k = 0``: the start itself). Overflow warnings are silenced inside the loop, and an
+    ``OverflowError`` raised by ``value_and_grad`` (Python floats raise it, e.g. ``1e200 ** 2``)
+    counts as an overflowed loss.
 
     Parameters
     ----------
@@ -412,13 +426,15 @@ def run(
     x0 : array_like
         Starting point (any shape; copied).
     n_steps : int, default 100
-        Maximum number of steps.
+        Maximum number of steps (an int >= 0; anything else raises ValueError).
     tol : float, default 0.0
-        Stop early once :math:`\|\nabla f(x_k)\| \le` ``tol`` (0 disables the test).
+        Stop once :math:`\|\nabla f(x_k)\| \le` ``tol``; ``Trace.convergence`` reports this test
+        (with ``tol = 0`` it is met only at an exact stationary point).
     callback : callable, optional
-        ``callback(k, x_k, f_k, g_k)`` after each accepted step; raising ``StopIteration`` stops the
-        run cleanly (message ``"stopped by callback"``).
-    bound : float, default 1e12
+        scipy style: ``callback(intermediate)`` with a :class:`regopt_core.iteration.Intermediate`
+        (``x``, ``nit``, ``max_iter``, ``fun``) after each accepted step; raising ``StopIteration``
+        stops the run cleanly (message ``"stopped by callback ..."``).
+    bound : float, default :data:`regopt_core.iteration.DIVERGENCE_LIMIT`
         Iterates or losses beyond this magnitude count as divergence.
     keep_path : bool, optional
         Store every iterate in ``Trace.xs``. By default (``None``) the path is kept only when
@@ -430,57 +446,73 @@ def run(
     -------
     Trace
     """
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
+        raise ValueError(f"n_steps must be an int >= 0, got {n_steps!r}")
+    tol = float(tol)
+    if not (tol >= 0.0):
+        raise ValueError(f"tol must be >= 0, got {tol}")
+    n_steps = int(n_steps)
     x = np.array(x0, dtype=float)  # copy
-    n_steps = max(0, int(n_steps))
+    flat = x.ndim == 1
     if keep_path is None:
         keep_path = x.size <= KEEP_PATH_MAX_DIM
     xs = np.empty((n_steps + 1, x.size)) if keep_path else None
     fs = np.empty(n_steps + 1)
-    grad_norms = np.empty(n_steps + 1)
+    gs = np.empty((n_steps + 1, x.size))  # gradients; their norms are taken once, after the loop
     limit = float(bound)
     bound_sq = limit * limit
     update = optimizer.update
+    nit, diverged_at = 0, None
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        f, g = value_and_grad(x)
-        f, gn = float(f), _norm(g)
-        if not _acceptable(x, f, gn, bound_sq, limit):
-            raise ValueError("the starting point gives a non-finite or out-of-bound loss or gradient")
+        try:
+            f, g = value_and_grad(x)
+            f = float(f)
+        except (OverflowError, FloatingPointError):
+            f, g = math.inf, np.full(x.shape, math.inf)
+        if _diverged(x, f, g, bound_sq, limit):
+            diverged_at, n_steps = 0, 0
+            message = _divergence_message(0, x, f, g, limit)
+        else:
+            message = f"reached the step limit ({n_steps})"
         if xs is not None:
-            xs[0] = x.ravel()
-        fs[0], grad_norms[0] = f, gn
+            xs[0] = x if flat else x.ravel()
+        fs[0], gs[0] = f, g if flat else np.ravel(g)
         state = optimizer.init(x)
-        nit, diverged_at = 0, None
-        message = f"reached the step limit ({n_steps})"
-        if tol > 0 and gn <= tol:
-            message = "gradient norm below tol"
+        if diverged_at is None and _norm(gs[0]) <= tol:
+            message = f"gradient norm ≤ tol at the start"
             n_steps = 0
         for k in range(1, n_steps + 1):
             updates, state = update(g, state, x)
             x_new = x + updates
             try:
                 f_new, g_new = value_and_grad(x_new)
-                f_new, gn_new = float(f_new), _norm(g_new)
+                f_new = float(f_new)
             except (OverflowError, FloatingPointError):  # Python-float arithmetic raises instead of giving inf
-                f_new, gn_new = math.inf, math.inf
-            if not _acceptable(x_new, f_new, gn_new, bound_sq, limit):
+                f_new, g_new = math.inf, g
+            if _diverged(x_new, f_new, g_new, bound_sq, limit):
                 diverged_at = k
-                message = _divergence_message(k, x_new, f_new, gn_new, limit)
+                message = _divergence_message(k, x_new, f_new, g_new, limit)
                 break
             x, f, g, nit = x_new, f_new, g_new, k
-            if xs is not None:
-                xs[k] = x.ravel()
-            fs[k], grad_norms[k] = f, gn_new
-            if callback is not None:
-                try:
-                    callback(k, x, f, g)
-                except StopIteration:
-                    message = f"stopped by callback at step {k}"
-                    break
-            if tol > 0.0 and gn_new <= tol:
-                message = f"gradient norm below tol after {k} steps"
+            if flat:
+                gs[k] = g
+                if xs is not None:
+                    xs[k] = x
+            else:
+                gs[k] = g.ravel()
+                if xs is not None:
+                    xs[k] = x.ravel()
+            fs[k] = f
+            if callback is not None and notify(callback, x, k, n_steps, f):
+                message = f"stopped by callback at step {k}"
+                break
+            if tol > 0.0 and _norm(gs[k]) <= tol:
+                message = f"gradient norm ≤ tol after {k} steps"
                 break
 
+    grad_norms = np.sqrt(np.einsum("ij,ij->i", gs[: nit + 1], gs[: nit + 1]))
+    gn = float(grad_norms[-1])
     return Trace(
         x=x,
         fun=f,
@@ -488,35 +520,46 @@ def run(
         message=message,
         xs=None if xs is None else xs[: nit + 1].copy(),
         fs=fs[: nit + 1].copy(),
-        grad_norms=grad_norms[: nit + 1].copy(),
+        grad_norms=grad_norms,
         diverged=diverged_at is not None,
         diverged_at=diverged_at,
+        convergence=Convergence(converged=diverged_at is None and gn <= tol, criterion=CRITERION,
+                                value=gn, tol=tol, nit=nit),
     )
 
 
 def _norm(g: np.ndarray) -> float:
-    g = g.ravel() if g.ndim != 1 else g
     return math.sqrt(float(g @ g))
 
 
-def _acceptable(x: np.ndarray, f: float, gn: float, bound_sq: float, limit: float) -> bool:
-    # Comparisons with nan are False, so "not (a <= b)" also rejects nan and inf.
-    if not (abs(f) <= limit and gn < math.inf):
+def _diverged(x: np.ndarray, f: float, g: np.ndarray, bound_sq: float, limit: float) -> bool:
+    """:func:`regopt_core.iteration.diverged` on ``(x, f)``, or a non-finite gradient.
+
+    A fast sufficient test comes first: ``x @ x <= bound**2`` (so every ``|x_i| <= bound``) and
+    ``|f| <= bound`` (comparisons with nan are False) mean "not diverged"; only otherwise is the rule
+    itself asked. The gradient's finiteness is checked through its sum (finite iff every entry is,
+    barring an overflow of the sum, which only sends us to the exact test).
+    """
+    xf = x if x.ndim == 1 else x.ravel()
+    if abs(f) <= limit and float(xf @ xf) <= bound_sq and math.isfinite(float(np.sum(g))):
         return False
-    xf = x.ravel() if x.ndim != 1 else x
-    # Fast path: ||x||_2 <= bound implies ||x||_inf <= bound; otherwise check exactly.
-    return float(xf @ xf) <= bound_sq or bool(np.max(np.abs(xf)) <= limit)
+    return diverged(x, f, limit=limit) or diverged(g, limit=math.inf)
 
 
-def _divergence_message(k: int, x: np.ndarray, f: float, gn: float, limit: float) -> str:
+def _divergence_message(k: int, x: np.ndarray, f: float, g: np.ndarray | float, limit: float) -> str:
+    """Why step ``k`` was rejected, in words (``"diverged at step k: ..."``)."""
+    gn = g if isinstance(g, float) else float(np.sum(np.abs(g)))
     if not np.all(np.isfinite(x)):
         why = "the iterate overflowed"
     elif not math.isfinite(f):
         why = "the loss overflowed"
-    elif not math.isfinite(gn):
-        why = "the gradient overflowed"
     elif abs(f) > limit:
         why = f"|loss| exceeded {limit:.0e}"
-    else:
+    elif float(np.max(np.abs(x))) > limit:
         why = f"the iterate left the box |x| <= {limit:.0e}"
-    return f"diverged at step {k}: {why}"
+    elif not math.isfinite(gn):
+        why = "the gradient overflowed"
+    else:
+        why = "the iterate is diverged"
+    where = "at the start" if k == 0 else f"at step {k}"
+    return f"diverged {where}: {why}"

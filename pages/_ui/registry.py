@@ -69,7 +69,10 @@ PAGES: tuple[PageSpec, ...] = (
         deep_links=({"surface": "Quadratic", "kappa": "100", "lr_gd": "5"},
                     {"surface": "Logistic", "lam": "0.5", "pen": "L1"},
                     {"surface": "Saddle", "sx": "-2", "sy": "0"},
-                    {"dim": "1000", "bug": "true"}),
+                    {"dim": "1000", "bug": "true"},
+                    {"lr_gd": "2.2", "opts": "GD"},
+                    {"live_opt": "Momentum", "live_x": "0.9"}),
+        warm=lambda: _landscapes_warm(),
     ),
     PageSpec(
         section="Optimization",
@@ -105,6 +108,16 @@ PAGES: tuple[PageSpec, ...] = (
                     {"i0": "10000", "lam": "10", "views": "40"}, {"phantom": "Smooth", "views": "40"}),
     ),
 )
+
+
+def _landscapes_warm() -> list[tuple[Callable, Any]]:
+    """The landscapes page's default results: race, live step-size family, gradient check, search."""
+    from regopt_core import landscapes as ls
+
+    return [(ls.race_experiment, ls.RaceConfig.DEFAULT.clamped()),
+            (ls.step_family, ls.StepFamilyConfig.DEFAULT.clamped()),
+            (ls.gradient_experiment, ls.GradientCheckConfig.DEFAULT.clamped()),
+            (ls.search_experiment, ls.SearchConfig.DEFAULT.clamped())]
 
 
 def _extra_pages() -> tuple[PageSpec, ...]:

@@ -1,6 +1,12 @@
-"""Figures of the loss-landscape page: contour race (client-side animation), 3-D surface,
+"""Figures of the loss-landscape page: contour race (client-side animation), a family of step sizes
+across a threshold (a plotly slider inside the figure, no rerun while dragging), 3-D surface,
 convergence curves, the step-size ruler with stability thresholds, gradient-check error vs h, and
-random search vs gradient descent. All builders are pure: results in, ``go.Figure`` out."""
+random search vs gradient descent. All builders are pure: results in, ``go.Figure`` out.
+
+Layout rules (three screens): figures with a legend carry no plotly title (the page heads them), so
+a legend row above the plot never meets a title; colour bars lie flat under the plot and margins stay
+small, so a 390 px phone keeps a plot area of at least 300 px; log axes use ``theme.log_axis()``.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +15,17 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from regopt_core.figures.theme import COLORS, PALETTE, TEMPLATE, styled
+from regopt_core.figures.theme import COLORS, PALETTE, TEMPLATE, horizontal_colorbar, log_axis, styled
 from regopt_core.functions import Surface
 from regopt_core.gradients import StepSweep
-from regopt_core.landscapes import DimensionSweep, Grid, Race, Racer, SearchComparison
+from regopt_core.landscapes import DimensionSweep, Grid, Race, Racer, SearchComparison, StepFamily
 
 __all__ = [
     "racer_color",
     "racer_name",
     "contour_levels",
     "fig_race_contour",
+    "fig_step_family",
     "fig_surface_3d",
     "fig_convergence",
     "fig_step_ruler",
@@ -39,9 +46,9 @@ def racer_color(i: int) -> str:
 
 
 def racer_name(r: Racer) -> str:
-    """Legend text: the optimizer and its step size."""
-    beta = f", β={r.beta:g}" if r.name in ("momentum", "nesterov", "rmsprop", "adam") else ""
-    return f"{r.label} (η={r.learning_rate:g}{beta})"
+    """Legend text: the optimizer, its step size and the hyper-parameters it uses (β, ρ, β₁/β₂)."""
+    hyper = "".join(f", {sym}={v:g}" for sym, v in r.entry.hyper())
+    return f"{r.label} (η={r.learning_rate:g}{hyper})"
 
 
 def _path_indices(n: int, max_points: int = MAX_PATH_POINTS) -> np.ndarray:
@@ -80,7 +87,7 @@ def _in_window(surface: Surface, p: np.ndarray) -> bool:
     return bool(x0 <= p[0] <= x1 and y0 <= p[1] <= y1)
 
 
-def _assemble(data: list[dict], layout: dict, *, title: str, x_title: str | None = None,
+def _assemble(data: list[dict], layout: dict, *, title: str | None, x_title: str | None = None,
               y_title: str | None = None, height: int, frames: list[dict] | None = None) -> go.Figure:
     """A figure from plain dicts in the project's look, skipping plotly's per-property validation.
 
@@ -88,7 +95,9 @@ def _assemble(data: list[dict], layout: dict, *, title: str, x_title: str | None
     height), but several times faster for figures with many traces or animation frames -- these
     are rebuilt on every slider move. Data and layout are built from known-good keys here.
     """
-    lay = {"template": _template(), "title": {"text": title}, "height": height}
+    lay = {"template": _template(), "height": height}
+    if title:
+        lay["title"] = {"text": title}
     for axis, text in (("xaxis", x_title), ("yaxis", y_title)):
         if text is not None:
             lay[axis] = {"title": {"text": text}}
@@ -99,13 +108,7 @@ def _assemble(data: list[dict], layout: dict, *, title: str, x_title: str | None
             lay[key] = value
     fig = go.Figure({"data": data, "layout": lay}, _validate=False)
     if frames:
-        objs = tuple(go.Frame(f, _validate=False) for f in frames)
-        if isinstance(getattr(fig, "_frame_objs", None), tuple):
-            # plotly validates frames even when the figure is not validated (~1 ms per frame); these
-            # frames are built from known-good keys, so store them the way plotly does internally.
-            fig._frame_objs = objs
-        else:  # pragma: no cover - other plotly versions
-            fig.frames = objs
+        fig.frames = frames  # the public API (plotly validates frames: ~1 ms each)
     return fig
 
 
@@ -120,7 +123,7 @@ def _template() -> dict:
 
 
 def _contour_line_traces(grid: Grid, f_min: float, n_levels: int = 16) -> list[dict]:
-    """Level lines of log10(f - f*) as scatter traces (darker = lower), plus a colour bar.
+    """Level lines of log10(f - f*) as scatter traces (darker = lower; the hover text gives f − f*).
 
     Drawn as scatter lines rather than a plotly ``contour`` trace because plotly.js drops contour
     and heatmap traces while a client-side animation (``Plotly.animate``) is running; scatter
@@ -153,12 +156,6 @@ def _contour_line_traces(grid: Grid, f_min: float, n_levels: int = 16) -> list[d
                            line=dict(color=f"rgb({grey},{grey},{grey})", width=1.3), showlegend=False,
                            name=f"level {level:.2f}", legendgroup="contours",
                            hovertemplate=f"f − f* ≈ {10 ** level:.3g}<extra></extra>"))
-    # a colour bar for the levels, carried by one invisible point
-    traces.append(dict(type="scatter", x=[float(grid.x[0])], y=[float(grid.y[0])], mode="markers", showlegend=False,
-                       hoverinfo="skip", name="colour scale",
-                       marker=dict(size=0.1, opacity=0.0, color=[zmin, zmax], cmin=zmin, cmax=zmax,
-                                   colorscale=[[0.0, "rgb(70,70,70)"], [1.0, "rgb(200,200,200)"]], showscale=True,
-                                   colorbar=dict(title=dict(text="log₁₀(f − f*)", side="right"), thickness=14))))
     return traces
 
 
@@ -230,11 +227,11 @@ def fig_race_contour(race: Race, grid: Grid, surface: Surface, *, clickable: boo
                              hovertemplate=f"{r.label}: diverged at step {r.trace.diverged_at}<extra></extra>"))
     n_before = n_contour + int(clickable) + len(race.racers)
     (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
-    # equal scales on both axes: the gradient is then visibly perpendicular to the contour lines
+    # equal scales on both axes: the gradient is then visibly perpendicular to the contour lines.
+    # No plotly title: the legend is a row above the plot (template) and the page heads the figure.
     layout = dict(xaxis=dict(range=[x_lo, x_hi], constrain="domain"),
                   yaxis=dict(range=[y_lo, y_hi], scaleanchor="x", scaleratio=1, constrain="domain"),
-                  legend=dict(orientation="h", yanchor="top", y=-0.3 if animate else -0.14, x=0.0, xanchor="left"),
-                  margin=dict(l=70, r=30, t=60, b=230 if animate else 140), clickmode="event+select",
+                  margin=dict(l=52, r=8, t=30, b=170 if animate else 60), clickmode="event+select",
                   dragmode="pan", hovermode="closest")
     frames = None
     if animate and len(ks) > 1:
@@ -243,26 +240,100 @@ def fig_race_contour(race: Race, grid: Grid, surface: Surface, *, clickable: boo
             t, h = trail_and_heads(int(k))
             frames.append(dict(data=[t, h], traces=[n_before, n_before + 1], name=str(int(k))))
         step_args = dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))
-        layout["updatemenus"] = [dict(
-            type="buttons", direction="left", x=0.0, y=-0.13, xanchor="left", yanchor="top", pad=dict(t=8, r=8),
-            showactive=False,
-            buttons=[dict(label="▶ Play", method="animate",
-                          args=[None, dict(frame=dict(duration=180, redraw=False), transition=dict(duration=0),
-                                           fromcurrent=False, mode="immediate")]),
-                     dict(label="❚❚ Pause", method="animate",
-                          args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
-                                             transition=dict(duration=0))])])]
+        layout["updatemenus"] = [_play_buttons(y=-0.13)]
         layout["sliders"] = [dict(active=len(ks) - 1, x=0.27, y=-0.11, len=0.73, xanchor="left", yanchor="top",
                                   currentvalue=dict(prefix="step ", font=dict(size=16), xanchor="right"), pad=dict(t=8),
                                   steps=[dict(label=str(int(k)), method="animate", args=[[str(int(k))], step_args])
                                          for k in ks])]
-    names = ("weight w₁", "weight w₂") if surface.key == "logistic" else ("x (first parameter)", "y (second parameter)")
-    return _assemble(data, layout, title=f"{surface.name}: {len(race.racers)} optimizers from the same start",
-                     x_title=names[0], y_title=names[1], height=height, frames=frames)
+    names = _axis_names(surface)
+    return _assemble(data, layout, title=None, x_title=names[0], y_title=names[1], height=height, frames=frames)
+
+
+def _axis_names(surface: Surface) -> tuple[str, str]:
+    return ("weight w₁", "weight w₂") if surface.key == "logistic" else ("x", "y")
+
+
+def _play_buttons(*, y: float) -> dict:
+    return dict(type="buttons", direction="left", x=0.0, y=y, xanchor="left", yanchor="top", pad=dict(t=8, r=8),
+                showactive=False,
+                buttons=[dict(label="▶ Play", method="animate",
+                              args=[None, dict(frame=dict(duration=180, redraw=False), transition=dict(duration=0),
+                                               fromcurrent=False, mode="immediate")]),
+                         dict(label="❚❚ Pause", method="animate",
+                              args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
+                                                 transition=dict(duration=0))])])
+
+
+def family_label(fam: StepFamily, i: int) -> str:
+    """What frame ``i`` of the live figure shows, in words: its η, as a multiple of the limit, and the outcome."""
+    r = fam.racers[i]
+    fac = fam.config.factors[i]
+    if r.trace.diverged:
+        what = f"diverged at step {r.trace.diverged_at}"
+    else:
+        gap = r.trace.fun - fam.surface.f_min
+        what = f"after {r.trace.nit} steps f − f* = {gap:.1e}"
+    return f"η = {fam.etas[i]:.3g} = {fac:g} × {fam.formula}: {what}"
+
+
+def fig_step_family(fam: StepFamily, *, active: int = 0, height: int = 640, max_points: int = 200) -> go.Figure:
+    """One optimizer's path at each step size of ``fam`` as plotly frames, chosen by a slider *inside* the
+    figure: dragging it redraws in the browser, with no rerun. The slider's current value names the
+    frame shown (η, its multiple of the limit, and the outcome); frame ``active`` is drawn first.
+
+    Trace order: level lines, path (animated), end point (animated), minimizers, start.
+    """
+    surface = fam.surface
+    data = _contour_line_traces(fam.grid, surface.f_min)
+    n_contour = len(data)
+    color = racer_color(0)
+
+    def path_and_head(i: int) -> tuple[dict, dict]:
+        xs = fam.racers[i].trace.xs
+        idx = _path_indices(len(xs), max_points)
+        return (dict(type="scatter", x=_f32(xs[idx, 0]), y=_f32(xs[idx, 1])),
+                dict(type="scatter", x=[float(xs[-1, 0])], y=[float(xs[-1, 1])],
+                     marker=dict(symbol="x" if fam.racers[i].trace.diverged else "circle", size=16, color=color,
+                                 line=dict(color="white", width=1.5))))
+
+    active = int(min(max(active, 0), len(fam.racers) - 1))
+    path, head = path_and_head(active)
+    data.append(dict(path, mode="lines+markers", name=OPTIMIZER_PATH_NAME, line=dict(color=color, width=2.5),
+                     marker=dict(size=4, color=color), hoverinfo="skip", showlegend=False))
+    data.append(dict(head, mode="markers", name="last iterate", showlegend=False, hoverinfo="skip"))
+    mins = np.asarray(surface.minimizers)
+    data.append(dict(type="scatter", x=mins[:, 0], y=mins[:, 1], mode="markers", name="global minimum",
+                     marker=dict(symbol="star", size=18, color=COLORS["yellow"], line=dict(color="black", width=1.5)),
+                     showlegend=False, hovertemplate="minimum (%{x:.3g}, %{y:.3g})<extra></extra>"))
+    x0 = fam.racers[0].trace.xs[0]
+    data.append(dict(type="scatter", x=[float(x0[0])], y=[float(x0[1])], mode="markers", name="start",
+                     showlegend=False, marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=3)),
+                     hovertemplate="start (%{x:.3g}, %{y:.3g})<extra></extra>"))
+    frames = []
+    for i in range(len(fam.racers)):
+        p, h = path_and_head(i)
+        frames.append(dict(data=[p, h], traces=[n_contour, n_contour + 1], name=f"f{i}"))
+    step_args = dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))
+    (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
+    layout = dict(
+        xaxis=dict(range=[x_lo, x_hi], constrain="domain"),
+        yaxis=dict(range=[y_lo, y_hi], scaleanchor="x", scaleratio=1, constrain="domain"),
+        margin=dict(l=52, r=8, t=20, b=130), hovermode="closest", dragmode="pan", showlegend=False,
+        # tick labels of the slider are hidden (transparent): the current value names the frame in full
+        sliders=[dict(active=active, x=0.0, y=-0.1, len=1.0, xanchor="left", yanchor="top", pad=dict(t=40),
+                      font=dict(color="rgba(0,0,0,0)"), ticklen=3,
+                      currentvalue=dict(prefix="", font=dict(size=15), xanchor="left", offset=12),
+                      steps=[dict(label=family_label(fam, i), method="animate", args=[[f"f{i}"], step_args])
+                             for i in range(len(fam.racers))])])
+    names = _axis_names(surface)
+    return _assemble(data, layout, title=None, x_title=names[0], y_title=names[1], height=height, frames=frames)
+
+
+OPTIMIZER_PATH_NAME = "path"
 
 
 def fig_surface_3d(grid: Grid, race: Race, surface: Surface, *, max_grid: int = 81, height: int = 560) -> go.Figure:
-    """The surface in 3-D (one WebGL view) with the paths lifted onto it.
+    """The surface in 3-D (one WebGL view) with the paths lifted onto it (no title: the legend is above).
 
     Heights are f - f*, clipped at the grid's 90 % quantile so the steep walls do not flatten the
     valley; clipped parts show as a flat plateau.
@@ -287,48 +358,41 @@ def fig_surface_3d(grid: Grid, race: Race, surface: Surface, *, max_grid: int = 
     fig.update_layout(scene=dict(xaxis_title="x", yaxis_title="y", zaxis_title="f − f*",
                                  zaxis=dict(range=[0, 1.02 * cap], nticks=5), aspectmode="manual",
                                  aspectratio=dict(x=1, y=1, z=0.6), camera=dict(eye=dict(x=1.4, y=-1.5, z=1.0))),
-                      legend=dict(orientation="h", y=1.0, x=0.0), margin=dict(l=0, r=0, t=70, b=0))
-    return styled(fig, title=f"{surface.name} as a surface (heights clipped at {cap:.3g})", height=height)
+                      margin=dict(l=0, r=0, t=40, b=0))
+    return styled(fig, title=None, height=height)
 
 
 def _floor_positive(v: np.ndarray, floor: float) -> np.ndarray:
     return np.maximum(np.asarray(v, dtype=float), floor)
 
 
-def fig_convergence(race: Race, surface: Surface, *, height: int = 430) -> go.Figure:
-    """f - f* and the distance to the nearest global minimizer against the step, log y-axes.
+def fig_convergence(race: Race, surface: Surface, *, quantity: str = "gap", height: int = 400) -> go.Figure:
+    """f - f* (``quantity="gap"``) or the distance to the nearest global minimizer (``"distance"``) against
+    the step, on a log y-axis; one chart (the page puts the two side by side in columns).
 
     A straight line on these axes is linear (geometric) convergence; its slope is the log of the
     contraction factor per step. Values below 1e-16 (relative) are drawn at that floor.
     """
-    floor_f = 1e-16 * max(1.0, abs(surface.f_min))
+    if quantity not in ("gap", "distance"):
+        raise ValueError(f"quantity must be 'gap' or 'distance', got {quantity!r}")
+    floor = 1e-16 * max(1.0, abs(surface.f_min)) if quantity == "gap" else 1e-16
     data: list[dict] = []
     for i, r in enumerate(race.racers):
         name, col = racer_name(r), racer_color(i)
+        y = r.trace.fs - surface.f_min if quantity == "gap" else r.distance
         # x is the step k = 0, 1, 2, ... (x0/dx: no array to send)
-        data.append(dict(type="scatter", x0=0, dx=1, y=_floor_positive(r.trace.fs - surface.f_min, floor_f),
-                         mode="lines", name=name, legendgroup=str(i), line=dict(color=col, width=3), xaxis="x",
-                         yaxis="y", hovertemplate=f"{r.label}<br>step %{{x}}: %{{y:.3g}}<extra></extra>"))
-        data.append(dict(type="scatter", x0=0, dx=1, y=_floor_positive(r.distance, 1e-16), mode="lines", name=name,
-                         legendgroup=str(i), showlegend=False, line=dict(color=col, width=3), xaxis="x2", yaxis="y2",
+        data.append(dict(type="scatter", x0=0, dx=1, y=_floor_positive(y, floor), mode="lines", name=name,
+                         legendgroup=str(i), line=dict(color=col, width=3),
                          hovertemplate=f"{r.label}<br>step %{{x}}: %{{y:.3g}}<extra></extra>"))
         if r.trace.diverged:
-            for ax, y in (("", r.trace.fs[-1] - surface.f_min), ("2", r.distance[-1])):
-                data.append(dict(type="scatter", x=[r.trace.nit], y=[max(float(y), 1e-16)], mode="markers+text",
-                                 showlegend=False, text=[f"diverged at {r.trace.diverged_at}"],
-                                 textposition="middle right", marker=dict(symbol="x", size=16, color=col),
-                                 xaxis="x" + ax, yaxis="y" + ax,
-                                 hovertemplate=f"{r.label}: diverged at step {r.trace.diverged_at}<extra></extra>"))
-    log_y = dict(type="log", exponentformat="power")
-    step = dict(title=dict(text="step k"))
-    titles = ("loss gap f(x_k) − f*", "distance to the nearest minimizer ‖x_k − x*‖")
-    layout = dict(
-        xaxis=dict(step, domain=[0.0, 0.45], anchor="y"), yaxis=dict(log_y, anchor="x"),
-        xaxis2=dict(step, domain=[0.55, 1.0], anchor="y2"), yaxis2=dict(log_y, anchor="x2"),
-        annotations=[dict(text=t, x=x, y=1.0, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
-                          showarrow=False, font=dict(size=16)) for t, x in zip(titles, (0.225, 0.775), strict=True)],
-        legend=dict(orientation="h", yanchor="top", y=-0.2, x=0.0), margin=dict(l=70, r=30, t=80, b=110))
-    return _assemble(data, layout, title="How fast does each optimizer close in? (log scale)", height=height)
+            data.append(dict(type="scatter", x=[r.trace.nit], y=[max(float(y[-1]), floor)], mode="markers+text",
+                             showlegend=False, text=[f"diverged at {r.trace.diverged_at}"],
+                             textposition="middle left", marker=dict(symbol="x", size=16, color=col),
+                             cliponaxis=False,
+                             hovertemplate=f"{r.label}: diverged at step {r.trace.diverged_at}<extra></extra>"))
+    y_title = "loss gap f(x_k) − f*" if quantity == "gap" else "distance ‖x_k − x*‖"
+    layout = dict(yaxis=log_axis(), margin=dict(l=64, r=10, t=30, b=55))
+    return _assemble(data, layout, title=None, x_title="step k", y_title=y_title, height=height)
 
 
 def fig_step_ruler(racers: Sequence[tuple[str, str, float, float | None, str | None]], lo: float, hi: float,
@@ -359,11 +423,10 @@ def fig_step_ruler(racers: Sequence[tuple[str, str, float, float | None, str | N
     title = "Step sizes on the slider's log scale"
     if lipschitz is not None:
         title += f" — shaded: unstable (L = {lipschitz:.3g})"
-    layout = dict(xaxis=dict(type="log", range=[float(np.log10(lo)), float(np.log10(hi))], exponentformat="power",
-                             dtick=1),
+    layout = dict(xaxis=log_axis(range=[float(np.log10(lo)), float(np.log10(hi))]),
                   yaxis=dict(categoryorder="array", categoryarray=labels[::-1], showgrid=False, automargin=True,
                              range=[-0.5, len(labels) - 0.1]),  # room above the top row for its label
-                  margin=dict(l=30, r=30, t=60, b=55))
+                  margin=dict(l=30, r=20, t=60, b=55), showlegend=False)
     return _assemble(data, layout, title=title, x_title="step size η (log scale)",
                      height=height or 110 + 64 * max(1, len(racers)))
 
@@ -392,11 +455,14 @@ def fig_gradient_check(sweep: StepSweep, *, height: int = 460) -> go.Figure:
         fig.add_scatter(x=[h], y=[max(e, floor)], mode="markers", showlegend=False,
                         marker=dict(symbol="star", size=16, color=color, line=dict(color="black", width=1)),
                         hovertemplate="best h = %{x:.1e}, error %{y:.1e}<extra></extra>")
-    fig.update_xaxes(type="log", exponentformat="power", autorange="reversed")
-    fig.update_yaxes(type="log", exponentformat="power", range=[-16, 1])
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0.0), margin=dict(b=120))
-    return styled(fig, title="Numerical gradient: relative error against the step h",
-                  x_title="step h (smaller to the right)", y_title="‖g_h − ∇f‖ / ‖∇f‖", height=height)
+    for window, color in ((sweep.window_forward, COLORS["blue"]), (sweep.window_central, COLORS["vermillion"])):
+        if window is not None:  # the h-window the slope was fitted on, as a band along the bottom
+            fig.add_scatter(x=list(window), y=[3e-16, 3e-16], mode="lines", showlegend=False, hoverinfo="skip",
+                            line=dict(color=color, width=8), opacity=0.5)
+    fig.update_layout(xaxis=log_axis(autorange="reversed"), yaxis=log_axis(range=[-16, 1]),
+                      margin=dict(l=64, r=10, t=30, b=55))
+    return styled(fig, title=None, x_title="step h (smaller to the right)", y_title="‖g_h − ∇f‖ / ‖∇f‖",
+                  height=height)
 
 
 def fig_search_vs_evals(c: SearchComparison, *, height: int = 430) -> go.Figure:
@@ -410,10 +476,8 @@ def fig_search_vs_evals(c: SearchComparison, *, height: int = 430) -> go.Figure:
     fig.add_scatter(x=c.evals, y=np.maximum(c.gd_numeric, floor), mode="lines",
                     name=f"GD, numerical ∇f ({c.d + 1} evals/step)",
                     line=dict(color=COLORS["green"], width=3, dash="dash"))
-    fig.update_yaxes(type="log", exponentformat="power", range=[-16, 0.3])
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0.0), margin=dict(b=110))
-    return styled(fig, title=f"Best loss so far, d = {c.d} dimensions", x_title="evaluations of f",
-                  y_title="best f / f(x₀)", height=height)
+    fig.update_layout(yaxis=log_axis(range=[-16, 0.3]), margin=dict(l=64, r=10, t=30, b=55))
+    return styled(fig, title=None, x_title=f"evaluations of f (d = {c.d})", y_title="best f / f(x₀)", height=height)
 
 
 def fig_search_vs_dimension(s: DimensionSweep, *, d_now: int | None = None, height: int = 430) -> go.Figure:
@@ -432,8 +496,7 @@ def fig_search_vs_dimension(s: DimensionSweep, *, d_now: int | None = None, heig
                         hoverinfo="skip")
     lo = min(float(np.min(s.dims)), float(d_now or np.inf))
     hi = max(float(np.max(s.dims)), float(d_now or 0))
-    fig.update_xaxes(type="log", exponentformat="power", range=[np.log10(lo) - 0.1, np.log10(hi) + 0.1])
-    fig.update_yaxes(type="log", exponentformat="power", range=[-16, 0.3])
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0.0), margin=dict(b=110))
-    return styled(fig, title=f"Same budget, growing d ({s.n_evals} evals)",
-                  x_title="dimension d", y_title="best f / f(x₀)", height=height)
+    fig.update_layout(xaxis=log_axis(range=[np.log10(lo) - 0.1, np.log10(hi) + 0.1]),
+                      yaxis=log_axis(range=[-16, 0.3]), margin=dict(l=64, r=10, t=30, b=55))
+    return styled(fig, title=None, x_title=f"dimension d ({s.n_evals} evaluations each)", y_title="best f / f(x₀)",
+                  height=height)

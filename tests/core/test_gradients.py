@@ -70,3 +70,34 @@ def test_error_falls_as_h_and_h_squared_then_rises_with_roundoff(surface):
     ratio = sweep.err_central[tiny] / sweep.roundoff[tiny]
     assert np.all((ratio > 1e-2) & (ratio < 1e2))
     np.testing.assert_allclose(sweep.roundoff, EPS * sweep.f_abs / (sweep.hs * sweep.g_norm))
+
+
+def test_slope_window_adapts_when_round_off_invades_at_f_of_a_million():
+    # f = 1e6 + e^x + e^y at 0: grad = (1, 1), f'' = f''' = 1, so forward error = h/2 and central = h^2/6 per
+    # coordinate, while round-off is ~ eps * 1e6 / h. The old fixed window [1e-4, 1e-2] gave a central slope of
+    # 1.26 here (round-off dominates its lower half); the window chosen from the data gives 2.
+    def f(p):
+        return 1e6 + np.exp(p[..., 0]) + np.exp(p[..., 1])
+
+    sweep = finite_difference_sweep(f, lambda p: np.exp(np.asarray(p)), np.zeros(2))
+    assert sweep.f_abs == pytest.approx(1e6 + 2)
+    assert sweep.slope_forward == pytest.approx(1.0, abs=0.05)
+    assert sweep.slope_central == pytest.approx(2.0, abs=0.05)
+    # inside each window the error is truncation: within 5 % of the Taylor term
+    lo, hi = sweep.window_central
+    inside = (sweep.hs >= lo) & (sweep.hs <= hi)
+    np.testing.assert_allclose(sweep.err_central[inside], sweep.hs[inside] ** 2 / 6, rtol=0.05)
+    lo, hi = sweep.window_forward
+    inside = (sweep.hs >= lo) & (sweep.hs <= hi)
+    np.testing.assert_allclose(sweep.err_forward[inside], sweep.hs[inside] / 2, rtol=0.05)
+    assert lo >= 1e-5  # below ~2e-5 round-off meets truncation for forward differences
+
+
+def test_no_slope_where_truncation_never_beats_round_off():
+    # a quadratic has f''' = 0: central differences are exact up to rounding, so there is no power law to fit
+    def f(p):
+        return 0.5 * (p[..., 0] ** 2 + 3 * p[..., 1] ** 2)
+
+    sweep = finite_difference_sweep(f, lambda p: np.array([p[0], 3 * p[1]]), np.array([1.0, -1.0]))
+    assert sweep.window_central is None and np.isnan(sweep.slope_central)
+    assert sweep.slope_forward == pytest.approx(1.0, abs=0.05)

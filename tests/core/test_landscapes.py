@@ -9,8 +9,18 @@ from regopt_core.functions import make_logistic_data, logistic, quadratic, rosen
 from regopt_core.landscapes import (
     MAX_DIM,
     MAX_GRID,
+    MAX_RACERS,
+    MAX_START,
     MAX_STEPS,
+    RaceConfig,
     RaceEntry,
+    SearchConfig,
+    StepFamilyConfig,
+    SurfaceConfig,
+    race_experiment,
+    reference_curvature,
+    search_experiment,
+    step_family,
     compare_search,
     diagonal_quadratic,
     gradient_sweep,
@@ -45,14 +55,76 @@ def test_race_diverges_exactly_past_the_threshold_and_says_why(name):
     assert len(bad.distance) == bad.trace.nit + 1
 
 
-def test_race_matches_independent_runs_and_caps_its_size():
+def test_race_is_the_one_loop_and_raises_beyond_its_caps():
     s = rosenbrock()
-    entries = [RaceEntry("gd", 1e-3), RaceEntry("adam", 0.05)] * 4  # 8 entries: only 6 kept
-    res = race(s, entries, s.start, n_steps=10**9)
-    assert len(res.racers) == 6 and res.n_steps == MAX_STEPS
-    ref = run(gd(1e-3), s.value_and_grad, np.array(s.start), n_steps=MAX_STEPS)
-    np.testing.assert_array_equal(res.racers[0].trace.xs, ref.xs)
-    np.testing.assert_allclose(res.racers[0].distance, np.linalg.norm(ref.xs - 1.0, axis=1))
+    entries = [RaceEntry("gd", 1e-3), RaceEntry("adam", 0.05), RaceEntry("rmsprop", 0.01, rho=0.5)]
+    res = race(s, entries, s.start, n_steps=500)
+    for entry, racer in zip(entries, res.racers, strict=True):  # each racer IS optimizers.run
+        ref = run(entry.optimizer(), s.value_and_grad, np.array(s.start), n_steps=500)
+        np.testing.assert_array_equal(racer.trace.xs, ref.xs)
+        np.testing.assert_array_equal(racer.trace.fs, ref.fs)
+    np.testing.assert_allclose(res.racers[0].distance, np.linalg.norm(res.racers[0].trace.xs - 1.0, axis=1))
+    with pytest.raises(ValueError):
+        race(s, entries * 3, s.start)  # 9 racers > MAX_RACERS
+    with pytest.raises(ValueError):
+        race(s, entries, s.start, n_steps=MAX_STEPS + 1)
+
+
+def test_race_config_is_hashable_and_clamped_is_where_the_caps_live():
+    cfg = RaceConfig(surface=SurfaceConfig("rosenbrock", kappa=7.0, seed=5),
+                     entries=tuple(RaceEntry("gd", 1e-3) for _ in range(8)), start=(1e9, float("nan")),
+                     n_steps=10**9, grid_n=10**6)
+    c = cfg.clamped()
+    hash(c)
+    assert len(c.entries) == MAX_RACERS and c.n_steps == MAX_STEPS and c.grid_n == MAX_GRID
+    assert c.start is None  # a non-finite start falls back to the landscape's default
+    assert c.surface == SurfaceConfig("rosenbrock")  # parameters Rosenbrock does not use are normalised
+    assert c.clamped() == c and RaceConfig.DEFAULT.clamped() == RaceConfig.DEFAULT
+    with pytest.raises(ValueError):
+        race_experiment(cfg)  # experiments take the clamped config only
+    assert RaceConfig(start=(80.0, -3.0)).clamped().start == (MAX_START, -3.0)
+    with pytest.raises(ValueError):
+        RaceConfig(entries=(RaceEntry("lbfgs", 0.1),)).clamped()
+
+
+def test_race_experiment_reports_convergence_by_gradient_norm():
+    res = race_experiment(RaceConfig().clamped())
+    gd_racer = res.race.racers[0]
+    conv = gd_racer.trace.convergence
+    assert conv.criterion.startswith("gradient norm") and conv.tol == RaceConfig().tol
+    # GD at eta = 1 on the kappa = 10 bowl (L = 1): the slow mode contracts by 1 - 1/10 per step, so the
+    # gradient norm passes 1e-10 long before 300 steps and the racer stops there, converged
+    assert conv.converged and conv.value <= 1e-10 and gd_racer.trace.nit < 300
+    assert gd_racer.trace.grad_norms[-1] == conv.value
+    assert res.curvature == 1.0 and res.curvature_kind == "global"
+
+
+def test_gd_on_diag_1_100_converges_at_0199_and_diverges_at_0201_in_the_race():
+    res = race(H_SURFACE, [RaceEntry("gd", 0.0199), RaceEntry("gd", 0.0201)], (1.0, 1.0), n_steps=5000)
+    ok, bad = res.racers
+    assert not ok.trace.diverged and ok.distance[-1] < 1e-12
+    assert bad.trace.diverged and "η = 0.0201 > 2/L = 0.02" in bad.verdict
+
+
+def test_step_family_diverges_exactly_above_the_gd_threshold():
+    fam = step_family(StepFamilyConfig(surface=SurfaceConfig("quadratic", kappa=10.0)).clamped())
+    assert fam.threshold == pytest.approx(2.0) and fam.formula == "2/L"
+    assert 10 <= len(fam.racers) <= 30
+    np.testing.assert_allclose(fam.etas, 2.0 * np.asarray(fam.config.factors))
+    for fac, r in zip(fam.config.factors, fam.racers, strict=True):
+        # |1 - eta L| > 1 exactly when eta > 2/L; at 1.05 x the steep mode grows 1.1x per step: past 1e12 in 200 steps
+        assert r.trace.diverged == (fac > 1.0), fac
+    hb = step_family(StepFamilyConfig(optimizer="momentum", beta=0.5, factors=(0.9, 1.5)).clamped())
+    assert hb.threshold == pytest.approx(2 * 1.5 / 1.0)  # heavy ball: 2(1+beta)/L
+    assert [r.trace.diverged for r in hb.racers] == [False, True]
+
+
+def test_starting_where_f_overflows_is_a_divergence_at_step_0_not_an_exception():
+    # (old code: run raised ValueError on a non-finite start)
+    res = race(rosenbrock(), [RaceEntry("gd", 1e-3)], (1e200, 1e200), n_steps=10)
+    r = res.racers[0]
+    assert r.trace.diverged and r.trace.diverged_at == 0 and r.trace.nit == 0
+    assert "diverged at the start" in r.verdict
 
 
 def test_divergence_on_a_surface_without_global_L_names_the_local_curvature():
@@ -84,7 +156,9 @@ def test_surface_grid_orientation_and_cap():
     g = surface_grid(s, n=11)
     j, i = 3, 7
     assert g.z[i, j] == pytest.approx(0.5 * (g.x[j] ** 2 / 4 + g.y[i] ** 2))
-    assert surface_grid(s, n=10**6).z.shape == (MAX_GRID, MAX_GRID)
+    assert surface_grid(s, n=MAX_GRID).z.shape == (MAX_GRID, MAX_GRID)
+    with pytest.raises(ValueError):
+        surface_grid(s, n=10**6)  # the cap lives in RaceConfig.clamped(); the function raises
 
 
 def test_gradient_sweep_on_logistic_surface():
@@ -136,6 +210,26 @@ def test_random_search_collapses_with_dimension_but_gd_does_not():
     assert sweep.gd_numeric[0] <= (1 - 1 / 100) ** (2 * 333) * (1 + 1e-9)
 
 
-def test_search_sizes_are_capped():
-    c = compare_search(10**7, n_evals=10**7, rng=np.random.default_rng(0))
-    assert c.d == MAX_DIM and len(c.evals) <= 5000
+def test_search_sizes_are_capped_in_the_config_and_the_functions_raise():
+    cfg = SearchConfig(d=10**7, n_evals=10**7).clamped()
+    assert cfg.d == MAX_DIM and cfg.n_evals == 5000 and MAX_DIM in cfg.dims
+    with pytest.raises(ValueError):
+        compare_search(10**7, n_evals=10**7, rng=np.random.default_rng(0))
+    res = search_experiment(SearchConfig(d=20, n_evals=200).clamped())
+    assert res.comparison.d == 20 and 20 in res.sweep.dims
+
+
+def test_gradient_sweep_docstring_states_the_plateau_the_code_gives():
+    # planted bug: d/dx halved. The sweep divides by the gradient it checks, so the plateau is
+    # |df/dx| / 2 / ||g_bug||: at (-1.2, 1), grad = (-215.6, -88) -> 107.8 / hypot(107.8, 88) = 0.7746
+    s = rosenbrock()
+    sweep = gradient_sweep(s, s.start, bug=True)
+    plateau = 107.8 / np.hypot(107.8, 88.0)
+    mid = (sweep.hs > 1e-7) & (sweep.hs < 1e-3)
+    np.testing.assert_allclose(sweep.err_central[mid], plateau, rtol=1e-4)
+    assert "77.5 %" in gradient_sweep.__doc__ and "30 %" not in gradient_sweep.__doc__  # old docstring: "near 30 %"
+
+
+def test_reference_curvature_docstring_keeps_its_nabla():
+    # old code: a non-raw docstring turned "\nabla" into a newline + "abla"
+    assert "\\nabla^2 f(x^*)" in reference_curvature.__doc__

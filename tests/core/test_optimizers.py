@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from regopt_core.iteration import DIVERGENCE_LIMIT, Intermediate, diverged
 from regopt_core.optimizers import (
     OPTIMIZER_NAMES,
     Optimizer,
@@ -220,16 +221,80 @@ def test_run_stops_on_overflow_without_raising():
     assert np.all(np.isfinite(tr.xs)) and np.all(np.isfinite(tr.fs))
 
 
-def test_run_callback_stops_with_stop_iteration_and_tol_stops_early():
-    def stop_at_5(k, x, f, g):
-        if k == 5:
+def test_run_callback_is_scipy_style_and_stops_with_stop_iteration():
+    # old code: callback(k, x, f, g) -- now the one signature of regopt_core.iteration
+    seen = []
+
+    def stop_at_5(im: Intermediate):
+        seen.append((im.nit, im.max_iter, im.fun, im.x.copy()))
+        if im.nit == 5:
             raise StopIteration
 
     tr = run(gd(0.01), quad_vg(H), X0, n_steps=100, callback=stop_at_5)
     assert tr.nit == 5 and not tr.diverged and "callback" in tr.message and not tr.success
+    assert [s[0] for s in seen] == [1, 2, 3, 4, 5] and seen[0][1] == 100
+    np.testing.assert_array_equal(seen[-1][3], tr.x)
+    assert seen[-1][2] == tr.fun
+
+
+def test_tol_stops_early_and_convergence_reports_the_gradient_norm():
     tr = run(gd(0.01), quad_vg(H), X0, n_steps=100_000, tol=1e-8)
     assert tr.grad_norms[-1] <= 1e-8 < tr.grad_norms[-2]
     assert tr.success
+    c = tr.convergence
+    assert c.converged and c.criterion.startswith("gradient norm") and c.tol == 1e-8 and c.nit == tr.nit
+    assert c.value == tr.grad_norms[-1]
+    # not converged: the step limit comes first; GD eta = 0.01 on diag(1, 100): slow mode shrinks 0.99x per step
+    short = run(gd(0.01), quad_vg(H), X0, n_steps=50, tol=1e-8).convergence
+    assert not short.converged and short.value == pytest.approx(np.hypot(0.99**50, 0.0), rel=1e-9)
+
+
+def test_run_raises_on_invalid_arguments_instead_of_clipping():
+    for bad in (-1, 2.5, True):
+        with pytest.raises(ValueError):
+            run(gd(0.01), quad_vg(H), X0, n_steps=bad)
+    with pytest.raises(ValueError):
+        run(gd(0.01), quad_vg(H), X0, tol=-1.0)
+
+
+def test_a_diverged_start_is_recorded_at_step_0():
+    # old code raised ValueError; loops record divergence, they do not raise
+    tr = run(gd(0.01), quad_vg(H), np.array([np.inf, 0.0]), n_steps=10)
+    assert tr.diverged and tr.diverged_at == 0 and tr.nit == 0 and "at the start" in tr.message
+
+
+def test_the_divergence_rule_is_iteration_diverged():
+    # an iterate just past the bound is diverged, one just inside is not (regopt_core.iteration.diverged)
+    def flat(x):
+        return 0.0, np.array([-1.0, 0.0])  # constant slope: x moves by eta per step
+
+    tr = run(gd(1.0), flat, np.array([DIVERGENCE_LIMIT - 3.0, 0.0]), n_steps=10, bound=DIVERGENCE_LIMIT)
+    assert tr.diverged_at == 4 and tr.x[0] == DIVERGENCE_LIMIT  # 3 steps stay <= limit, the 4th leaves
+    assert diverged(tr.x + [1.0, 0.0]) and not diverged(tr.x)
+
+
+def test_each_hyper_parameter_means_one_thing():
+    # old code: make_optimizer's one beta was momentum's beta, RMSProp's rho and Adam's beta1 at once
+    g = np.array([1.0, -2.0])
+    p = np.zeros(2)
+    for name in ("rmsprop", "adam"):
+        a, b = make_optimizer(name, 0.1, beta=0.1), make_optimizer(name, 0.1, beta=0.9)
+        ua, sa = a.update(g, a.init(p), p)
+        ub, sb = b.update(g, b.init(p), p)
+        ua2, _ = a.update(g, sa, p)
+        ub2, _ = b.update(g, sb, p)
+        np.testing.assert_array_equal(ua2, ub2)  # beta (momentum) does not touch RMSProp or Adam
+    # rho is RMSProp's: s_1 = (1 - rho) g^2, step -eta g / sqrt(s_1)
+    u, _ = make_optimizer("rmsprop", 0.1, rho=0.5).update(g, rmsprop(0.1).init(p), p)
+    np.testing.assert_allclose(u, -0.1 * g / np.sqrt(0.5 * g * g), rtol=1e-6)
+    # beta1/beta2 are Adam's: two steps with beta1 = 0 are plain RMS-normalised steps of the last gradient
+    opt = make_optimizer("adam", 0.1, beta1=0.0, beta2=0.5)
+    u1, st = opt.update(g, opt.init(p), p)
+    u2, _ = opt.update(2 * g, st, p)
+    v2 = (0.5 * 0.5 * g**2 + 0.5 * 4 * g**2) / (1 - 0.25)
+    np.testing.assert_allclose(u2, -0.1 * 2 * g / (np.sqrt(v2) + 1e-8), rtol=1e-6)
+    assert make_optimizer("momentum", 0.1, beta=0.5, rho=0.1, beta1=0.2).update(g, momentum(0.1).init(p), p)[0] \
+        .tolist() == (-0.1 * g).tolist()
 
 
 def test_run_keeps_path_only_for_small_problems_and_pair_is_pure():

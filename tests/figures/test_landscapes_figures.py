@@ -8,7 +8,16 @@ import pytest
 from regopt_core.figures import landscapes as figs
 from regopt_core.functions import quadratic, rosenbrock
 from regopt_core.gradients import finite_difference_sweep
-from regopt_core.landscapes import RaceEntry, compare_search, race, search_vs_dimension, stability_threshold, surface_grid
+from regopt_core.landscapes import (
+    RaceEntry,
+    StepFamilyConfig,
+    compare_search,
+    race,
+    search_vs_dimension,
+    stability_threshold,
+    step_family,
+    surface_grid,
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +38,12 @@ def test_contour_has_paths_frames_and_play_controls(quad_race):
     pts = pts[np.isfinite(pts).all(axis=1)]
     fvals = 0.5 * (pts[:, 0] ** 2 + 100 * pts[:, 1] ** 2)
     assert np.ptp(np.log10(fvals)) < 0.1  # one level: (nearly) constant f along the line
-    assert "colour scale" in names and fig.data[names.index("colour scale")].marker.showscale
+    # the hover text of a level line gives f - f* (no colour bar: it would narrow the plot on a phone)
+    assert "f − f* ≈" in levels[0].hovertemplate
     picker = fig.data[names.index("start picker")]
     assert picker.marker.opacity == 0.0 and len(picker.x) == 31 * 31
     i0 = names.index("start picker") + 1
-    assert names[i0:i0 + 3] == ["Gradient descent (η=0.01)", "Gradient descent (η=0.0201)", "Adam (η=0.1, β=0.9)"]
+    assert names[i0:i0 + 3] == ["Gradient descent (η=0.01)", "Gradient descent (η=0.0201)", "Adam (η=0.1, β₁=0.9, β₂=0.999)"]
     assert "global minimum" in names and "start" in names
     # the diverged racer's path stops at its last accepted iterate
     assert np.isclose(fig.data[i0 + 1].x[-1], r.racers[1].trace.x[0])
@@ -50,7 +60,11 @@ def test_contour_has_paths_frames_and_play_controls(quad_race):
     np.testing.assert_allclose(last.x, [rc.trace.x[0] for rc in r.racers])
     assert list(fig.layout.xaxis.range) == [-5.0, 5.0]
     assert fig.layout.yaxis.scaleanchor == "x"  # equal scales: gradients look perpendicular to level lines
-    assert "x" in fig.layout.xaxis.title.text and fig.layout.title.text.startswith(s.name)
+    assert fig.layout.xaxis.title.text == "x"
+    # no plotly title: the legend row above the plot cannot meet one (the page heads the figure)
+    assert not fig.layout.title.text
+    # room for a 300 px plot area on a 390 px phone (≈ 358 px of container)
+    assert fig.layout.margin.l + fig.layout.margin.r <= 60
 
 
 def test_contour_levels_floor_and_log(quad_race):
@@ -72,14 +86,41 @@ def test_contour_without_animation_or_click(quad_race):
 def test_convergence_log_axes_and_divergence_mark(quad_race):
     s, r, _ = quad_race
     fig = figs.fig_convergence(r, s)
-    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log"
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick == 1  # theme.log_axis(): powers of ten only
     lines = [t for t in fig.data if t.mode == "lines"]
-    assert len(lines) == 2 * len(r.racers)
+    assert len(lines) == len(r.racers)
     marks = [t for t in fig.data if t.mode == "markers+text"]
-    assert len(marks) == 2 and "diverged at" in marks[0].text[0]
+    assert len(marks) == 1 and "diverged at" in marks[0].text[0]
     # GD with eta = 0.01 on H = diag(1, 100): f - f* falls by (1 - 0.01)^2 per step (slow mode)
     y = np.asarray(lines[0].y)
     np.testing.assert_allclose(y[1001] / y[1000], 0.99**2, rtol=1e-6)
+    dist = figs.fig_convergence(r, s, quantity="distance")
+    np.testing.assert_allclose(np.asarray(dist.data[0].y)[1001] / np.asarray(dist.data[0].y)[1000], 0.99, rtol=1e-6)
+    assert "distance" in dist.layout.yaxis.title.text
+    with pytest.raises(ValueError):
+        figs.fig_convergence(r, s, quantity="speed")
+
+
+def test_figures_write_no_plotly_private_attributes():
+    # old code stored animation frames in fig._frame_objs
+    import inspect
+
+    assert "_frame_objs" not in inspect.getsource(figs)
+
+
+def test_step_family_figure_carries_every_step_size_as_a_frame():
+    fam = step_family(StepFamilyConfig().clamped())
+    fig = figs.fig_step_family(fam, active=12)
+    assert len(fig.frames) == len(fam.racers) == 21
+    slider = fig.layout.sliders[0]
+    assert slider.active == 12 and len(slider.steps) == 21
+    # the slider's current value names the frame: eta, its multiple of the limit, and the outcome
+    assert slider.steps[12].label.startswith("η = 2.2 = 1.1 × 2/L: diverged at step")
+    assert "after 200 steps" in slider.steps[4].label  # 0.7 x: converges, no divergence
+    assert all(f.traces == (len(fig.data) - 4, len(fig.data) - 3) for f in fig.frames)
+    # the initial data are the active frame's
+    np.testing.assert_array_equal(fig.data[len(fig.data) - 4].x, fig.frames[12].data[0].x)
+    assert len(fig.to_json()) <= 1_500_000  # payload budget of a live figure
 
 
 def test_3d_surface_is_single_webgl_view(quad_race):
@@ -126,7 +167,7 @@ def test_search_figures():
     fig = figs.fig_search_vs_evals(c)
     assert [t.name for t in fig.data][:2] == ["random search", "GD, analytic ∇f (1 eval/step)"]
     assert "51 evals/step" in fig.data[2].name
-    assert fig.layout.yaxis.type == "log" and "d = 50" in fig.layout.title.text
+    assert fig.layout.yaxis.type == "log" and "d = 50" in fig.layout.xaxis.title.text
     sw = search_vs_dimension((2, 20), n_evals=100, rng=np.random.default_rng(0))
     fig = figs.fig_search_vs_dimension(sw, d_now=20)
     assert fig.layout.xaxis.type == "log" and list(fig.data[0].x) == [2, 20]
