@@ -122,3 +122,69 @@ def correlated_regression(
         y[idx] += 8.0 * y.std() * np.where(X[idx, 0] > 0, -1.0, 1.0)
     return Dataset(X=X, y=y, feature_names=("x1", "x2"), target_names=("y",),
                    description=f"2 correlated features (rho={rho}), linear target, noise sigma={sigma}")
+
+
+@dataclass(frozen=True, eq=False)
+class ClassificationSplit:
+    """Training and held-out arrays of a classification task (read-only)."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+    description: str
+
+
+@lru_cache(maxsize=2)
+def load_digits_split(*, test_fraction: float = 0.2, split_seed: int = 0) -> ClassificationSplit:
+    """The bundled digits (:func:`load_digits`), split at random into training and held-out sets.
+
+    Pixels are centred with the *training* mean (so a bias and the weights do not fight over the mean
+    image, which keeps a linear model's Hessian well conditioned). The split has its own fixed seed, so
+    a page's seed changes only what the page draws, never the split. Arrays are read-only and shared.
+    """
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction}")
+    d = load_digits()
+    test, train = split_indices(d.X.shape[0], (test_fraction, 1 - test_fraction),
+                                rng=np.random.default_rng(split_seed))
+    mean = d.X[train].mean(axis=0)
+    return ClassificationSplit(_readonly(d.X[train] - mean), _readonly(d.y[train]), _readonly(d.X[test] - mean),
+                               _readonly(d.y[test]), len(d.target_names), d.description)
+
+
+@lru_cache(maxsize=1)
+def load_diabetes_pair() -> Dataset:
+    r"""Two standardized features of the bundled diabetes data (Efron et al. 2004; scikit-learn), N = 442.
+
+    Disease progression after one year (standardized) against body-mass index and the log serum
+    triglycerides level ``s5`` (both standardized), all centred, so a model without intercept fits:
+    :math:`y \approx \theta_1\,\mathrm{BMI} + \theta_2\,\mathrm{s5}`. The two features are correlated
+    (r = 0.45): least-squares contours are tilted ellipses.
+    """
+    from sklearn.datasets import load_diabetes as _load  # bundled, no download
+
+    d = _load()
+    X = d.data[:, [2, 8]].astype(np.float64)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    y = d.target.astype(np.float64)
+    y = (y - y.mean()) / y.std()
+    return Dataset(X=_readonly(X), y=_readonly(y), feature_names=("BMI", "s5 (log triglycerides)"),
+                   target_names=("disease progression (standardized)",),
+                   description="Diabetes progression vs BMI and s5, 442 patients, standardized")
+
+
+@lru_cache(maxsize=1)
+def load_breast_cancer_pm1() -> Dataset:
+    """Breast cancer data *unscaled* with labels ±1: **+1 = malignant** (the class a screening test looks
+    for), −1 = benign. For pages that fit preprocessing on a training split and classify by a sign."""
+    raw = load_breast_cancer_raw()
+    y = np.where(np.asarray(raw.y) == 0, 1.0, -1.0)
+    return Dataset(
+        X=raw.X,
+        y=_readonly(y),
+        feature_names=raw.feature_names,
+        target_names=("benign (-1)", "malignant (+1)"),
+        description="Breast cancer diagnosis, 569 samples, 30 raw features, label +1 = malignant",
+    )

@@ -7,13 +7,15 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from regopt_core.figures.theme import COLORS, PALETTE, styled
+from regopt_core.figures.theme import COLORS, PALETTE, log_axis, styled
 from regopt_core.sgd import BatchComparison, CriticalBatch, GradientNoise, NoiseFloor
 
 __all__ = [
     "batch_label",
     "batch_color",
-    "fig_loss_curves",
+    "CLOCKS",
+    "fig_loss_clock",
+    "fig_loss_clocks",
     "fig_trajectories",
     "fig_gradient_cloud",
     "fig_gradient_variance",
@@ -54,15 +56,24 @@ def _dash(rank: int) -> str:
     return _DASHES[(rank // len(_SERIES)) % len(_DASHES)]
 
 
-def fig_loss_curves(runs: BatchComparison, *, y_title: str = "training loss", log_y: bool = False,
-                    title: str = "Same runs, three clocks") -> go.Figure:
-    """Full training loss of every run against updates, epochs and per-example gradient evaluations.
+CLOCKS = {
+    "updates": ("per update", "updates (iterations)"),
+    "epochs": ("per epoch", "epochs (passes over the data)"),
+    "examples": ("per example processed", "examples processed (= epochs × N)"),
+}
 
-    Three panels share the y-axis; updates and gradient evaluations are on log axes (step 0 is
-    shown on the epoch panel only). A diverged run ends in an ✕.
+
+def fig_loss_clock(runs: BatchComparison, clock: str, *, y_title: str = "training loss", log_y: bool = False,
+                   show_legend: bool = True, height: int = 420) -> go.Figure:
+    """Full training loss of every run against one clock: ``"updates"``, ``"epochs"`` or ``"examples"``.
+
+    One chart per clock (the page puts the three in columns, which stack on a phone); updates and
+    examples are on log axes (:func:`theme.log_axis`; step 0 is left off them). A diverged run ends in an ✕.
     """
+    if clock not in CLOCKS:
+        raise ValueError(f"clock must be one of {tuple(CLOCKS)}, got {clock!r}")
+    title, x_title = CLOCKS[clock]
     data = []
-    axes = ("x", "x2", "x3")
     for rank, tr in enumerate(runs.traces):
         label = batch_label(tr.batch_size, tr.n_samples)
         name = label
@@ -71,35 +82,27 @@ def fig_loss_curves(runs: BatchComparison, *, y_title: str = "training loss", lo
         elif tr.capped:
             name += " — capped"
         color = batch_color(rank, full=tr.batch_size >= tr.n_samples)
-        style = dict(color=color, width=2.5, dash=_dash(rank))
-        for col, x in enumerate((tr.steps, tr.epochs, tr.grad_evals)):
-            keep = x > 0 if col != 1 else np.ones(len(x), dtype=bool)
-            data.append(dict(type="scatter", x=x[keep], y=tr.losses[keep], mode="lines", line=style, name=name,
-                             legendgroup=label, showlegend=col == 0, xaxis=axes[col], yaxis="y",
-                             hovertemplate=f"{label}<br>x=%{{x:.4g}}<br>loss=%{{y:.4f}}<extra></extra>"))
-            if tr.diverged:
-                data.append(dict(type="scatter", x=[x[-1]], y=[tr.losses[-1]], mode="markers", legendgroup=label,
-                                 marker=dict(symbol="x", size=14, color=color), showlegend=False,
-                                 hoverinfo="skip", xaxis=axes[col], yaxis="y"))
-    gap = 0.04
-    w = (1 - 2 * gap) / 3
-    dom = [(k * (w + gap), k * (w + gap) + w) for k in range(3)]
-    sub = ("per update (iteration)", "per epoch", "per gradient evaluation")
-    layout = dict(
-        xaxis=dict(domain=dom[0], type="log", title_text="updates"),
-        xaxis2=dict(domain=dom[1], title_text="epochs"),
-        xaxis3=dict(domain=dom[2], type="log", title_text="examples processed"),
-        yaxis=dict(title_text=y_title, type="log" if log_y else "linear"),
-        annotations=[dict(text=t, x=(a + b) / 2, y=1.0, xref="paper", yref="paper", xanchor="center",
-                          yanchor="bottom", showarrow=False, font_size=16) for t, (a, b) in zip(sub, dom)],
-        legend=dict(orientation="h", yanchor="top", y=-0.22, x=0.0),
-    )
-    fig = go.Figure(data=data, layout=layout)
-    for ax in ("xaxis2", "xaxis3"):  # share the y-axis: anchor the extra x-axes to it
-        fig.layout[ax].anchor = "y"
-    styled(fig, title=title, height=480)
-    fig.update_layout(margin=dict(b=120))
+        x = {"updates": tr.steps, "epochs": tr.epochs, "examples": tr.grad_evals}[clock]
+        keep = x > 0 if clock != "epochs" else np.ones(len(x), dtype=bool)
+        data.append(dict(type="scatter", x=x[keep], y=tr.losses[keep], mode="lines",
+                         line=dict(color=color, width=2.5, dash=_dash(rank)), name=name, legendgroup=label,
+                         showlegend=show_legend,
+                         hovertemplate=f"{label}<br>x=%{{x:.4g}}<br>loss=%{{y:.4f}}<extra></extra>"))
+        if tr.diverged:
+            data.append(dict(type="scatter", x=[x[-1]], y=[tr.losses[-1]], mode="markers", legendgroup=label,
+                             marker=dict(symbol="x", size=14, color=color), showlegend=False, hoverinfo="skip"))
+    xaxis = log_axis(title_text=x_title) if clock != "epochs" else dict(title_text=x_title)
+    yaxis = log_axis(title_text=y_title) if log_y else dict(title_text=y_title)
+    fig = go.Figure(data=data, layout=dict(xaxis=xaxis, yaxis=yaxis))
+    styled(fig, title=title, height=height)
     return fig
+
+
+def fig_loss_clocks(runs: BatchComparison, *, y_title: str = "training loss", log_y: bool = False
+                    ) -> tuple[go.Figure, go.Figure, go.Figure]:
+    """The same runs against the three clocks, one chart each (the legend on the first)."""
+    return tuple(fig_loss_clock(runs, c, y_title=y_title, log_y=log_y, show_legend=k == 0)
+                 for k, c in enumerate(CLOCKS))
 
 
 def _thin(path: np.ndarray) -> np.ndarray:
@@ -147,7 +150,6 @@ def fig_trajectories(runs: BatchComparison, w1: np.ndarray, w2: np.ndarray, grid
     styled(fig, title=title, x_title=names[0], y_title=names[1], height=560)
     fig.update_xaxes(range=[float(w1[0]), float(w1[-1])])
     fig.update_yaxes(range=[float(w2[0]), float(w2[-1])], scaleanchor="x", scaleratio=1)
-    fig.update_layout(legend=dict(x=1.02, y=1.0, xanchor="left"))
     return fig
 
 
@@ -167,7 +169,6 @@ def fig_gradient_cloud(noise: GradientNoise, *, names: tuple[str, str] = ("∂L/
                              marker=dict(symbol="star", size=22, color=COLORS["yellow"],
                                          line=dict(color=COLORS["black"], width=2))))
     styled(fig, title=title, x_title=names[0], y_title=names[1], height=520)
-    fig.update_layout(legend=dict(x=1.02, y=1.0, xanchor="left"))
     return fig
 
 
@@ -196,9 +197,7 @@ def fig_gradient_variance(without: GradientNoise, with_: GradientNoise | None = 
                                  hovertemplate="B=%{x:.0f}<br>measured %{y:.4g}<extra></extra>"))
     fig.update_layout(shapes=[_vline(N)], annotations=[_vlabel(N, f"N = {N}")])
     styled(fig, title=title, x_title="batch size B", y_title="variance of the minibatch gradient", height=520)
-    fig.update_xaxes(type="log")
-    fig.update_yaxes(type="log", exponentformat="power")
-    fig.update_layout(legend=dict(x=0.02, y=0.02, yanchor="bottom"))
+    fig.update_layout(xaxis=log_axis(), yaxis=log_axis())
     return fig
 
 
@@ -240,9 +239,7 @@ def fig_noise_floor(floor: NoiseFloor, *, title: str = "The noise floor is set b
                      hoverinfo="skip"))
     fig = go.Figure(data=data)
     styled(fig, title=title, x_title="η / B", y_title="excess training loss  L(θ) − L(θ*)", height=560)
-    fig.update_xaxes(type="log", exponentformat="power")
-    fig.update_yaxes(type="log", exponentformat="power")
-    fig.update_layout(legend=dict(x=1.02, y=1.0, xanchor="left"))
+    fig.update_layout(xaxis=log_axis(), yaxis=log_axis())
     return fig
 
 
@@ -261,7 +258,6 @@ def fig_accuracy_vs_batch(batch_sizes: np.ndarray, acc_epochs: np.ndarray, acc_s
                              text=text, hovertemplate="B=%{text}<br>%{y:.1f} %<extra></extra>"))
     styled(fig, title=title, x_title="batch size B", y_title="held-out accuracy (%)", height=460)
     fig.update_xaxes(type="log", tickvals=B, ticktext=text)
-    fig.update_layout(legend=dict(x=0.02, y=0.02, yanchor="bottom"))
     return fig
 
 
@@ -283,6 +279,5 @@ def fig_critical_batch(cb: CriticalBatch, *, n_samples: int,
                           yanchor="bottom", showarrow=False),
                      _vlabel(cb.b_noise, f"B_noise ≈ {cb.b_noise:.3g}")])
     styled(fig, title=title, x_title="batch size B", y_title="best learning rate ε", height=460)
-    fig.update_xaxes(type="log")
-    fig.update_layout(legend=dict(x=0.98, y=0.3, xanchor="right"))
+    fig.update_layout(xaxis=log_axis())
     return fig

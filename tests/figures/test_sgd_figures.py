@@ -21,25 +21,29 @@ def runs(ls):
                                    keep_path=True, rng=np.random.default_rng(0))
 
 
-def test_loss_curves_three_axes_same_runs(runs):
-    fig = figs.fig_loss_curves(runs)
-    lines = [t for t in fig.data if t.mode == "lines"]
-    assert len(lines) == 3 * 3  # 3 runs x 3 panels
-    assert sum(bool(t.showlegend) for t in lines) == 3
-    assert fig.layout.xaxis.type == "log" and fig.layout.xaxis3.type == "log" and fig.layout.xaxis2.type != "log"
-    assert "epoch" in fig.layout.xaxis2.title.text
-    assert [a.text for a in fig.layout.annotations][:3] == ["per update (iteration)", "per epoch", "per gradient evaluation"]
-    names = [t.name for t in lines if t.showlegend]
-    assert names == ["B = 1", "B = 16", "B = 442 (full)"]
-    # the epoch panel of the full-batch run: x = 0, 1, 2 epochs; examples panel: multiples of N
-    full = [t for t in lines if t.name == "B = 442 (full)"]
-    np.testing.assert_allclose(full[1].x, [0, 1, 2])
-    np.testing.assert_allclose(full[2].x, [442, 884])
+def test_loss_curves_one_chart_per_clock_same_runs(runs):
+    figs3 = figs.fig_loss_clocks(runs)
+    assert [f.layout.title.text for f in figs3] == ["per update", "per epoch", "per example processed"]
+    for k, fig in enumerate(figs3):
+        lines = [t for t in fig.data if t.mode == "lines"]
+        assert [t.name for t in lines] == ["B = 1", "B = 16", "B = 442 (full)"]
+        assert all(bool(t.showlegend) == (k == 0) for t in lines)  # one legend, in the first chart
+    upd, ep, ex = figs3
+    assert upd.layout.xaxis.type == "log" and ex.layout.xaxis.type == "log" and ep.layout.xaxis.type != "log"
+    assert upd.layout.xaxis.dtick == 1  # theme.log_axis: labels at powers of ten only
+    assert "epoch" in ep.layout.xaxis.title.text
+    # the epoch chart of the full-batch run: x = 0, 1, 2 epochs; examples chart: multiples of N
+    full_ep = [t for t in ep.data if t.name == "B = 442 (full)"][0]
+    full_ex = [t for t in ex.data if t.name == "B = 442 (full)"][0]
+    np.testing.assert_allclose(full_ep.x, [0, 1, 2])
+    np.testing.assert_allclose(full_ex.x, [442, 884])
+    # no figure title collides with subplot titles: there are none
+    assert all(not f.layout.annotations for f in figs3)
 
 
 def test_loss_curves_mark_divergence(ls):
-    res = sgd.compare_batch_sizes(ls, np.zeros(2), (1,), lr=2.0, n_epochs=2, rng=np.random.default_rng(0))
-    fig = figs.fig_loss_curves(res)
+    res = sgd.compare_batch_sizes(ls, np.zeros(2), (1,), lr=2.5, n_epochs=2, rng=np.random.default_rng(0))
+    fig = figs.fig_loss_clock(res, "updates")
     assert any("diverged at step" in (t.name or "") for t in fig.data)
     assert any(t.mode == "markers" and t.marker.symbol == "x" for t in fig.data)
 
