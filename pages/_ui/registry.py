@@ -28,6 +28,13 @@ class PageSpec:
     warm: Callable[[], list[tuple[Callable, Any]]] | None = None
 
 
+def _sgd_warm() -> list[tuple[Callable, Any]]:
+    """The SGD page's default results and those of its deep links (``regopt_core.sgd.lecture_states``)."""
+    from regopt_core import sgd
+
+    return sgd.warm_pairs()
+
+
 PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         section="Start",
@@ -84,6 +91,7 @@ PAGES: tuple[PageSpec, ...] = (
         "gradient noise that falls like 1/B, the η/B noise floor, and what a bigger batch buys.",
         deep_links=({"lr": "2", "epochs": "5"}, {"lr": "1", "sampling": "With replacement", "at": "Minimum"},
                     {"epochs": "100", "steps": "1000"}, {"scale_lr": "true", "lr": "0.005"}),
+        warm=lambda: _sgd_warm(),
     ),
     PageSpec(
         section="Practice",
