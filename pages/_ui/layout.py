@@ -232,6 +232,8 @@ def numerical_guard(what: str) -> Iterator[None]:
     except NumericalError as exc:
         hint = f"\n\n**Try:** {exc.hint}" if exc.hint else ""
         st.error(f"**{what} failed:** {exc.message}{hint}", icon=":material/error:")
+        if getattr(exc, "retry", False):  # a heavy job that a stopped worker or the budget refused
+            st.button("Retry", icon=":material/refresh:", key=f"_retry_{abs(hash(what))}")
     except np.linalg.LinAlgError as exc:
         st.error(f"**{what} failed:** the linear system is singular or too ill-conditioned to solve ({exc}). "
                  "Change the settings (e.g. add regularization) to get a result.", icon=":material/error:")

@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import streamlit as st
 
 ROOT = Path(__file__).resolve().parents[3]
 CORE = ROOT / "regopt_core"
@@ -207,9 +206,6 @@ def store_put(key: tuple, value: Any) -> Path:
 
 
 # ------------------------------------------------------------------------------------------ results
-_heavy_runner: Callable[[Callable, Any, str], Any] | None = None  # set by pages._ui.jobs when it is used
-
-
 def _lookup(key: tuple) -> Any:
     hit = _PINNED.get(key, _MISSING)
     if hit is not _MISSING:
@@ -238,11 +234,12 @@ def result(fn: Callable[[Any], Any], config: Hashable, *, heavy: bool = False, l
     hit = _lookup(key)
     if hit is not _MISSING:
         return hit
-    if heavy and _heavy_runner is not None:
-        return RESULTS.compute(key, lambda: _heavy_runner(fn, config, label))
     if heavy:
-        with st.spinner(label or "Computing…"):
-            return RESULTS.compute(key, lambda: fn(config))
+        from pages._ui import jobs  # a worker process, one job per session (see pages/_ui/jobs.py)
+
+        value = jobs.run(fn, config, key, label)
+        hit = RESULTS.get(key)
+        return hit if hit is not _MISSING else RESULTS.put(key, value)
     return RESULTS.compute(key, lambda: fn(config))
 
 

@@ -1,0 +1,301 @@
+"""Heavy work off the interactive path: a few worker processes, one heavy job per session, fair turns.
+
+``cached.result(fn, cfg, heavy=True)`` sends ``fn(cfg)`` here when the result is not cached yet. The
+Streamlit process only waits (polling, with a progress note); the numbers are computed in a worker process,
+so a student holding a key down on the CT page cannot take the GIL or the cores from light reruns.
+
+* **Workers**: ``REGOPT_WORKERS`` processes (default: cores − 1, at least 1; ``0`` = compute in the script
+  thread, as under AppTest), each its own single-worker ``ProcessPoolExecutor`` (a *slot*), started with
+  ``spawn`` at a lower priority (nice +5) and one BLAS thread. A slot whose worker dies (killed, out of
+  memory) fails only its own job — with a message and a retry — and starts a new worker; other slots and
+  their sessions are not touched (one shared executor would fail every job in flight).
+* **Fairness**: each session has at most one job in the scheduler, running or queued. A new request from
+  a session supersedes its own queued job; while its job runs, a new request waits outside the queue and
+  says so ("your previous request is still running"). Queued jobs are dispatched in arrival order across
+  sessions — with one job per session, that is round robin: a busy session never gets two turns in a row
+  ahead of a waiting one. Two sessions asking for the same result share one job.
+* **Budget**: a token bucket per session (``REGOPT_HEAVY_BURST`` jobs, refilled one per
+  ``REGOPT_HEAVY_REFILL_S`` seconds) refuses a flood of new heavy jobs with a friendly message. Results that
+  are already cached never cost a token.
+* Finished results go straight into the shared memo, even if the session that asked has moved on.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any
+
+from regopt_core.errors import NumericalError
+
+
+class JobFailed(NumericalError):
+    """A heavy job could not give a result (its worker stopped, or the session's budget is spent)."""
+
+    retry = True
+
+
+class Superseded(Exception):
+    """The session asked for something else before this queued job started."""
+
+
+def n_workers() -> int:
+    raw = os.environ.get("REGOPT_WORKERS")
+    if raw is not None:
+        return max(0, int(raw))
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+@dataclass
+class Job:
+    key: Hashable
+    fn: Callable[[Any], Any]
+    config: Any
+    session: str
+    label: str
+    future: Future = field(default_factory=Future)
+    queued_at: float = field(default_factory=time.monotonic)
+    started_at: float | None = None
+
+
+class _Bucket:
+    def __init__(self, burst: float, refill_s: float) -> None:
+        self.tokens, self.burst, self.refill_s, self.t = burst, burst, refill_s, time.monotonic()
+
+    def take(self) -> float:
+        """Take a token; 0 if granted, else the seconds until the next one."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.t) / self.refill_s)
+        self.t = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) * self.refill_s
+
+
+def _new_executor() -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=os.nice, initargs=(5,))
+
+
+class Scheduler:
+    """Dispatch heavy jobs to worker slots: at most one job per session, sessions served in turn."""
+
+    def __init__(self, workers: int, *, on_result: Callable[[Hashable, Any], None] | None = None,
+                 executor_factory: Callable[[], Any] = _new_executor) -> None:
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, "1")  # inherited by the spawned workers
+        self._factory = executor_factory
+        self._slots: list[Any] = [executor_factory() for _ in range(workers)]
+        self._busy: list[Job | None] = [None] * workers
+        self._queue: OrderedDict[str, Job] = OrderedDict()  # session -> its one queued job, in arrival order
+        self._running: dict[str, Job] = {}
+        self._inflight: dict[Hashable, Job] = {}
+        self._buckets: dict[str, _Bucket] = {}
+        self._cond = threading.Condition()
+        self._on_result = on_result
+        self.started: list[tuple[str, Hashable]] = []  # (session, key) in dispatch order — for tests
+        self._closed = False
+        self._thread = threading.Thread(target=self._dispatch, name="regopt-jobs", daemon=True)
+        self._thread.start()
+        for ex in self._slots:  # start the workers now (spawn + imports take a second or two)
+            ex.submit(int, 0)
+
+    # ------------------------------------------------------------------------------------ requests
+    def submit(self, session: str, key: Hashable, fn: Callable, config: Any, label: str = "") -> Job | None:
+        """Queue ``fn(config)`` for ``session``; ``None`` if the session's previous job is still running."""
+        with self._cond:
+            shared = self._inflight.get(key)
+            if shared is not None:
+                return shared
+            mine = self._running.get(session)
+            if mine is not None:
+                return None
+            old = self._queue.get(session)
+            if old is None:
+                wait = self._buckets.setdefault(session, _Bucket(_burst(), _refill())).take()
+                if wait > 0:
+                    raise JobFailed(
+                        "You started many heavy computations in a short time; this server shares its workers "
+                        f"with the whole class. Try again in {wait:.0f} s.",
+                        hint="Results that were computed before (by you or anyone) appear at once.")
+            job = Job(key, fn, config, session, label)
+            if old is not None:  # supersede the session's queued job, keeping its place in the line
+                self._inflight.pop(old.key, None)
+                old.future.set_exception(Superseded())
+                self._queue[session] = job
+            else:
+                self._queue[session] = job
+            self._inflight[key] = job
+            self._cond.notify_all()
+            return job
+
+    def running(self, session: str) -> Job | None:
+        with self._cond:
+            return self._running.get(session)
+
+    def position(self, job: Job) -> int:
+        """Jobs ahead of ``job`` in the queue (0 when running or first)."""
+        with self._cond:
+            for i, j in enumerate(self._queue.values()):
+                if j is job:
+                    return i
+            return 0
+
+    # ------------------------------------------------------------------------------------ dispatch
+    def _dispatch(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and not (self._queue and None in self._busy):
+                    self._cond.wait()
+                if self._closed:
+                    return
+                _, job = self._queue.popitem(last=False)
+                slot = self._busy.index(None)
+                self._busy[slot] = job
+                self._running[job.session] = job
+                job.started_at = time.monotonic()
+                self.started.append((job.session, job.key))
+                executor = self._slots[slot]
+            try:
+                fut = executor.submit(job.fn, job.config)
+            except (BrokenProcessPool, RuntimeError) as exc:
+                self._finish(slot, job, None, exc)
+                continue
+            fut.add_done_callback(lambda f, s=slot, j=job: self._done(s, j, f))
+
+    def _done(self, slot: int, job: Job, fut) -> None:
+        try:
+            value, error = fut.result(), None
+        except BaseException as exc:  # noqa: BLE001 — reported to the one session that asked
+            value, error = None, exc
+        self._finish(slot, job, value, error)
+
+    def _finish(self, slot: int, job: Job, value: Any, error: BaseException | None) -> None:
+        if isinstance(error, BrokenProcessPool):
+            old = self._slots[slot]
+            self._slots[slot] = self._factory()  # a fresh worker for the next job
+            threading.Thread(target=old.shutdown, kwargs={"wait": False, "cancel_futures": True},
+                             daemon=True).start()
+            error = JobFailed("The computation was interrupted: its worker process stopped (the server may be "
+                              "short of memory). Nothing else was affected.", hint="Press Retry to compute it again.")
+        if error is None and self._on_result is not None:
+            self._on_result(job.key, value)
+        with self._cond:
+            self._busy[slot] = None
+            self._running.pop(job.session, None)
+            self._inflight.pop(job.key, None)
+            self._cond.notify_all()
+        if error is None:
+            job.future.set_result(value)
+        else:
+            job.future.set_exception(error)
+
+    def worker_pids(self) -> list[int]:
+        pids = []
+        for ex in self._slots:
+            pids.extend(getattr(ex, "_processes", {}) or {})
+        return pids
+
+    def shutdown(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        for ex in self._slots:
+            ex.shutdown(wait=False, cancel_futures=True)
+
+
+def _burst() -> float:
+    return float(os.environ.get("REGOPT_HEAVY_BURST", "12"))
+
+
+def _refill() -> float:
+    return float(os.environ.get("REGOPT_HEAVY_REFILL_S", "5"))
+
+
+_SCHEDULER: Scheduler | None = None
+_LOCK = threading.Lock()
+
+
+def scheduler() -> Scheduler | None:
+    """The process's scheduler, started on first use; ``None`` when heavy work runs in the script thread."""
+    global _SCHEDULER
+    if _SCHEDULER is None:
+        workers = n_workers()
+        if workers == 0 or not _in_server():
+            return None
+        with _LOCK:
+            if _SCHEDULER is None:
+                from pages._ui import cached
+
+                _SCHEDULER = Scheduler(workers, on_result=cached.RESULTS.put)
+                atexit.register(_SCHEDULER.shutdown)
+    return _SCHEDULER
+
+
+def _in_server() -> bool:
+    """True under ``streamlit run`` (AppTest's mock runtime and bare scripts compute in the thread)."""
+    try:
+        from streamlit.runtime import Runtime
+
+        return type(Runtime._instance) is Runtime  # noqa: SLF001
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _session_id() -> str:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "no-session"
+
+
+def run(fn: Callable, config: Any, key: Hashable, label: str) -> Any:
+    """Compute ``fn(config)`` in a worker, showing progress on the page until it is done."""
+    import streamlit as st
+
+    sched = scheduler()
+    if sched is None:
+        with st.spinner(label or "Computing…"):
+            return fn(config)
+    session = _session_id()
+    note = st.empty()
+    t0 = time.monotonic()
+    try:
+        while True:
+            try:
+                job = sched.submit(session, key, fn, config, label)
+            except JobFailed:
+                raise
+            if job is not None:
+                break
+            prev = sched.running(session)
+            what = f" ({prev.label})" if prev is not None and prev.label else ""
+            note.info(f"**{label or 'Computing'}** — your previous request{what} is still running; this one "
+                      "starts when it is done. The rest of the page stays usable.", icon=":material/hourglass_top:")
+            time.sleep(0.15)
+        while True:
+            try:
+                return job.future.result(timeout=0.15)
+            except TimeoutError:
+                pass
+            elapsed = time.monotonic() - t0
+            if job.started_at is None:
+                ahead = sched.position(job)
+                text = f"{label or 'Computing'} — waiting for a free worker ({ahead} request(s) ahead)"
+                note.progress(0.0, text=text)
+            else:
+                run_s = time.monotonic() - job.started_at
+                note.progress(min(0.95, run_s / (run_s + 2.0)), text=f"{label or 'Computing'} — {elapsed:.0f} s")
+    except Superseded:
+        st.stop()  # the session asked for something newer; that run shows its own result
+    finally:
+        note.empty()

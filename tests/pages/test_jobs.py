@@ -1,0 +1,116 @@
+"""Issue 16: heavy work in worker processes, one job per session, fair turns, crash safety, a budget."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from pages._ui.jobs import JobFailed, Scheduler, Superseded
+from tests.pages import jobs_work
+
+
+@pytest.fixture
+def sched():
+    results = {}
+    s = Scheduler(1, on_result=results.__setitem__)
+    s.results = results
+    yield s
+    s.shutdown()
+
+
+def _submit_until_accepted(s: Scheduler, session, key, cfg, log):
+    """What a page's waiting script does: retry while its previous job runs, then wait for the result."""
+    while True:
+        job = s.submit(session, key, jobs_work.sleep_then_echo, cfg)
+        if job is not None:
+            break
+        time.sleep(0.01)
+    log.append((session, key, "accepted"))
+    try:
+        return job.future.result(timeout=60)
+    except Superseded:  # a newer request of the same session replaced this queued one (as a rerun does)
+        log.append((session, key, "superseded"))
+        return None
+
+
+def test_one_session_never_holds_two_jobs_and_the_other_session_gets_its_turn(sched):
+    sched.submit("warm", "w", jobs_work.sleep_then_echo, (0.0, "w")).future.result(timeout=60)  # worker up
+    log: list = []
+    in_scheduler = []
+
+    def watch():
+        while not stop.is_set():
+            with sched._cond:  # noqa: SLF001 — the test inspects the scheduler's books
+                a = sum(1 for j in sched._queue.values() if j.session == "A") + ("A" in sched._running)
+            in_scheduler.append(a)
+            time.sleep(0.005)
+
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    threads = []
+    for i in range(5):  # five heavy requests from session A, as fast as it can
+        t = threading.Thread(target=_submit_until_accepted, args=(sched, "A", f"a{i}", (0.3, f"a{i}"), log))
+        t.start()
+        threads.append(t)
+        time.sleep(0.02)
+    time.sleep(0.05)
+    b = threading.Thread(target=_submit_until_accepted, args=(sched, "B", "b", (0.05, "b"), log))
+    b.start()
+    for t in [*threads, b]:
+        t.join(timeout=60)
+    stop.set()
+    watcher.join()
+    assert max(in_scheduler) <= 1, "session A had more than one job running or queued"
+    order = [key for session, key in sched.started if session in ("A", "B")]
+    assert order.index("b") < max(order.index(f"a{i}") for i in range(5) if f"a{i}" in order)
+    assert order.index("b") <= 2, f"B waited behind several of A's jobs: {order}"
+
+
+def test_same_result_requested_by_two_sessions_is_one_job(sched):
+    j1 = sched.submit("A", "same", jobs_work.sleep_then_echo, (0.2, "x"))
+    j2 = sched.submit("B", "same", jobs_work.sleep_then_echo, (0.2, "x"))
+    assert j1 is j2
+    assert j1.future.result(timeout=60)[0] == "x" and sched.results["same"][0] == "x"
+
+
+def test_a_killed_worker_fails_only_its_job_and_is_replaced():
+    s = Scheduler(2)
+    try:
+        pids = {s.submit(f"s{i}", f"p{i}", jobs_work.pid, i).future.result(timeout=60) for i in range(2)}
+        victim = s.submit("victim", "long", jobs_work.sleep_then_echo, (30.0, "never"))
+        other = s.submit("other", "short", jobs_work.sleep_then_echo, (1.0, "fine"))
+        time.sleep(0.5)
+        victim_pid = [p for p in s.worker_pids() if p in pids]
+        # find the worker running the long job: the one that is not done with "short" soon
+        busy = {j.key: i for i, j in enumerate(s._busy) if j is not None}  # noqa: SLF001
+        slot = busy["long"]
+        pid = next(iter(s._slots[slot]._processes))  # noqa: SLF001
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(JobFailed, match="worker process stopped"):
+            victim.future.result(timeout=60)
+        assert other.future.result(timeout=60)[0] == "fine", "the other session's job is untouched"
+        again = s.submit("victim", "long2", jobs_work.sleep_then_echo, (0.1, "retried"))
+        assert again.future.result(timeout=60)[0] == "retried", "the slot got a new worker"
+        assert victim_pid
+    finally:
+        s.shutdown()
+
+
+def test_a_flood_of_heavy_jobs_is_refused_with_a_message(monkeypatch):
+    monkeypatch.setenv("REGOPT_HEAVY_BURST", "3")
+    monkeypatch.setenv("REGOPT_HEAVY_REFILL_S", "60")
+    s = Scheduler(1)
+    try:
+        for i in range(3):
+            s.submit("A", f"k{i}", jobs_work.sleep_then_echo, (0.0, i))  # queued/superseded: each costs a token
+            s._queue.pop("A", None)  # noqa: SLF001 — drop it so the next counts as a new job
+        with pytest.raises(JobFailed, match="many heavy computations"):
+            s.submit("A", "k9", jobs_work.sleep_then_echo, (0.0, 9))
+        assert s.submit("B", "kb", jobs_work.sleep_then_echo, (0.0, "b")) is not None, "other sessions unaffected"
+    finally:
+        s.shutdown()
