@@ -15,6 +15,21 @@ as a student waits for it), split into page opens and control moves, per page an
 (``exception`` elements, ``page_not_found``, compile errors, timeouts, disconnects); the server's RSS (server
 process and its children, from ``/proc/<pid>/status`` VmRSS) sampled every second; CPU used by the server and by
 this client (both share the machine). The summary is printed as JSON, followed by one markdown table row.
+
+Two more modes:
+
+    python -m tests.load.run_load --students 15 --pages losses,bias-variance,landscapes,splits --hostile 8
+    python -m tests.load.run_load --no-warmup --ramp 2 --students 60 --visits 1 --min-moves 1 --max-moves 1
+
+``--hostile N`` (issue 16): N extra sessions on ``--hostile-page`` (default ``ct``) move random controls with no
+think time, beside the students; the summary's latency and errors are the normal students' only, and the
+hostile sessions' figures are under ``"hostile"``. Run the same command without ``--hostile`` for the "without".
+
+``--no-warmup`` (issue 12, the cold crowd): no warm-up visit, no waiting for the server to settle; with the
+server started by this run (no ``--url``), every student meets a just-started process, arriving within ``--ramp``
+seconds, the first visit of student i on page i mod n_pages. Errors are counted by kind (``error_kinds``:
+exception elements, page_not_found, timeouts, disconnect, connect_failed) with the messages seen
+(``error_messages``). ``--visits K`` makes each student leave after K page visits (the run ends when all left).
 """
 
 from __future__ import annotations
@@ -226,13 +241,35 @@ def pick_widget(client: StreamlitClient, rng: random.Random):
     return rng.choices(widgets, weights=weights, k=1)[0]
 
 
+def _recorder(idx: int, role: str, results: list, t_start: float):
+    def record(r: RunResult) -> None:
+        results.append({"student": idx, "role": role, "t": time.perf_counter() - t_start,
+                        "page": r.page or "(default)", "server_cpu_s": getattr(r, "server_cpu_s", None),
+                        "action": r.action, "fragment": r.fragment, "latency_s": r.latency_s, "status": r.status,
+                        "bytes": r.n_bytes, "exceptions": r.exceptions, "error_alerts": r.error_alerts,
+                        "page_not_found": r.page_not_found})
+    return record
+
+
+async def _connect(client: StreamlitClient, record) -> bool:
+    try:
+        await client.connect()
+        return True
+    except Exception as exc:  # noqa: BLE001 - a refused connection is an error to report
+        record(RunResult(page="", action="connect", fragment=False, latency_s=0.0, status="connect_failed",
+                         exceptions=[f"connect failed: {type(exc).__name__}: {exc}"]))
+        return False
+
+
 async def student(idx: int, args, pages: list, results: list, t_end: float, t_start: float) -> None:
     rng = random.Random(args.seed * 100_003 + idx)
     await asyncio.sleep(rng.uniform(0, args.ramp))
     client = StreamlitClient(args.url, timeout=args.timeout)
 
-    # With one student the server does nothing else, so its CPU time across a rerun is that rerun's cost.
-    server_pid = getattr(args, "server_pid", None) if args.students == 1 else None
+    # With one student (and no hostile sessions) the server does nothing else, so its CPU time across a rerun
+    # is that rerun's cost.
+    alone = args.students == 1 and not args.hostile
+    server_pid = getattr(args, "server_pid", None) if alone else None
 
     async def timed(coro):
         cpu0 = cpu_seconds(server_pid) if server_pid else None
@@ -240,37 +277,55 @@ async def student(idx: int, args, pages: list, results: list, t_end: float, t_st
         r.server_cpu_s = cpu_seconds(server_pid) - cpu0 if server_pid else None
         return r
 
-    def record(r: RunResult) -> None:
-        results.append({"student": idx, "t": time.perf_counter() - t_start, "page": r.page or "(default)",
-                        "server_cpu_s": getattr(r, "server_cpu_s", None),
-                        "action": r.action, "fragment": r.fragment, "latency_s": r.latency_s, "status": r.status,
-                        "bytes": r.n_bytes, "exceptions": r.exceptions, "error_alerts": r.error_alerts,
-                        "page_not_found": r.page_not_found})
-
+    record = _recorder(idx, "student", results, t_start)
+    visits = 0
     try:
-        while time.perf_counter() < t_end:
-            if client.ws is None:
-                try:
-                    await client.connect()
-                except Exception as exc:  # noqa: BLE001 - a refused connection is an error to report
-                    record(RunResult(page="", action="connect", fragment=False, latency_s=0.0, status="disconnect",
-                                     exceptions=[f"connect failed: {type(exc).__name__}: {exc}"]))
-                    await asyncio.sleep(1.0)
-                    continue
-            spec = rng.choice(pages)
+        while (visits < args.visits) if args.visits else (time.perf_counter() < t_end):
+            if client.ws is None and not await _connect(client, record):
+                await asyncio.sleep(1.0)
+                visits += 1 if args.visits else 0
+                continue
+            # a cold crowd spreads its first visits over every page (each page's first import is the risk)
+            spec = pages[idx % len(pages)] if (args.no_warmup and visits == 0) else rng.choice(pages)
+            visits += 1
             r = await timed(client.open_page(page_name(spec)))
             record(r)
             if client.ws is None:
                 continue
             for _ in range(rng.randint(args.min_moves, args.max_moves)):
                 await asyncio.sleep(args.think * rng.uniform(0.5, 1.5))
-                if time.perf_counter() >= t_end or client.ws is None:
+                if (time.perf_counter() >= t_end and not args.visits) or client.ws is None:
                     break
                 w = pick_widget(client, rng)
                 if w is None:
                     break
                 record(await timed(client.move(w, rng)))
-            await asyncio.sleep(args.think * rng.uniform(0.5, 1.5))
+            if not (args.visits and visits >= args.visits):
+                await asyncio.sleep(args.think * rng.uniform(0.5, 1.5))
+    finally:
+        await client.close()
+
+
+async def hostile(idx: int, args, results: list, t_end: float, t_start: float) -> None:
+    """One tab of a student who holds a key down: opens the costliest page and moves its controls with no
+    think time (the next move is sent as soon as the previous rerun finished), until the run ends."""
+    rng = random.Random(args.seed * 7_919 + 1_000_003 + idx)
+    await asyncio.sleep(rng.uniform(0, min(args.ramp, 2.0)))
+    client = StreamlitClient(args.url, timeout=args.timeout)
+    record = _recorder(idx, "hostile", results, t_start)
+    page = page_name(registry.by_url_path(args.hostile_page))
+    try:
+        while time.perf_counter() < t_end:
+            if client.ws is None and not await _connect(client, record):
+                await asyncio.sleep(1.0)
+                continue
+            record(await client.open_page(page))
+            while client.ws is not None and time.perf_counter() < t_end:
+                controls = [w for w in client.movable() if w.kind != "button" and not w.key.startswith("_")]
+                if not controls:
+                    await asyncio.sleep(0.5)
+                    break
+                record(await client.move(rng.choice(controls), rng))
     finally:
         await client.close()
 
@@ -291,22 +346,38 @@ def stats(values: list[float]) -> dict:
             "max_s": r(max(values) if values else None)}
 
 
-def summarize(args, results: list[dict], warmup: list[dict], rss: RssSampler, cpu: dict, pages: list) -> dict:
-    lat = [r["latency_s"] for r in results if r["status"] == "ok"]
+def error_summary(results: list[dict]) -> dict:
+    """Failed reruns by kind: ``exception`` (an exception element shown to the student), ``page_not_found``,
+    ``timeout``, ``compile_error``, ``disconnect`` (the websocket closed during a run), ``connect_failed`` (the
+    websocket could not be opened); plus the exception types/messages seen, most frequent first."""
     failures = [r for r in results if r["status"] != "ok" or r["exceptions"] or r["page_not_found"]]
-    err_kinds = Counter()
+    kinds, types = Counter(), Counter()
     for r in failures:
         if r["status"] != "ok":
-            err_kinds[r["status"]] += 1
+            kinds[r["status"]] += 1
         if r["exceptions"] and r["status"] == "ok":
-            err_kinds["exception"] += 1
+            kinds["exception"] += 1
         if r["page_not_found"]:
-            err_kinds["page_not_found"] += 1
+            kinds["page_not_found"] += 1
+        for e in r["exceptions"]:
+            types[e[:120]] += 1
     examples = []
     for r in failures:
         text = f"{r['page']} {r['action']}: {r['status']} {'; '.join(r['exceptions'])[:300]}"
         if text not in examples:
             examples.append(text)
+    return {"failures": failures, "kinds": dict(kinds), "examples": examples[:15],
+            "messages": dict(types.most_common(10)),
+            "sessions_with_errors": len({r["student"] for r in failures})}
+
+
+def summarize(args, all_results: list[dict], warmup: list[dict], rss: RssSampler, cpu: dict, pages: list) -> dict:
+    # The normal students' figures; hostile sessions (``--hostile``) are reported on their own below.
+    results = [r for r in all_results if r.get("role", "student") == "student"]
+    hostile_results = [r for r in all_results if r.get("role") == "hostile"]
+    lat = [r["latency_s"] for r in results if r["status"] == "ok"]
+    errs = error_summary(results)
+    failures, err_kinds, examples = errs["failures"], errs["kinds"], errs["examples"]
     by_page = {p: stats([r["latency_s"] for r in results if r["page"] == p and r["status"] == "ok"])
                for p in sorted({r["page"] for r in results})}
     by_action = defaultdict(list)
@@ -349,6 +420,10 @@ def summarize(args, results: list[dict], warmup: list[dict], rss: RssSampler, cp
         "errors": len(failures),
         "error_kinds": dict(err_kinds),
         "error_examples": examples[:15],
+        "error_messages": errs["messages"],
+        "sessions_with_errors": errs["sessions_with_errors"],
+        "cold_start": bool(args.no_warmup),
+        "hostile": _hostile_summary(args, hostile_results) if args.hostile else None,
         "error_alerts_shown": dict(alerts.most_common(10)),  # st.error boxes: handled, not failures
         "mb_received": round(sum(r["bytes"] for r in results) / 1e6, 1),
         "server_rss_mb": {"start": round(rss_values[0] / 2**20) if rss_values else None,
@@ -356,6 +431,16 @@ def summarize(args, results: list[dict], warmup: list[dict], rss: RssSampler, cp
                           "end": round(rss_values[-1] / 2**20) if rss_values else None},
         "cpu_s": cpu,
     }
+
+
+def _hostile_summary(args, results: list[dict]) -> dict:
+    errs = error_summary(results)
+    span = max((r["t"] for r in results), default=0.0)
+    return {"sessions": args.hostile, "page": args.hostile_page, "reruns": len(results),
+            "reruns_per_s": round(len(results) / span, 2) if span else None,
+            "latency": stats([r["latency_s"] for r in results if r["status"] == "ok"]),
+            "latency_incl_timeouts": stats([r["latency_s"] for r in results if r["status"] in ("ok", "timeout")]),
+            "errors": len(errs["failures"]), "error_kinds": errs["kinds"], "error_examples": errs["examples"][:5]}
 
 
 def markdown_row(s: dict) -> str:
@@ -397,7 +482,8 @@ async def settle(server_pid: int | None, max_wait: float) -> float:
 
 async def run(args, pages: list, server_pid: int | None) -> tuple[dict, list[dict]]:
     warmup = [] if args.no_warmup else await warm_up(args.url, pages, args.timeout)
-    settled = await settle(server_pid, args.settle)
+    # a cold crowd meets the server as it is just after start; otherwise wait for its background warm-ups
+    settled = 0.0 if args.no_warmup else await settle(server_pid, args.settle)
     rss = RssSampler(server_pid)
     rss.start()
     cpu0 = cpu_seconds(server_pid) if server_pid else None
@@ -406,7 +492,8 @@ async def run(args, pages: list, server_pid: int | None) -> tuple[dict, list[dic
     results: list[dict] = []
     t_start = time.perf_counter()
     t_end = t_start + args.duration
-    await asyncio.gather(*(student(i, args, pages, results, t_end, t_start) for i in range(args.students)))
+    await asyncio.gather(*(student(i, args, pages, results, t_end, t_start) for i in range(args.students)),
+                         *(hostile(i, args, results, t_end, t_start) for i in range(args.hostile)))
     wall = time.perf_counter() - t_start
     self1 = resource.getrusage(resource.RUSAGE_SELF)
     mach1 = machine_cpu()
@@ -445,6 +532,14 @@ def parse_args(argv=None):
     ap.add_argument("--settle", type=float, default=180.0,
                     help="after the warm-up, wait up to this many seconds for the server to go idle (its pages' "
                          "background warm-up threads), as a server started well before class would be")
+    ap.add_argument("--visits", type=int, default=0,
+                    help="page visits per student, then it leaves (0: visit pages until --duration is over); "
+                         "a run with --visits ends when every student has finished")
+    ap.add_argument("--hostile", type=int, default=0, metavar="N",
+                    help="N extra sessions on --hostile-page moving controls with no think time, beside the "
+                         "students; the students' latency is reported apart from theirs (compare with a run "
+                         "without --hostile)")
+    ap.add_argument("--hostile-page", default="ct", help="url_path of the page the hostile sessions use")
     ap.add_argument("--out", type=Path, help="write the JSON summary (and raw results next to it) here")
     return ap.parse_args(argv)
 
@@ -457,6 +552,14 @@ def main(argv=None) -> int:
         pages = [p for p in pages if p.url_path in wanted]
         if not pages:
             raise SystemExit(f"none of {sorted(wanted)} is registered")
+    if args.hostile:
+        try:
+            registry.by_url_path(args.hostile_page)
+        except KeyError:
+            raise SystemExit(f"--hostile-page {args.hostile_page!r} is not registered") from None
+    if args.no_warmup and args.url:
+        print("run_load: --no-warmup with --url: the server is not started by this run, so it may not be cold",
+              file=sys.stderr)
     proc = None
     server_pid = args.server_pid
     if not args.url:
@@ -475,6 +578,10 @@ def main(argv=None) -> int:
     print()
     print(MARKDOWN_HEADER)
     print(markdown_row(summary))
+    if summary.get("hostile"):
+        h = summary["hostile"]
+        print(f"(beside {h['sessions']} hostile sessions on {h['page']}: {h['reruns']} reruns, "
+              f"p50 {h['latency']['p50_s']} s, p95 {h['latency']['p95_s']} s, errors {h['errors']})")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(summary, indent=2))
