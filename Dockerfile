@@ -25,7 +25,11 @@ COPY app.py ./
 COPY .streamlit/ .streamlit/
 COPY pages/ pages/
 COPY regopt_core/ regopt_core/
-COPY deploy/healthcheck.py deploy/warm.py deploy/
+COPY deploy/__init__.py deploy/healthcheck.py deploy/warm.py deploy/precompute.py deploy/
+# The shared result store: every page's defaults and prepared states, computed once at build time and
+# opened read-only by the server (a store of other code is never read; see deploy/precompute.py).
+ENV REGOPT_STORE=/app/.regopt_store
+RUN python -m deploy.precompute
 
 USER regopt
 EXPOSE 8501

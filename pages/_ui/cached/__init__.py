@@ -298,6 +298,7 @@ def warm_defaults(*, wait: bool = False) -> dict[str, str]:
     """
     with _WARM_LOCK:
         if _warm_state["thread"] is None:
+            _precompute_in_background()
             pairs = warm_pairs()
             cold = []
             for fn, config in pairs:
@@ -312,6 +313,30 @@ def warm_defaults(*, wait: bool = False) -> dict[str, str]:
     if wait:
         _warm_state["thread"].join()
     return dict(_warm_state["report"])
+
+
+def _precompute_in_background() -> None:
+    """A server started without a complete store for its code version builds it once, at low priority."""
+    from pages._ui.jobs import _in_server
+
+    if not _in_server() or os.environ.get("REGOPT_PRECOMPUTE_ON_START", "1") == "0":
+        return
+    if (store_dir() / "COMPLETE").exists():
+        return
+    try:
+        store_root().mkdir(parents=True, exist_ok=True)
+        lock = store_root() / f".building-{code_version()}"
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)  # one builder per machine
+        os.close(fd)
+    except OSError:
+        return  # read-only store, or another replica is building it
+    import subprocess
+    import sys
+
+    subprocess.Popen(  # noqa: S603 — our own build step, fixed arguments
+        ["nice", "-n", "15", sys.executable, "-m", "deploy.precompute"], cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, "REGOPT_PRECOMPUTE_ON_START": "0"})
 
 
 def n_pinned() -> int:

@@ -1,0 +1,1 @@
+"""Deployment helpers: precomputed result store, nginx rendering, replicas, warm-up, health check."""

@@ -1,0 +1,58 @@
+"""Issue 12: the precomputed store is versioned by the core's code; a stale store is never used."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from pages._ui import cached
+
+
+def _square(cfg):
+    return np.arange(cfg) ** 2
+
+
+def test_store_round_trip_is_fast_and_read_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGOPT_STORE", str(tmp_path))
+    key = cached.key_of(_square, 1000)
+    cached.store_put(key, _square(1000))
+    t0 = time.perf_counter()
+    value = cached.store_get(key)
+    assert time.perf_counter() - t0 < 0.020, "a store hit is served within 20 ms"
+    assert np.array_equal(value, np.arange(1000) ** 2)
+    with cached.isolated():
+        got = cached.result(_square, 1000)
+        assert not got.flags.writeable and np.array_equal(got, value)
+
+
+def test_a_store_written_by_other_code_is_not_used(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGOPT_STORE", str(tmp_path))
+    key = cached.key_of(_square, 7)
+    cached.store_put(key, np.array([-1]))  # a wrong value, written under today's code version
+    assert cached.store_get(key)[0] == -1
+    monkeypatch.setattr(cached, "_VERSION", "0123456789abcdef")  # the code changed
+    assert cached.store_get(key) is cached._MISSING  # noqa: SLF001
+    with cached.isolated():
+        assert cached.result(_square, 7)[-1] == 36, "recomputed, not read from the stale store"
+
+
+def test_code_version_follows_the_core_source(tmp_path, monkeypatch):
+    monkeypatch.setattr(cached, "_VERSION", None)
+    v1 = cached.code_version()
+    monkeypatch.setattr(cached, "CORE", tmp_path)
+    (tmp_path / "x.py").write_text("a = 1\n")
+    monkeypatch.setattr(cached, "_VERSION", None)
+    v2 = cached.code_version()
+    (tmp_path / "x.py").write_text("a = 2\n")
+    monkeypatch.setattr(cached, "_VERSION", None)
+    assert len({v1, v2, cached.code_version()}) == 3
+
+
+def test_a_key_collision_in_the_store_is_a_miss(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGOPT_STORE", str(tmp_path))
+    key = cached.key_of(_square, 3)
+    path = cached.store_put(key, np.array([1]))
+    other = cached.key_of(_square, 4)
+    monkeypatch.setattr(cached, "_store_file", lambda k: path)  # force both keys onto one file
+    assert cached.store_get(other) is cached._MISSING  # noqa: SLF001
