@@ -8,6 +8,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.chdir(ROOT)
+# Servers started by the tests do not build the precomputed store in the background (CPU for the tests).
+os.environ.setdefault("REGOPT_PRECOMPUTE_ON_START", "0")
 
 
 def pytest_sessionfinish(session, exitstatus):
