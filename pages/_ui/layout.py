@@ -96,6 +96,7 @@ def page_header(title: str, formula: str | None, intro: str, *, sections: Sequen
                 "in the menu.", icon=":material/explore:")
     if presenting():
         st.markdown(_PRESENT_CSS, unsafe_allow_html=True)
+        _tour_bar()
         st.title(title)
         with st.expander("Formula and introduction", icon=":material/menu_book:"):
             if formula:
@@ -110,6 +111,32 @@ def page_header(title: str, formula: str | None, intro: str, *, sections: Sequen
             st.latex(formula)
         st.markdown(intro)
     st.session_state[_SLOT] = st.container()
+
+
+def _tour_bar() -> None:
+    """On a lecture-tour step (``?tour=k``): what to look at, the question for the room, previous / next."""
+    from pages._ui import registry, tour
+
+    raw = st.query_params.get(widgets.TOUR_KEY)
+    if raw is None:
+        return
+    try:
+        k = min(max(int(raw), 1), len(tour.STEPS))
+    except ValueError:
+        return
+    step = tour.step(k)
+    text, prev, nxt = st.columns((8, 1, 1), vertical_alignment="center")
+    text.markdown(f"**Lecture tour · step {k} of {len(tour.STEPS)}** — {step.look}")
+    with text.expander("Ask the room first", icon=":material/help:"):
+        st.markdown(step.ask)
+    target = None
+    if prev.button("Previous", icon=":material/arrow_back:", disabled=k == 1, key="_tour_prev", width="stretch"):
+        target = k - 1
+    if nxt.button("Next", icon=":material/arrow_forward:", disabled=k == len(tour.STEPS), key="_tour_next",
+                  width="stretch"):
+        target = k + 1
+    if target is not None:
+        st.switch_page(registry.by_url_path(tour.step(target).page).path, query_params=tour.url_params(target))
 
 
 def _selected_section(n: int) -> int:

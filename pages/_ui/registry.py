@@ -45,6 +45,16 @@ PAGES: tuple[PageSpec, ...] = (
         default=True,
     ),
     PageSpec(
+        section="Start",
+        path="pages/tour.py",
+        title="Lecture tour",
+        icon=":material/slideshow:",
+        url_path="tour",
+        blurb="The lecture's storyline in prepared steps, on the projector: what to look at, and a question "
+        "to ask the room before the reveal.",
+        deep_links=({"step": "7"},),
+    ),
+    PageSpec(
         section="Regularization",
         path="pages/losses.py",
         title="Losses & regularizers",
@@ -77,7 +87,7 @@ PAGES: tuple[PageSpec, ...] = (
                     {"surface": "Logistic", "lam": "0.5", "pen": "L1"},
                     {"surface": "Saddle", "sx": "-2", "sy": "0"},
                     {"dim": "1000", "bug": "true"},
-                    {"lr_gd": "2.2", "opts": "GD"},
+                    {"lr_gd": "2.2"},
                     {"live_opt": "Momentum", "live_x": "0.9"}),
         warm=lambda: _landscapes_warm(),
     ),

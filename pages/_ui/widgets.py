@@ -17,7 +17,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 _REG = "_regopt_run"  # session_state key of the current run's registry
 PRESENT_KEY = "present"  # ?present=1 turns on presentation mode (handled in layout / app.py)
 SECTION_KEY = "section"  # ?section=3 : the section shown in presentation mode (handled in layout)
-GLOBAL_PARAMS = {PRESENT_KEY, SECTION_KEY}
+TOUR_KEY = "tour"  # ?tour=7 : this page is step 7 of the lecture tour (handled in layout)
+GLOBAL_PARAMS = {PRESENT_KEY, SECTION_KEY, TOUR_KEY}
 
 
 def _page_id() -> str:
