@@ -443,6 +443,22 @@ def _hostile_summary(args, results: list[dict]) -> dict:
             "errors": len(errs["failures"]), "error_kinds": errs["kinds"], "error_examples": errs["examples"][:5]}
 
 
+def server_log_errors(path: Path, top: int = 10) -> dict[str, int]:
+    """The exception lines (``SomeError: message``) of a server log, most frequent first."""
+    import re
+
+    pattern = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Warning)): (.*)$")
+    counts = Counter()
+    try:
+        for line in path.read_text(errors="replace").splitlines():
+            m = pattern.match(line.strip())
+            if m:
+                counts[f"{m.group(1)}: {m.group(2)[:100]}"] += 1
+    except OSError:
+        return {}
+    return dict(counts.most_common(top))
+
+
 def markdown_row(s: dict) -> str:
     lat = s["latency"]
     return (f"| {s['date_utc'][:10]} | {s['students']} | {s['duration_s']} s | {s['think_s']} s | {s['reruns']} | "
@@ -569,11 +585,16 @@ def main(argv=None) -> int:
         base_path = next((a.split("=", 1)[1].strip("/") for a in args.server_arg
                           if a.startswith("--server.baseUrlPath=")), "")
         args.url = f"http://127.0.0.1:{port}" + (f"/{base_path}" if base_path else "")
+    log_path = RESULTS / f"server-{port}.log" if proc is not None else None
     try:
         summary, results = asyncio.run(run(args, pages, server_pid))
     finally:
         if proc is not None:
             stop_server(proc)
+    if log_path is not None:
+        # the browser sees redacted exceptions (client.showErrorDetails = "none"); the server log has the types
+        summary["server_log"] = str(log_path)
+        summary["server_log_errors"] = server_log_errors(log_path)
     print(json.dumps(summary, indent=2))
     print()
     print(MARKDOWN_HEADER)
