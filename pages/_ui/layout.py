@@ -34,9 +34,27 @@ PRESENT_SCALE = 1.45
 _SLOT = "_regopt_notice_slot"
 
 # Constant CSS (no user text ever reaches it): larger type for a projector.
+# Constant CSS for every screen: formulas and tables scroll inside their box instead of being clipped or
+# hiding columns; on a phone the plotly toolbar is hidden (it covered chart titles) and padding shrinks.
+_BASE_CSS = """
+<style>
+[data-testid="stMarkdownContainer"] .katex-display, .stLatex { overflow-x: auto; overflow-y: hidden; max-width: 100%; }
+[data-testid="stTable"], [data-testid="stMarkdownContainer"] table { display: block; overflow-x: auto; max-width: 100%; }
+@media (max-width: 640px) {
+  .modebar-container, .modebar { display: none !important; }
+  [data-testid="stAppViewContainer"] .block-container { padding-left: 0.6rem; padding-right: 0.6rem; }
+  [data-testid="stPlotlyChart"] { margin-left: -0.3rem; margin-right: -0.3rem; }
+}
+</style>
+"""
+
 _PRESENT_CSS = """
 <style>
 html { font-size: 22px; }
+[data-testid="stTable"] td, [data-testid="stTable"] th, [data-testid="stDataFrame"] *,
+[data-testid="stMarkdownContainer"] table td, [data-testid="stMarkdownContainer"] table th { font-size: 24px !important; }
+[data-testid="stAppViewContainer"] .block-container { padding-top: 1.2rem; }
+h1 { font-size: 2.0rem !important; padding-top: 0 !important; padding-bottom: 0.2rem !important; }
 [data-testid="stAppViewContainer"] .block-container { max-width: 100%; padding-left: 2rem; padding-right: 2rem; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.15rem; }
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 2.2rem !important; }
@@ -90,6 +108,7 @@ def page_header(title: str, formula: str | None, intro: str, *, sections: Sequen
         st.rerun()
     widgets.begin()
     st.session_state[_SECTIONS] = list(sections)
+    st.markdown(_BASE_CSS, unsafe_allow_html=True)
     unknown = st.session_state.pop("_regopt_unknown_page", None)
     if unknown:
         st.info(f"There is no page called “/{unknown}” here, so this is the home page. The pages are listed "
