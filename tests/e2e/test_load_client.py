@@ -9,8 +9,8 @@ import json
 import random
 from concurrent.futures import ThreadPoolExecutor
 
-from pages._ui import registry
-from tests.load import run_load
+from tests.load.run_load import registry  # pages/_ui/registry.py by path (pure data)
+from tests.load import run_load  # noqa: I001
 from tests.load.streamlit_client import StreamlitClient
 
 
