@@ -43,6 +43,7 @@ import json
 import math
 import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -63,6 +64,7 @@ from tests.load.streamlit_client import RunResult, StreamlitClient, Widget  # no
 DEFAULT_OUT = ROOT / "docs" / "interaction-profile.md"
 BUDGET_MS = {"ct": 800.0}  # p95 server CPU per interaction (issue 12, 128² CT); every other page:
 BUDGET_DEFAULT_MS = 250.0
+LOG_ERROR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
 
 
 # ------------------------------------------------------------------------------------------ value plans
@@ -213,8 +215,9 @@ class Row:
 class Meter:
     """Server CPU time across one rerun, with the server idle before and after."""
 
-    def __init__(self, pid: int | None, *, idle_window: float = 0.15, idle_ticks: int = 1, max_wait: float = 10.0):
-        self.pid = pid
+    def __init__(self, pid: int | None, *, idle_window: float = 0.15, idle_ticks: int = 1, max_wait: float = 10.0,
+                 log: Path | None = None):
+        self.pid, self.log = pid, log  # the server's log (when this profile started it): exception types
         self.window, self.max_wait = idle_window, max_wait
         self.threshold = idle_ticks / run_load.CLK_TCK + 1e-9
 
@@ -240,10 +243,18 @@ async def measured(meter: Meter, coro_fn) -> tuple[RunResult, float | None, list
     before, ok = await meter.idle()
     if not ok:
         notes.append("server busy before the rerun")
+    offset = meter.log.stat().st_size if meter.log and meter.log.exists() else None
     r = await coro_fn()
     after, ok = await meter.idle()
     if not ok:
         notes.append(f"server still busy {meter.max_wait:g} s after the run")
+    if offset is not None and (r.exceptions or r.status != "ok"):
+        # the browser's exception text is redacted (client.showErrorDetails = "none"); the log has the type
+        with meter.log.open(errors="replace") as fh:
+            fh.seek(offset)
+            found = [ln.strip() for ln in fh.read().splitlines() if LOG_ERROR.match(ln.strip())]
+        if found:
+            r.exceptions = [f"{found[-1][:200]} (server log)"] + [e for e in r.exceptions if "redacted" not in e]
     cpu_ms = (after - before) * 1000 if meter.pid else None
     # the idle windows themselves may hold up to one tick each of unrelated housekeeping
     return r, cpu_ms, notes
@@ -264,7 +275,7 @@ def _record(row: Row, desc: str, r: RunResult, cpu_ms: float | None, notes: list
     errs = _errors_of(r)
     if errs:
         row.errors.extend(f"{desc}: {e}" for e in errs)
-    else:
+    if r.status == "ok":  # a run that raised still cost what it cost; a timeout or disconnect has no figure
         if cpu_ms is not None:
             row.cpu_ms.append(round(cpu_ms, 1))
         row.wall_ms.append(round(r.latency_s * 1000, 1))
@@ -463,13 +474,15 @@ def main(argv=None) -> int:
             raise SystemExit(f"not registered: {unknown}; registered: {[s.url_path for s in pages]}")
         pages = [p for p in pages if p.url_path in wanted]
     proc = None
+    log_path = None
     pid = args.server_pid
     url = args.url
     t_start = time.perf_counter()
     load0 = run_load.loadavg()
     if not url:
         port = run_load.free_port()
-        proc = run_load.start_server(port, args.server_arg, run_load.RESULTS / f"profile-server-{port}.log")
+        log_path = run_load.RESULTS / f"profile-server-{port}.log"
+        proc = run_load.start_server(port, args.server_arg, log_path)
         pid = proc.pid
         base = next((a.split("=", 1)[1].strip("/") for a in args.server_arg
                      if a.startswith("--server.baseUrlPath=")), "")
@@ -490,7 +503,7 @@ def main(argv=None) -> int:
                 warm = await _warm(url, args.timeout)
             settled = await run_load.settle(pid, args.settle)
             print(f"profile: {url} (pid {pid}); warm-up {warm}; settled after {settled} s", flush=True)
-            meter = Meter(pid, max_wait=args.idle_wait)
+            meter = Meter(pid, max_wait=args.idle_wait, log=log_path)
             for spec in pages:
                 print(f"page {spec.url_path}", flush=True)
                 page_rows, other = await profile_page(spec, url, meter, args.values, args.timeout)
