@@ -28,7 +28,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from pages._ui import widgets
 from regopt_core.errors import NumericalError
-from regopt_core.figures.theme import scale_text
+from regopt_core.figures.theme import scale_text, tidy_log_axes
 
 PRESENT_SCALE = 1.45
 _SLOT = "_regopt_notice_slot"
@@ -241,6 +241,7 @@ def what_to_notice(points: Sequence[str], *, title: str = "What to notice") -> N
 def show_figure(fig: go.Figure, *, key: str | None = None, on_select: str = "ignore",
                 selection_mode: str | Sequence[str] = ("points",), height: int | None = None):
     """Render a plotly figure the one way the app does it (presentation scaling included)."""
+    tidy_log_axes(fig)
     if presenting():
         scale_text(fig, PRESENT_SCALE)
     if height is not None:

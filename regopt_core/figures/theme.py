@@ -115,6 +115,42 @@ def log_axis(**extra) -> dict:
     return dict(type="log", dtick=1, exponentformat="power", minor=dict(ticks="inside", showgrid=False), **extra)
 
 
+def tidy_log_axes(fig: go.Figure, *, max_labels: int = 8) -> go.Figure:
+    """Thin the decade labels of every :func:`log_axis` (``dtick=1``) that spans more than ``max_labels``
+    decades of its data (17 decades labelled one by one overlap): label every k-th decade instead."""
+    import math
+
+    import numpy as np
+
+    for axis_name in [k for k in fig.layout.to_plotly_json() if k.startswith(("xaxis", "yaxis"))]:
+        axis = fig.layout[axis_name]
+        if axis.type != "log" or axis.dtick != 1:
+            continue
+        letter, suffix = axis_name[0], axis_name[5:]
+        ref = letter + suffix  # "x", "x2", ...
+        values = []
+        for tr in fig.data:
+            if (getattr(tr, f"{letter}axis", None) or letter) != ref:
+                continue
+            v = getattr(tr, letter, None)
+            if v is None:
+                continue
+            with np.errstate(all="ignore"):
+                a = np.asarray(v, dtype=float).ravel()
+            a = a[np.isfinite(a) & (a > 0)]
+            if a.size:
+                values += [a.min(), a.max()]
+        if axis.range is not None and len(axis.range) == 2:
+            decades = abs(axis.range[1] - axis.range[0])
+        elif values:
+            decades = math.log10(max(values) / min(values))
+        else:
+            continue
+        if decades > max_labels:
+            axis.dtick = math.ceil(decades / max_labels)
+    return fig
+
+
 def horizontal_colorbar(title: str = "", **extra) -> dict:
     """A colorbar laid flat under the plot, so it does not narrow a plot on a phone."""
     return dict(orientation="h", x=0.5, xanchor="center", y=-0.18, yanchor="top", thickness=12, len=0.9,
