@@ -198,7 +198,7 @@ class NoiseConfig:
     cloud_batch_sizes: tuple[int, ...] = DEFAULT_BATCH_SIZES
     replace: bool = False
     seed: int = 0
-    n_draws: int = 2000
+    n_draws: int = 1000
     n_cloud: int = 300
 
     def __post_init__(self) -> None:
@@ -453,15 +453,20 @@ def critical(cfg: CriticalConfig) -> CriticalBatch:
 
 
 # ------------------------------------------------------------------------------------------ warm-up
+LR_GRID = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
+"""The learning rates the page's η slider offers (1-2-5 per decade): each is precomputed at the defaults."""
+
+
 def lecture_states() -> tuple[SGDConfig, ...]:
-    """The page's prepared states: the defaults and the registry's deep links (same settings)."""
+    """The page's prepared states: the defaults, the registry's deep links (same settings) and every η of
+    the slider at otherwise default settings (so a move of η from the lecture's state is a stored result)."""
     return (
         DEFAULT,
         SGDConfig(lr=2.0, epochs=5),
         SGDConfig(lr=1.0, replace=True, at="minimum"),
         SGDConfig(epochs=100, steps=1000),
         SGDConfig(scale_lr=True, lr=0.005),
-    )
+    ) + tuple(SGDConfig(lr=lr) for lr in LR_GRID if lr != DEFAULT_LR)
 
 
 def warm_pairs(states: tuple[SGDConfig, ...] | None = None) -> list[tuple]:
