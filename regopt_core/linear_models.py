@@ -14,12 +14,12 @@ for L1 (soft thresholding) where a subgradient step would only make them jitter 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from regopt_core import losses, regularizers
-from regopt_core.errors import NumericalError
+from regopt_core.iteration import Convergence, diverged
 
 MAX_STEPS = 2000
 
@@ -29,7 +29,11 @@ MAX_STEPS = 2000
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PathResult:
-    """Minimisers ``x[k]`` of data loss + ``lams[k]`` R(w), k over the lambda grid."""
+    """Minimisers ``x[k]`` of data loss + ``lams[k]`` R(w), k over the lambda grid.
+
+    ``convergence`` reports the worst λ: the largest KKT residual (norm of the proximal-gradient map)
+    against the tolerance; ``converged[k]`` per λ; ``diverged``/``diverged_at`` by :func:`iteration.diverged`.
+    """
 
     lams: np.ndarray  # (n_lam,)
     x: np.ndarray  # (n_lam, d)
@@ -37,6 +41,16 @@ class PathResult:
     penalty: np.ndarray  # (n_lam,) R(w) without lambda
     nit: int
     message: str
+    convergence: Convergence | None = None
+    converged: np.ndarray | None = None  # (n_lam,) bool
+    kkt: np.ndarray | None = None  # (n_lam,) final KKT residual
+    diverged: bool = False
+    diverged_at: int | None = None
+
+
+LOSSES = ("squared", "huber")
+REGULARIZERS = ("none", "l2", "l1", "elastic_net")
+MAX_PATH_ITER = 50_000  # the capped budget of regularization_path
 
 
 def _data_loss_and_grad(X: np.ndarray, y: np.ndarray, W: np.ndarray, loss: str, delta: float):
@@ -70,6 +84,18 @@ def penalty_value(name: str, w: np.ndarray, *, alpha: float = 0.5) -> np.ndarray
     raise ValueError(f"unknown regularizer {name!r}")
 
 
+def _prox_rows(V: np.ndarray, step: float, lams: np.ndarray, reg: str, alpha: float) -> np.ndarray:
+    """Row k: prox of step·lams[k]·R at V[k] (vectorized over the λ grid)."""
+    t = step * lams[:, None]
+    if reg == "none":
+        return V.copy()
+    if reg == "l2":
+        return V / (1.0 + 2.0 * t)
+    if reg == "l1":
+        return regularizers.soft_threshold(V, t)
+    return regularizers.soft_threshold(V, t * alpha) / (1.0 + 2.0 * t * (1 - alpha))
+
+
 def regularization_path(
     X: np.ndarray,
     y: np.ndarray,
@@ -79,44 +105,108 @@ def regularization_path(
     alpha: float = 0.5,
     loss: str = "squared",
     delta: float = 1.0,
-    n_iter: int = 1500,
+    max_iter: int = 20_000,
     tol: float = 1e-10,
 ) -> PathResult:
-    r"""Solve :math:`\min_w \frac1N\sum_i \ell(x_i^\top w - y_i) + \lambda R(w)` for every lambda at once.
+    r"""Solve, for every λ of ``lams`` at once,
 
-    FISTA (Beck & Teboulle 2009) with step :math:`1/L`, :math:`L = \sigma_{\max}(X)^2 / N` (the
-    Lipschitz constant of the squared and Huber data gradients), run on all lambdas in one
-    vectorized iteration. ``reg`` in ``{"none", "l2", "l1", "elastic_net"}``; ``loss`` in
-    ``{"squared", "huber"}`` with :math:`\ell(r) = \tfrac12 r^2` or Huber's :math:`\rho_\delta`.
+    .. math:: \min_w\ \frac1N\sum_{i=1}^N \ell(x_i^\top w - y_i) + \lambda R(w),\qquad
+              \ell(r) = \tfrac12 r^2 \ \text{(squared) or Huber's } \rho_\delta(r),
+
+    with :math:`R = \|w\|_2^2` (``"l2"``, no ½), :math:`\|w\|_1` (``"l1"``),
+    :math:`\alpha\|w\|_1 + (1-\alpha)\|w\|_2^2` (``"elastic_net"``) or 0 (``"none"``) — for squared loss and
+    L1 exactly scikit-learn's ``Lasso(alpha=λ, fit_intercept=False)``.
+
+    FISTA (Beck & Teboulle 2009) with step :math:`1/L`, :math:`L = \sigma_{\max}(X)^2 / N`, and the adaptive
+    gradient restart of O'Donoghue & Candès (2015), vectorized over λ. **Stopping rule:** the KKT residual
+    :math:`\|w - \operatorname{prox}_{R/L}(w - \nabla D(w)/L)\|_\infty \cdot L` (zero exactly at a minimiser)
+    below ``tol`` for every λ, within ``max_iter`` iterations (at most ``MAX_PATH_ITER``). The result's
+    ``convergence`` says whether it got there. Raises ``ValueError`` on unknown names, λ < 0, bad sizes.
     """
+    if reg not in REGULARIZERS:
+        raise ValueError(f"unknown regularizer {reg!r}; choose one of {REGULARIZERS}")
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+    if not 1 <= int(max_iter) <= MAX_PATH_ITER:
+        raise ValueError(f"max_iter must lie in [1, {MAX_PATH_ITER}], got {max_iter}")
+    if not (tol > 0 and delta > 0):
+        raise ValueError("tol and delta must be positive")
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    lams = np.asarray(lams, dtype=np.float64)
-    n_iter = int(min(max(n_iter, 1), 20 * MAX_STEPS))
+    lams = np.atleast_1d(np.asarray(lams, dtype=np.float64))
+    if X.ndim != 2 or y.shape != (X.shape[0],):
+        raise ValueError(f"X must be (n, d) and y (n,), got {X.shape} and {y.shape}")
+    if not (np.all(np.isfinite(lams)) and np.all(lams >= 0)):
+        raise ValueError("every lambda must be a finite number >= 0")
     L = np.linalg.norm(X, 2) ** 2 / X.shape[0]
+    if not L > 0:
+        raise ValueError("X must not be all zeros")
     step = 1.0 / L
-    reg_obj = [regularizers.make(reg, lam, alpha=alpha) for lam in lams]
     W = np.zeros((lams.size, X.shape[1]))
     Z = W.copy()
-    t = 1.0
-    nit = n_iter
-    for k in range(n_iter):
-        _, G = _data_loss_and_grad(X, y, Z, loss, delta)
-        V = Z - step * G
-        W_new = np.vstack([r.prox(V[i], step) for i, r in enumerate(reg_obj)]) if reg != "l2" and reg != "none" \
-            else V / (1.0 + 2.0 * step * lams[:, None]) if reg == "l2" else V
-        t_new = 0.5 * (1 + np.sqrt(1 + 4 * t * t))
-        Z = W_new + ((t - 1) / t_new) * (W_new - W)
-        change = np.max(np.abs(W_new - W))
-        W, t = W_new, t_new
-        if change < tol:
-            nit = k + 1
+    t = np.ones(lams.size)
+    active = np.ones(lams.size, dtype=bool)  # rows still iterating
+    kkt = np.full(lams.size, np.inf)
+    nit, bad_at = 0, None
+    for k in range(int(max_iter)):
+        idx = np.flatnonzero(active)
+        _, G = _data_loss_and_grad(X, y, Z[idx], loss, delta)
+        W_new = _prox_rows(Z[idx] - step * G, step, lams[idx], reg, alpha)
+        # adaptive restart: drop the momentum of a row whose step points against its last move
+        restart = np.einsum("ij,ij->i", Z[idx] - W_new, W_new - W[idx]) > 0
+        t_new = 0.5 * (1 + np.sqrt(1 + 4 * t[idx] ** 2))
+        beta = np.where(restart, 0.0, (t[idx] - 1) / t_new)
+        Z[idx] = W_new + beta[:, None] * (W_new - W[idx])
+        W[idx] = W_new
+        t[idx] = np.where(restart, 1.0, t_new)
+        nit = k + 1
+        if diverged(W_new):
+            bad_at = nit
             break
-    if not np.all(np.isfinite(W)):
-        raise NumericalError("The regularization path did not converge (non-finite weights).")
+        if k % 10 == 9 or k == int(max_iter) - 1:  # the KKT residual costs one more gradient: every 10th step
+            _, Gw = _data_loss_and_grad(X, y, W[idx], loss, delta)
+            res = np.max(np.abs(W[idx] - _prox_rows(W[idx] - step * Gw, step, lams[idx], reg, alpha)), axis=1) / step
+            kkt[idx] = res
+            done = res <= tol
+            active[idx[done]] = False
+            if not active.any():
+                break
+    if bad_at is None and active.any():  # final residual of the rows still iterating
+        idx = np.flatnonzero(active)
+        _, Gw = _data_loss_and_grad(X, y, W[idx], loss, delta)
+        kkt[idx] = np.max(np.abs(W[idx] - _prox_rows(W[idx] - step * Gw, step, lams[idx], reg, alpha)), axis=1) / step
     value, _ = _data_loss_and_grad(X, y, W, loss, delta)
-    return PathResult(lams=lams, x=W, data_loss=value, penalty=penalty_value(reg, W, alpha=alpha), nit=nit,
-                      message=f"FISTA, {nit} iterations, step 1/L = {step:.3g}")
+    worst = float(np.max(kkt)) if kkt.size else 0.0
+    conv = Convergence(converged=bool(bad_at is None and worst <= tol), criterion="KKT residual (prox-gradient map, max over λ)",
+                       value=worst, tol=float(tol), nit=nit)
+    msg = f"FISTA with adaptive restart, step 1/L = {step:.3g}: " + conv.sentence("it")
+    if bad_at is not None:
+        msg = f"FISTA diverged at iteration {bad_at} (non-finite or huge weights)."
+    return PathResult(lams=lams, x=W, data_loss=value, penalty=penalty_value(reg, W, alpha=alpha), nit=nit, message=msg,
+                      convergence=conv, converged=kkt <= tol, kkt=kkt, diverged=bad_at is not None, diverged_at=bad_at)
+
+
+def first_zero_lambda(X: np.ndarray, y: np.ndarray) -> float:
+    r"""The smallest λ at which the lasso :math:`\frac1{2N}\|Xw-y\|^2 + \lambda\|w\|_1` sets a weight exactly to 0.
+
+    While every weight is non-zero with signs :math:`s = \operatorname{sign} w`, the path is linear,
+    :math:`w(\lambda) = G^{-1}(c - \lambda s)` with :math:`G = X^\top X/N`, :math:`c = X^\top y/N` (the KKT
+    conditions; Efron et al. 2004, LARS), so weight :math:`j` reaches 0 at
+    :math:`\lambda_j = (G^{-1}c)_j / (G^{-1}s)_j`; the first zero is the smallest positive such
+    :math:`\lambda_j`. Needs :math:`X^\top X` invertible (d ≤ N).
+    """
+    X, y = np.asarray(X, float), np.asarray(y, float)
+    n = X.shape[0]
+    G, c = X.T @ X / n, X.T @ y / n
+    w0 = np.linalg.solve(G, c)
+    s = np.sign(w0)
+    gs = np.linalg.solve(G, s)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam_j = w0 / gs
+    lam_j = lam_j[np.isfinite(lam_j) & (lam_j > 0)]
+    return float(lam_j.min()) if lam_j.size else float("inf")
 
 
 def loss_grid(
@@ -171,12 +261,15 @@ class ClassifierResult:
     b: np.ndarray  # (n_classes,)
     train_accuracy: float
     val_accuracy: float
-    objective: np.ndarray  # per step: data loss + lam R
+    objective: np.ndarray  # per step: data loss + lam R (steps run; shorter when diverged)
     data_loss: np.ndarray
     zero_fraction: float  # share of exactly-zero weights
     nit: int
     step_size: float
     message: str
+    convergence: Convergence | None = None
+    diverged: bool = False
+    diverged_at: int | None = None
 
 
 def _data_term(loss: str, scores: np.ndarray, y: np.ndarray, margin: float):
@@ -185,6 +278,9 @@ def _data_term(loss: str, scores: np.ndarray, y: np.ndarray, margin: float):
     if loss == "hinge":
         return losses.multiclass_hinge(scores, y, margin=margin).mean(), losses.multiclass_hinge_grad(scores, y, margin=margin)
     raise ValueError(f"unknown loss {loss!r}")
+
+
+CLASSIFIER_TOL = 1e-4  # KKT residual (prox-gradient map, max entry) of the classifier
 
 
 def train_linear_classifier(
@@ -200,20 +296,30 @@ def train_linear_classifier(
     margin: float = 1.0,
     n_steps: int = 300,
     n_classes: int | None = None,
+    tol: float = CLASSIFIER_TOL,
 ) -> ClassifierResult:
-    r"""Full-batch proximal gradient descent on :math:`\frac1N\sum_i L_i(W^\top x_i + b, y_i) + \lambda R(W)`.
+    r"""Full-batch proximal gradient descent on :math:`\frac1N\sum_i L_i(W^\top x_i + b, y_i) + \lambda R(W)`
+    (mean loss + λR, R as in :mod:`regopt_core.regularizers`: :math:`\|W\|_2^2` without ½, :math:`\|W\|_1`).
 
     The bias :math:`b` is not regularized. Step size :math:`\eta = 1/L`. For softmax,
     :math:`L = \sigma_{\max}(X)^2 / (2N)` bounds the Hessian of the data term (Böhning 1992:
     :math:`\nabla^2 \preceq \tfrac12 (I - \tfrac1K 11^\top) \otimes X^\top X / N`). The hinge loss
     has no Lipschitz gradient; :math:`L = \sigma_{\max}(X)^2 / N` is then just a sensible fixed step
     for a subgradient method, whose iterates keep oscillating at a scale set by :math:`\eta`.
+    Runs ``n_steps`` steps (at most ``MAX_STEPS``; ``ValueError`` outside [1, MAX_STEPS]); reports the final
+    KKT residual :math:`\max|W - \operatorname{prox}_{\eta\lambda R}(W - \eta\nabla D)|/\eta` against ``tol``
+    (for the hinge loss a subgradient version, which need not reach 0). A diverged iterate
+    (:func:`iteration.diverged`) stops the loop and is recorded, not raised.
     """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.int64)
     n, d = X.shape
     k = int(n_classes or (int(max(y.max(), np.max(y_val)) + 1)))
-    n_steps = int(min(max(n_steps, 1), MAX_STEPS))
+    if not 1 <= int(n_steps) <= MAX_STEPS:
+        raise ValueError(f"n_steps must lie in [1, {MAX_STEPS}], got {n_steps}")
+    if loss not in ("softmax", "hinge"):
+        raise ValueError(f"unknown loss {loss!r}")
+    n_steps = int(n_steps)
     Xb = np.hstack([X, np.ones((n, 1))])
     lipschitz = np.linalg.norm(Xb, 2) ** 2 / n
     step = 1.0 / (0.5 * lipschitz if loss == "softmax" else lipschitz)
@@ -221,6 +327,7 @@ def train_linear_classifier(
     Wb = np.zeros((d + 1, k))
     objective = np.empty(n_steps)
     data_hist = np.empty(n_steps)
+    bad_at, nit, residual = None, 0, float("inf")
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(n_steps):
             value, gs = _data_term(loss, Xb @ Wb, y, margin)
@@ -228,14 +335,147 @@ def train_linear_classifier(
             data_hist[t] = value
             objective[t] = value + r.value(Wb[:-1])
             V = Wb - step * G
-            Wb = np.vstack([r.prox(V[:-1], step), V[-1:]])
-            if not np.all(np.isfinite(Wb)):
-                raise NumericalError(f"Training diverged at step {t}.", hint="Lower the regularization strength λ.")
+            W_new = np.vstack([r.prox(V[:-1], step), V[-1:]])
+            residual = float(np.max(np.abs(W_new - Wb))) / step  # KKT residual at the iterate just evaluated
+            nit = t + 1
+            if diverged(W_new, objective[t]):
+                bad_at = nit
+                break
+            Wb = W_new
+    objective, data_hist = objective[:nit], data_hist[:nit]
     W, b = Wb[:-1], Wb[-1]
     train_acc = float(np.mean(np.argmax(X @ W + b, axis=1) == y))
     val_acc = float(np.mean(np.argmax(np.asarray(X_val) @ W + b, axis=1) == np.asarray(y_val)))
+    conv = Convergence(converged=bool(bad_at is None and residual <= tol), criterion="KKT residual (prox-gradient map)",
+                       value=residual, tol=float(tol), nit=nit)
+    msg = (f"diverged at step {bad_at}: weights or objective not finite or above 1e12" if bad_at is not None
+           else f"proximal gradient descent, {nit} steps of size {step:.3g}; " + conv.sentence("it"))
     return ClassifierResult(
         W=W, b=b, train_accuracy=train_acc, val_accuracy=val_acc, objective=objective, data_loss=data_hist,
-        zero_fraction=float(np.mean(W == 0.0)), nit=n_steps, step_size=float(step),
-        message=f"proximal gradient descent, {n_steps} steps of size {step:.3g}",
+        zero_fraction=float(np.mean(W == 0.0)), nit=nit, step_size=float(step), message=msg, convergence=conv,
+        diverged=bad_at is not None, diverged_at=bad_at,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The losses page's experiments: frozen configs (the only place of the caps) and the cached functions
+# ---------------------------------------------------------------------------------------------
+N_LAMBDAS = 48  # λ values of the geometry path (plus λ = 0)
+LAM_PATH = np.concatenate([[0.0], np.geomspace(1e-3, 10.0, N_LAMBDAS)])
+N_GEOMETRY = 60  # samples of the 2-weight regression
+GRID_SIZE = 121  # loss contours: GRID_SIZE × GRID_SIZE
+GEOMETRY_STREAM, SPLIT_STREAM = 0, 1  # regopt_core.seeding streams of the page's seed
+
+
+def _finite(name: str, v: float, lo: float, hi: float) -> float:
+    v = float(v)
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {v}")
+    return min(max(v, lo), hi)
+
+
+@dataclass(frozen=True)
+class GeometryConfig:
+    r"""The 2-weight regression of the geometry section: :math:`\frac1N\sum_i \ell(x_i^\top w - y_i) + \lambda R(w)`.
+
+    (Not yet used by the page, which still runs through ``pages/_ui/cached/losses.py``; with the one seeding
+    scheme the default data's first exact L1 zero is at λ ≈ 1.36, :func:`first_zero_lambda`.)
+    """
+
+    reg: str = "l1"
+    loss: str = "squared"
+    rho: float = 0.7
+    alpha: float = 0.5
+    n_outliers: int = 0
+    lam: float = 0.5
+    seed: int = 0
+
+    def clamped(self) -> GeometryConfig:
+        if self.reg not in REGULARIZERS or self.loss not in LOSSES:
+            raise ValueError(f"unknown regularizer {self.reg!r} or loss {self.loss!r}")
+        if int(self.seed) < 0:
+            raise ValueError("seed must be >= 0")
+        return replace(self, rho=_finite("rho", self.rho, -0.95, 0.95), alpha=_finite("alpha", self.alpha, 0.0, 1.0),
+                       n_outliers=int(_finite("n_outliers", self.n_outliers, 0, 10)),
+                       lam=_finite("lam", self.lam, 0.0, 10.0), seed=int(self.seed))
+
+    def path_key(self) -> GeometryConfig:
+        """The config of :func:`geometry` (the path and the contours do not depend on λ)."""
+        return replace(self, lam=GEOMETRY_DEFAULT.lam)
+
+
+GEOMETRY_DEFAULT = GeometryConfig()
+
+
+def geometry_data(cfg: GeometryConfig):
+    from regopt_core import datasets
+    from regopt_core.seeding import stream
+
+    return datasets.correlated_regression(N_GEOMETRY, rho=cfg.rho, n_outliers=cfg.n_outliers,
+                                          rng=stream(cfg.seed, GEOMETRY_STREAM))
+
+
+@dataclass(frozen=True)
+class Geometry:
+    path: PathResult  # over LAM_PATH (first entry λ = 0)
+    w1: np.ndarray
+    w2: np.ndarray
+    loss_grid: np.ndarray
+    first_zero: float  # smallest λ with an exact zero (closed form for squared L1; else from the path; inf if none)
+
+
+def geometry(cfg: GeometryConfig) -> Geometry:
+    """Data, loss contours and the regularization path over :data:`LAM_PATH` (``cfg.lam`` unused)."""
+    data = geometry_data(cfg)
+    path = regularization_path(data.X, data.y, LAM_PATH, reg=cfg.reg, alpha=cfg.alpha, loss=cfg.loss)
+    lim = float(max(2.2, 1.25 * np.max(np.abs(path.x))))
+    w1 = np.linspace(-lim, lim, GRID_SIZE)
+    w2 = np.linspace(-lim, lim, GRID_SIZE)
+    grid = loss_grid(data.X, data.y, w1, w2, loss=cfg.loss)
+    if cfg.reg == "l1" and cfg.loss == "squared":
+        first = first_zero_lambda(data.X, data.y)
+    else:
+        hit = np.flatnonzero(np.any(path.x[1:] == 0.0, axis=1))
+        first = float(LAM_PATH[1:][hit[0]]) if hit.size else float("inf")
+    return Geometry(path=path, w1=w1, w2=w2, loss_grid=grid, first_zero=first)
+
+
+def geometry_solution(cfg: GeometryConfig) -> PathResult:
+    """The minimiser at ``cfg.lam`` alone (one-row path)."""
+    data = geometry_data(cfg)
+    return regularization_path(data.X, data.y, np.array([cfg.lam]), reg=cfg.reg, alpha=cfg.alpha, loss=cfg.loss)
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """The digits classifier: mean softmax or hinge loss + λR(W), full-batch proximal GD on a seeded
+    70/30 train/validation split."""
+
+    loss: str = "softmax"
+    reg: str = "l2"
+    lam: float = 1e-3
+    alpha: float = 0.5
+    n_steps: int = 300
+    seed: int = 0
+
+    def clamped(self) -> ClassifierConfig:
+        if self.loss not in ("softmax", "hinge") or self.reg not in REGULARIZERS:
+            raise ValueError(f"unknown loss {self.loss!r} or regularizer {self.reg!r}")
+        if int(self.seed) < 0:
+            raise ValueError("seed must be >= 0")
+        return replace(self, lam=_finite("lam", self.lam, 0.0, 10.0), alpha=_finite("alpha", self.alpha, 0.0, 1.0),
+                       n_steps=int(_finite("n_steps", self.n_steps, 1, MAX_STEPS)), seed=int(self.seed))
+
+
+CLASSIFIER_DEFAULT = ClassifierConfig()
+
+
+def classifier(cfg: ClassifierConfig) -> ClassifierResult:
+    """Train the digits classifier of ``cfg`` (split from stream 1 of the seed)."""
+    from regopt_core import datasets
+    from regopt_core.seeding import stream
+
+    d = datasets.load_digits()
+    train, val = datasets.split_indices(len(d.y), (0.7, 0.3), rng=stream(cfg.seed, SPLIT_STREAM))
+    return train_linear_classifier(d.X[train], d.y[train], d.X[val], d.y[val], loss=cfg.loss, reg=cfg.reg,
+                                   lam=cfg.lam, alpha=cfg.alpha, n_steps=cfg.n_steps, n_classes=10)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from regopt_core.bias_variance import ILL_CONDITIONED, DoubleDescent, ExperimentResult, Sweep
-from regopt_core.figures.theme import COLORS, TEMPLATE
+from regopt_core.bias_variance import ILL_CONDITIONED, DoubleDescent, ExperimentResult, SpreadFamily, Sweep
+from regopt_core.figures.theme import COLORS, TEMPLATE, log_axis
 
 _FIT_LINE = "rgba(0, 114, 178, 0.35)"  # COLORS["fit"] (Okabe–Ito blue), translucent
 _VAR_BAND = "rgba(0, 158, 115, 0.18)"  # COLORS["variance"], translucent
@@ -35,58 +35,84 @@ def _vline(x: float, color: str, *, dash: str = "dot", width: float = 2.0) -> di
 _LEGEND_BELOW = dict(orientation="h", y=-0.22, x=0, yanchor="top")
 
 
-def _log_ticks(lo: float, hi: float, mantissas: tuple[float, ...] = (1, 3)) -> list[float]:
-    """Readable ticks for a log axis: 1-3 (or 1-2-5) per decade instead of every minor digit."""
-    out = []
-    for e in range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1):
-        out += [m * 10.0**e for m in mantissas if lo * 0.999 <= m * 10.0**e <= hi * 1.001]
-    return out
-
-
-def _log_axis(lo: float, hi: float, mantissas: tuple[float, ...] = (1, 3)) -> dict:
-    ticks = _log_ticks(lo, hi, mantissas)
-    return dict(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
-
-
 # Plotly's property validation costs ~4 ms per figure, most of the page's rerun budget at 8 figures.
 # The builders only use literal property names, so the page skips it (plotly's own ``_validate``
 # switch); tests/figures builds every figure with VALIDATE = True, which rejects any invalid property.
 VALIDATE = False
 
 
-def _figure(traces: list[dict], layout: dict, *, title: str, x_title: str, y_title: str, height: int) -> go.Figure:
+def _figure(traces: list[dict], layout: dict, *, title: str, x_title: str, y_title: str, height: int,
+            frames: list[dict] | None = None) -> go.Figure:
     """The same result as ``theme.styled(go.Figure(...), ...)``, built in one shot from dicts."""
     layout = dict(layout, template=TEMPLATE, title=dict(text=title), height=height)
     layout["xaxis"] = dict(layout.get("xaxis", {}), title=dict(text=x_title), automargin=True)
     layout["yaxis"] = dict(layout.get("yaxis", {}), title=dict(text=y_title), automargin=True)
-    return go.Figure(data=traces, layout=layout, _validate=VALIDATE)
+    return go.Figure(data=traces, layout=layout, frames=frames, _validate=VALIDATE)
 
 
-def fig_fits(res: ExperimentResult, *, spread: float, lam: float, y_range: tuple[float, float] | None = None) -> go.Figure:
-    """The lecture's picture: fits to many noisy training sets, their mean ± 2 sd band, and the truth."""
-    mc, exact = res.mc, res.exact
-    x = res.x_eval
-    xs, ys = _joined(x, mc.fits)
-    sd = np.sqrt(exact.var_x)
-    mean_exact = exact.mean_x
+def nearest_spread(family: SpreadFamily, spread: float) -> int:
+    """Index of the family's spread nearest (on a log scale) to ``spread``: the frame the figure opens on."""
+    return int(np.argmin(np.abs(np.log(family.spreads) - np.log(max(spread, 1e-300)))))
+
+
+def _r(a: np.ndarray) -> np.ndarray:
+    """Float32 for the browser: plotly sends arrays as typed base64, 4 bytes a number (half the payload)."""
+    return np.asarray(a, dtype=np.float32)
+
+
+def _fit_traces(family: SpreadFamily, i: int, *, with_x: bool = True) -> list[dict]:
+    """The three traces that change with the spread (frames carry only their y: x is the same in all)."""
+    x = family.x_eval
+    xs, ys = _joined(x, family.fits[i])
+    mean, sd = family.mean_x[i], family.sd_x[i]
+    out = [dict(type="scatter", y=_r(ys)), dict(type="scatter", y=_r(np.concatenate([mean + 2 * sd, (mean - 2 * sd)[::-1]]))),
+           dict(type="scatter", y=_r(mean))]
+    if with_x:
+        for trace, xv in zip(out, (xs, np.concatenate([x, x[::-1]]), x), strict=True):
+            trace["x"] = _r(xv)
+    return out
+
+
+def _fits_title(spread: float, lam: float) -> str:
+    return f"RBF fits: spread {spread:g}, λ = {lam:g}"
+
+
+def fig_fits(family: SpreadFamily, *, spread: float, y_range: tuple[float, float] | None = None) -> go.Figure:
+    """The lecture's picture, for every spread of the family at once: fits to the same training sets, the
+    exact mean fit ± 2 sd and the truth. The figure opens on the spread nearest to ``spread``; plotly's own
+    slider inside the figure switches between the precomputed spreads (frames) with no server round trip."""
+    i0 = nearest_spread(family, spread)
+    x = family.x_eval
+    k = family.fits.shape[1]
     if y_range is None:
-        lo = float(min(res.f_eval.min(), res.y_first.min()))
-        hi = float(max(res.f_eval.max(), res.y_first.max()))
+        lo = float(min(family.f_eval.min(), family.y_sets[0].min()))
+        hi = float(max(family.f_eval.max(), family.y_sets[0].max()))
         pad = 0.25 * (hi - lo)
         y_range = (lo - pad, hi + pad)
+    fits, band, mean = _fit_traces(family, i0)
     traces = [
-        _line(xs, ys, f"fits to {mc.fits.shape[0]} training sets", _FIT_LINE, width=1.5, hoverinfo="skip", connectgaps=False),
-        dict(type="scatter", x=np.concatenate([x, x[::-1]]),
-             y=np.concatenate([mean_exact + 2 * sd, (mean_exact - 2 * sd)[::-1]]), fill="toself", fillcolor=_VAR_BAND,
-             line=dict(width=0), name="mean fit ± 2 sd (exact)", hoverinfo="skip", mode="lines"),
-        _line(x, mc.mean_fit, f"average of {mc.n_draws} fits", COLORS["black"], dash="dash"),
-        _line(x, res.f_eval, "true function f(x)", COLORS["truth"], width=4),
-        dict(type="scatter", mode="markers", x=res.x_train, y=res.y_first, name="one training set (noisy samples)",
+        dict(fits, mode="lines", name=f"fits to {k} training sets", line=dict(color=_FIT_LINE, width=1.5),
+             hoverinfo="skip", connectgaps=False),
+        dict(band, fill="toself", fillcolor=_VAR_BAND, line=dict(width=0), name="mean fit ± 2 sd (exact)",
+             hoverinfo="skip", mode="lines"),
+        dict(mean, mode="lines", name="mean fit E[ŷ(x)] (exact)", line=dict(color=COLORS["black"], width=3, dash="dash")),
+        _line(_r(x), _r(family.f_eval), "true function f(x)", COLORS["truth"], width=4),
+        dict(type="scatter", mode="markers", x=family.x_train, y=family.y_sets[0], name="one training set (noisy samples)",
              marker=dict(color=COLORS["truth"], size=9, symbol="circle-open", line=dict(width=2))),
     ]
-    layout = dict(yaxis=dict(range=list(y_range)), xaxis=dict(range=[0, 1]), legend=_LEGEND_BELOW)
-    return _figure(traces, layout, title=f"RBF fits: spread {spread:g}, λ = {lam:g}",
-                   x_title="input x (input range [0, 1])", y_title="output y", height=540)
+    frames = [dict(name=f"{s:g}", data=_fit_traces(family, j, with_x=False), traces=[0, 1, 2],
+                   layout=dict(title=dict(text=_fits_title(float(s), family.lam))))
+              for j, s in enumerate(family.spreads)]
+    steps = [dict(method="animate", label=f"{s:g}",
+                  args=[[f"{s:g}"], dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))])
+             for s in family.spreads]
+    slider = dict(active=i0, steps=steps, x=0.0, len=1.0, y=-0.16, yanchor="top", pad=dict(t=0, b=0),
+                  currentvalue=dict(prefix="spread in this figure: ", font=dict(size=14)), font=dict(size=11))
+    layout = dict(yaxis=dict(range=list(y_range)), xaxis=dict(range=[0, 1]), sliders=[slider],
+                  legend=dict(orientation="h", x=0.0, xanchor="left", y=-0.42, yanchor="top"),
+                  margin=dict(t=60, b=170))
+    return _figure(traces, layout, title=_fits_title(float(family.spreads[i0]), family.lam),
+                   x_title="input x (input range [0, 1])", y_title="output y", height=640, frames=frames)
 
 
 def fig_decomposition_x(res: ExperimentResult) -> go.Figure:
@@ -138,8 +164,7 @@ def fig_mc_convergence(res: ExperimentResult) -> go.Figure:
         traces.append(_line(k, rel_b, "bias²", COLORS["bias"], mode="lines+markers"))
     traces.append(_line(k, np.sqrt(2.0 / (k - 1)), "√(2/(k−1)): sampling error of a variance", COLORS["grey"],
                         width=2, dash="dash"))
-    layout = dict(xaxis=_log_axis(2, float(k[-1]), (1, 2, 5)), yaxis=dict(type="log", dtick=1, exponentformat="power"),
-                  legend=_LEGEND_BELOW)
+    layout = dict(xaxis=log_axis(), yaxis=log_axis(), legend=_LEGEND_BELOW)
     return _figure(traces, layout, title="Monte Carlo → exact as K grows",
                    x_title="training sets used, k", y_title="relative error |MC − exact| / exact", height=420)
 
@@ -172,10 +197,7 @@ def fig_u_curve(sweep: Sweep, current: float) -> go.Figure:
                                fillcolor="rgba(127,127,127,0.15)", line=dict(width=0), layer="below"))
         traces.append(dict(type="scatter", mode="markers", x=[None], y=[None], name="ill-conditioned (cond > 10⁸)",
                            marker=dict(symbol="square", size=14, color="rgba(127,127,127,0.35)")))
-    if sweep.knob == "spread":
-        xaxis = _log_axis(float(v.min()), float(v.max()))
-    else:
-        xaxis = dict(type="log", dtick=2, exponentformat="power")
+    xaxis = log_axis() if sweep.knob == "spread" else dict(log_axis(), dtick=2)  # 11 decades: every other
     layout = dict(xaxis=xaxis, yaxis=dict(range=[0, max(1.3 * top, 1.5 * sweep.noise, 1e-12)]),
                   legend=dict(_LEGEND_BELOW, y=-0.27), shapes=shapes, margin=dict(t=80))
     what = "spread" if sweep.knob == "spread" else "λ"
@@ -210,23 +232,27 @@ def fig_train_test_df(sweep: Sweep, current_index: int, *, n_samples: int) -> go
 
 
 def fig_double_descent(dd: DoubleDescent) -> go.Figure:
-    """Test error of minimum-norm and ridge fits against the number of random features p."""
+    """Test error of the minimum-norm fit, ridge at the chosen λ and ridge at the smallest λ without a peak,
+    against the number of random features p (median feature draw at each p)."""
     p = dd.n_features
     traces = [
-        _line(p, dd.mse_min_norm, "minimum-norm fit (λ → 0)", COLORS["blue"], mode="lines+markers"),
-        _line(p, dd.mse_ridge, f"ridge, λ = {dd.lam:g}", COLORS["green"], dash="dash", mode="lines+markers"),
-        _line(p, np.full(p.shape, dd.noise), "noise σ²", COLORS["noise"], width=2, dash="dot"),
+        _line(p, dd.mse_min_norm, f"minimum-norm fit (λ → 0): peak {dd.bump_min_norm:.3g}×", COLORS["blue"], mode="lines+markers"),
+        _line(p, dd.mse_ridge, f"ridge, λ = {dd.lam:g}: " + (f"peak {dd.bump_ridge:.2g}×" if dd.bump_ridge > 1.1 else "no peak"),
+              COLORS["green"], dash="dash", mode="lines+markers"),
     ]
+    if np.isfinite(dd.lam_no_peak) and not np.isclose(dd.lam_no_peak, dd.lam):
+        traces.append(_line(p, dd.mse_no_peak, f"ridge, λ = {dd.lam_no_peak:.2g}: smallest λ with no peak", COLORS["orange"],
+                            width=2.5, dash="dot", mode="lines"))
+    traces.append(_line(p, np.full(p.shape, dd.noise), "noise σ²", COLORS["noise"], width=2, dash="dot"))
     layout = dict(
-        xaxis=_log_axis(float(p.min()), float(p.max()), (1, 2, 5)), yaxis=dict(type="log", dtick=1, exponentformat="power"),
-        legend=_LEGEND_BELOW, margin=dict(t=90),
+        xaxis=log_axis(), yaxis=log_axis(), legend=_LEGEND_BELOW, margin=dict(t=90),
         shapes=[_vline(float(dd.n_samples), COLORS["vermillion"])],
         annotations=[dict(x=float(np.log10(dd.n_samples)), y=1, xref="x", yref="paper",
                           text=f"p = n = {dd.n_samples}: interpolation threshold", showarrow=False, xanchor="right",
                           yanchor="bottom")],
     )
     return _figure(traces, layout, title="Double descent: more parameters than samples",
-                   x_title="number of random features p (log scale)", y_title="expected test MSE (log scale)", height=470)
+                   x_title="number of random features p (log scale)", y_title="expected test MSE (log scale)", height=500)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -234,15 +260,15 @@ def fig_double_descent(dd: DoubleDescent) -> go.Figure:
 # ----------------------------------------------------------------------------------------------
 
 
-def table_fits(res: ExperimentResult) -> dict[str, np.ndarray]:
-    cols = {"x": res.x_eval, "f_true": res.f_eval, "mean_fit_mc": res.mc.mean_fit,
-            "mean_fit_exact": res.exact.mean_x,
-            "bias2_exact": res.exact.bias2_x, "variance_exact": res.exact.var_x,
-            "bias2_mc": res.mc.bias2_x, "variance_mc": res.mc.var_x}
-    for k, fit in enumerate(res.mc.fits):
+def table_fits(family: SpreadFamily, spread: float) -> dict[str, np.ndarray]:
+    """The frame the figure opens on: truth, exact mean and variance, the fitted curves, the training set."""
+    i = nearest_spread(family, spread)
+    cols = {"x": family.x_eval, "f_true": family.f_eval, "mean_fit_exact": family.mean_x[i],
+            "sd_exact": family.sd_x[i]}
+    for k, fit in enumerate(family.fits[i]):
         cols[f"fit_{k + 1}"] = fit
-    cols["x_train"] = res.x_train
-    cols["y_train_set_1"] = res.y_first
+    cols["x_train"] = family.x_train
+    cols["y_train_set_1"] = family.y_sets[0]
     return cols
 
 
@@ -253,5 +279,7 @@ def table_sweep(sweep: Sweep) -> dict[str, np.ndarray]:
 
 
 def table_double_descent(dd: DoubleDescent) -> dict[str, np.ndarray]:
-    return {"n_features": dd.n_features, "test_mse_min_norm": dd.mse_min_norm, "test_mse_ridge": dd.mse_ridge,
-            "bias2_min_norm": dd.bias2_min_norm, "variance_min_norm": dd.var_min_norm}
+    return {"n_features": dd.n_features, "test_mse_min_norm": dd.mse_min_norm, "bias2_min_norm": dd.bias2_min_norm,
+            "variance_min_norm": dd.var_min_norm, "test_mse_ridge": dd.mse_ridge, "bias2_ridge": dd.bias2_ridge,
+            "variance_ridge": dd.var_ridge, "noise": np.full(dd.n_features.shape, dd.noise),
+            "test_mse_ridge_no_peak": dd.mse_no_peak}
