@@ -20,8 +20,13 @@ def validated(monkeypatch):
 
 @pytest.fixture(scope="module")
 def res():
-    exp = replace(bv.LECTURE, n_samples=12, n_grid=40, spread=0.2)
-    return bv.run_experiment(exp, n_draws=50, n_keep=7, rng=np.random.default_rng(0))
+    exp = replace(bv.LECTURE, n_samples=12, n_grid=40, spread=0.2, n_draws=50)
+    return bv.experiment(exp)
+
+
+@pytest.fixture(scope="module")
+def family(res):
+    return bv.fits_family(res.config.family_key())
 
 
 @pytest.fixture(scope="module")
@@ -32,19 +37,23 @@ def sweeps(res):
     return s, lam
 
 
-def test_fits_figure_draws_all_curves_in_one_trace_truth_in_red(res):
-    fig = figs.fig_fits(res, spread=0.2, lam=1e-3)
+def test_fits_figure_carries_every_spread_as_frames_with_its_own_slider(family):
+    fig = figs.fig_fits(family, spread=0.2)
     fits = fig.data[0]
-    assert np.isnan(np.asarray(fits.y, float)).sum() == 7  # 7 curves separated by 7 gaps
+    assert np.isnan(np.asarray(fits.y, float)).sum() == bv.N_SHOWN  # curves separated by NaN gaps
     truth = next(t for t in fig.data if t.name == "true function f(x)")
     assert truth.line.color == COLORS["truth"]
-    np.testing.assert_allclose(truth.y, res.f_eval)
-    band = next(t for t in fig.data if "± 2 sd" in t.name)
-    assert len(band.x) == 2 * res.x_eval.size
-    assert "spread 0.2" in fig.layout.title.text and "λ = 0.001" in fig.layout.title.text
-    assert fig.layout.xaxis.title.text.startswith("input x")
-    dots = next(t for t in fig.data if t.mode == "markers")
-    np.testing.assert_allclose(dots.y, res.y_first)
+    np.testing.assert_allclose(truth.y, family.f_eval, rtol=1e-6)
+    assert len(fig.frames) == len(bv.SPREADS) and 10 <= len(fig.frames) <= 30
+    slider = fig.layout.sliders[0]
+    assert slider.steps[slider.active].label == "0.2" and "spread 0.2" in fig.layout.title.text
+    assert all(s.method == "animate" for s in slider.steps)  # drawn in the browser, no rerun
+    assert "spread 0.01" in fig.frames[0].layout.title.text
+
+
+def test_fits_figure_payload_is_under_1_5_MB():
+    fam = bv.fits_family(replace(bv.DEFAULT, n_samples=200).family_key())
+    assert len(figs.fig_fits(fam, spread=5.0).to_json()) <= 1_500_000
 
 
 def test_decomposition_along_x_sums_to_expected_error(res):
@@ -71,7 +80,7 @@ def test_convergence_axes_are_log(res):
     fig = figs.fig_mc_convergence(res)
     assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
     assert fig.data[0].x[-1] == 50
-    assert list(fig.layout.xaxis.tickvals) == [2, 5, 10, 20, 50]
+    assert fig.layout.xaxis.dtick == 1  # theme.log_axis: powers of ten only
 
 
 def test_u_curves_mark_current_and_minimum(sweeps):
@@ -109,8 +118,8 @@ def test_double_descent_figure_marks_threshold(res):
 
 
 def test_tables_hold_the_plotted_data(res, sweeps):
-    cols = figs.table_fits(res)
-    assert {"x", "f_true", "bias2_exact", "variance_exact", "fit_1", "fit_7"} <= set(cols)
+    cols = figs.table_fits(bv.fits_family(res.config.family_key()), 0.2)
+    assert {"x", "f_true", "mean_fit_exact", "sd_exact", "fit_1", f"fit_{bv.N_SHOWN}"} <= set(cols)
     cols_s = figs.table_sweep(sweeps[0])
     assert len(cols_s["spread"]) == 15 and np.allclose(cols_s["test_mse"], cols_s["bias2"] + cols_s["variance"] + 0.09)
 
