@@ -21,12 +21,15 @@ layout.page_header(
     "SGD and batch size",
     r"\theta_{t+1} = \theta_t - \eta\,\underbrace{\frac{1}{B}\sum_{i\in\mathcal{B}_t}\nabla L_i(\theta_t)}_{\hat g_t}"
     r"\qquad \operatorname{Var}\hat g_t = \frac{\sigma^2}{B}\cdot\frac{N-B}{N-1}"
-    r"\qquad L(W,b) = \frac1N\sum_{i=1}^N \mathrm{CE}_i(W,b) + \frac{\lambda}{2}\|W\|_F^2",
+    r"\\[4pt] L(W, b) = \frac1N \sum_{i=1}^N \Big(\log\sum_{k=1}^K e^{s_{ik}} - s_{i y_i}\Big)"
+    r" + \frac{\lambda}{2}\|W\|_F^2,\quad s_i = W^\top x_i + b"
+    r"\qquad L(\theta) = \frac{1}{2N}\|X\theta - y\|^2",
     "Gradient descent pays for all **N** training examples on every step. Stochastic gradient descent "
     "estimates the same gradient from a random **minibatch of B examples**: each step is cheaper but noisier. "
     "This page measures both sides of that trade on real data — a softmax classifier for the 8×8 digits "
-    f"(N = {N_TRAIN:,} training images; mean cross-entropy CE plus λ/2·‖W‖², λ = {sgd.LAM:g}, bias not penalized) "
-    f"and a two-weight linear regression on the diabetes data (N = {N_REG}; L(θ) = ‖Xθ − y‖²/(2N)) — and puts "
+    f"(N = {N_TRAIN:,} training images; the loss L(W, b) above: mean cross-entropy plus λ/2·‖W‖², λ = {sgd.LAM:g}, "
+    f"the bias b not penalized) and a two-weight linear regression on the diabetes data (N = {N_REG}; L(θ) above, "
+    "no penalty) — and puts "
     "every measured number next to what theory predicts.",
     sections=SECTIONS,
 )
@@ -172,6 +175,11 @@ def _clocks() -> None:
             "held-out accuracy (%)": [round(100 * a, 1) for a in runs.test_accuracy],
             "status": [_status(t) for t in runs.traces],
         }))
+        st.markdown(sgd.claims.loss_at_equal_epochs(runs, cfg.epochs))
+        settled = sum(t.convergence.converged for t in runs.traces)
+        if settled < len(runs.traces):
+            st.info(f"{len(runs.traces) - settled} of {len(runs.traces)} runs had not levelled off after "
+                    f"{cfg.epochs} epochs (see *status*): their loss was still changing.", icon=":material/timelapse:")
         st.caption(f"Status: a run has *levelled off* when the {sgd.CRITERION} is at most "
                    f"{sgd.PLATEAU_TOL:g}; *diverged* means the weights left |θ| ≤ 10¹² or stopped being finite.")
         layout.download_csv("loss curves", _runs_csv(runs), "sgd_loss_curves.csv", key="dl_loss")
@@ -257,6 +265,9 @@ def _noise() -> None:
         ])
         st.caption(f"At B = {half} ≈ N/2 the finite-population factor predicts with ÷ without = (N−1)/(N−B) = "
                    f"{(N - 1) / (N - half):.2f}.")
+        st.markdown(sgd.claims.noise_falls(wo) + f" At B = N = {N} without replacement the measured variance is "
+                    f"{wo.variance[-1]:.1e}, {wo.variance[-1] / wo.sigma2:.0e} of σ²: zero up to round-off, since "
+                    "every such batch is the whole data set.")
         left, right = st.columns(2)
         with left:
             layout.show_figure(figs.fig_gradient_cloud(res.main), key="fig_cloud")
@@ -305,6 +316,7 @@ def _floor() -> None:
             ("Largest measured/theory gap", f"{100 * dev:.0f} %", "Over all (η, B) pairs"),
             ("η/B range", f"{fl.lr_over_b.min():.2g} – {fl.lr_over_b.max():.2g}"),
         ])
+        st.markdown(sgd.claims.floor_rises(fl))
         layout.show_figure(figs.fig_noise_floor(fl), key="fig_floor")
         layout.download_csv("noise floor", {"lr": fl.lrs, "batch_size": fl.batch_sizes, "lr_over_B": fl.lr_over_b,
                                             "excess_loss_mean": fl.excess_mean, "final_q10": fl.final_q10,
@@ -313,8 +325,8 @@ def _floor() -> None:
         layout.show_code(sgd.measure_noise_floor)
 
     layout.what_to_notice([
-        "Points with the same η/B land on top of each other: halving η or doubling B lowers the floor by the same "
-        "factor. For one weight with curvature h the stationary variance is ησ²/(B·h·(2−ηh)).",
+        "Theory: halving η or doubling B lowers the floor by the same factor (small steps); for one weight with "
+        "curvature h the stationary variance is ησ²/(B·h·(2−ηh)).",
         "To get closer to θ* you can lower η (slower) or raise B (costlier steps); decaying η over time does both "
         "jobs at once.",
     ])
@@ -348,8 +360,7 @@ def _accuracy() -> None:
             (f"Best B at {cfg.steps} updates", lab[int(np.argmax(acc_s))],
              f"{100 * acc_s.max():.1f} % held-out accuracy; range over B {100 * acc_s.min():.1f}–{100 * acc_s.max():.1f} %"),
         ])
-        st.caption(f"Held-out accuracy ranges over the batch sizes: {100 * acc_e.min():.1f}–{100 * acc_e.max():.1f} % "
-                   f"at equal epochs, {100 * acc_s.min():.1f}–{100 * acc_s.max():.1f} % at equal updates.")
+        st.markdown(sgd.claims.what_a_bigger_batch_buys(by_epochs, by_steps, cfg.epochs))
         if any(by_steps.diverged):
             st.warning("Diverged before the equal-updates count: " + ", ".join(
                 lab[k] for k, d in enumerate(by_steps.diverged) if d) + " (accuracy at the last good step).")

@@ -176,7 +176,7 @@ def fig_gradient_variance(without: GradientNoise, with_: GradientNoise | None = 
                           title: str = "Gradient noise falls like 1/B") -> go.Figure:
     r"""Measured :math:`E\|\hat g_B - \nabla L\|^2` (markers) and the theory (lines), log-log.
 
-    Without replacement the variance is exactly 0 at B = N and is left off the log axis.
+    Without replacement the variance at B = N is zero up to round-off and is left off the log axis.
     """
     fig = go.Figure()
     N = without.n_samples
@@ -191,7 +191,7 @@ def fig_gradient_variance(without: GradientNoise, with_: GradientNoise | None = 
         formula = "σ²/B" if res.replace else "σ²/B · (N−B)/(N−1)"
         fig.add_trace(go.Scatter(x=Bline, y=theory, mode="lines", line=dict(color=color, width=2.5),
                                  name=f"theory {formula}", hovertemplate="B=%{x:.0f}<br>%{y:.4g}<extra></extra>"))
-        keep = res.variance > 0
+        keep = res.variance > 1e-12 * res.sigma2  # B = N without replacement: zero up to round-off
         fig.add_trace(go.Scatter(x=B[keep], y=res.variance[keep], mode="markers", name=f"measured, {label}",
                                  marker=dict(color=color, size=10, symbol=symbol, line=dict(color="white", width=1)),
                                  hovertemplate="B=%{x:.0f}<br>measured %{y:.4g}<extra></extra>"))

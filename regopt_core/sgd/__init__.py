@@ -43,6 +43,7 @@ from __future__ import annotations
 from regopt_core.datasets import ClassificationSplit
 from regopt_core.datasets import load_digits_split as _load_digits_split
 from regopt_core.datasets import load_diabetes_pair as _load_diabetes_pair
+from regopt_core.sgd import claims
 from regopt_core.sgd.critical import CriticalBatch, critical_batch
 from regopt_core.sgd.floor import (NoiseFloor, measure_noise_floor, noisy_quadratic_sgd, stationary_excess_loss,
                                    stationary_variance)
@@ -73,6 +74,7 @@ def diabetes_pair():
 
 
 __all__ = [
+    "claims",
     "LeastSquares", "SoftmaxRegression", "least_squares", "softmax_regression", "accuracy",
     "ClassificationSplit", "digits_split", "diabetes_pair",
     "SGDTrace", "minibatch_sgd", "record_schedule", "scaled_lr", "loss_plateau", "CRITERION", "PLATEAU_TOL",

@@ -107,3 +107,16 @@ def test_deep_link_reproduces_state_and_bad_values_fall_back():
     assert list(table["epochs"]) == [3.0, 3.0]
     at = run({"lr": "banana", "batches": ["3"]})
     assert any("not used" in w for w in warnings(at))
+
+
+def test_page_formula_and_sentences_match_the_core():
+    at = run()
+    formula = at.latex[0].value
+    assert r"\frac{\lambda}{2}\|W\|_F^2" in formula and r"\frac{1}{2N}\|X\theta - y\|^2" in formula
+    from regopt_core import sgd
+
+    assert r"\frac\lambda2\|W\|_F^2" in sgd.__doc__ and r"\frac1{2N}\|X\theta - y\|^2" in sgd.__doc__
+    text = " ".join(m.value for m in at.markdown)
+    assert "reaches the lowest training loss" in text or "about the same training loss" in text
+    assert "At B = N = 442 without replacement the measured variance is" in text
+    assert any("had not levelled off" in i.value for i in at.info)
