@@ -30,11 +30,17 @@ def text(at: AppTest) -> str:
 
 
 def exact(spread: float, **kw) -> bv.Decomposition:
+    """Bias² and variance from scikit-learn's Ridge hat matrix (independent of the page's smoother code)."""
+    from sklearn.linear_model import Ridge
+
     exp = replace(bv.LECTURE, spread=spread, **kw)
-    x, x_eval, centres = exp.inputs()
-    f = bv.true_function(exp.function)
-    return bv.decompose(bv.rbf_smoother(x, x_eval, spread=spread, lam=exp.lam, centres=centres), f(x), f(x_eval),
-                        sigma=exp.sigma)
+    x, x_eval, _, f_tr, f_ev = bv.inputs(exp)
+    phi, phi_ev = bv.rbf_features(x, x, spread=spread), bv.rbf_features(x_eval, x, spread=spread)
+    S = Ridge(alpha=exp.lam, solver="svd").fit(phi, np.eye(x.size)).predict(phi_ev)  # (m, n): column j = fit of e_j
+    mean = S @ f_tr
+    b, v = float(np.mean((mean - f_ev) ** 2)), float(exp.sigma**2 * np.mean(np.sum(S * S, axis=1)))
+    df = float(np.trace(Ridge(alpha=exp.lam, solver="svd").fit(phi, np.eye(x.size)).predict(phi)))
+    return bv.Decomposition(mean, None, None, b, v, exp.sigma**2, b + v + exp.sigma**2, df, 2 * exp.sigma**2 * df / x.size)
 
 
 def test_defaults_show_the_decomposition_and_it_adds_up():
@@ -130,3 +136,10 @@ def test_out_of_range_link_falls_back_with_notice():
     at = run({"spread": "1000"})
     assert at.session_state["spread"] == pytest.approx(5.0)
     assert any("not used" in w.value for w in at.warning)
+
+
+def test_double_descent_sentence_follows_the_slider():
+    at = run({"dd_lam": "0.001"})
+    assert "smaller but not gone" in text(at)
+    at = run()
+    assert "no peak" in text(at)
