@@ -102,3 +102,19 @@ def test_accuracy_and_critical_batch_figures(ls):
     fig2 = figs.fig_critical_batch(cb, n_samples=442)
     assert fig2.layout.xaxis.type == "log"
     assert fig2.data[0].y[-1] == pytest.approx(cb.eps_max / (1 + cb.b_noise / 442))
+
+
+def test_legends_stay_out_of_the_plot_width_and_log_axes_use_the_theme(ls):
+    g = ls.per_example_grads(np.array([-1.0, 2.0]))
+    a = sgd.measure_gradient_noise(g, n_draws=50, cloud_batch_sizes=(1, 4, 16, 64, 256, 442),
+                                   rng=np.random.default_rng(0))
+    floor = sgd.measure_noise_floor(ls, lrs=(0.05,), batch_sizes=(1,), n_steps=20, n_replicas=2,
+                                    rng=np.random.default_rng(0))
+    cb = sgd.critical_batch(ls, np.array([-1.0, 2.0]), n_draws=20, rng=np.random.default_rng(0))
+    for fig in (figs.fig_gradient_cloud(a), figs.fig_gradient_variance(a), figs.fig_noise_floor(floor),
+                figs.fig_critical_batch(cb, n_samples=442)):
+        # no per-figure legend placement beside the plot: the template's row above the plot applies
+        assert fig.layout.legend.x is None or fig.layout.legend.x <= 1.0
+        assert fig.layout.legend.orientation in (None, "h")
+    for fig in (figs.fig_gradient_variance(a), figs.fig_noise_floor(floor)):
+        assert fig.layout.xaxis.type == "log" and fig.layout.xaxis.dtick == 1 and fig.layout.yaxis.dtick == 1
