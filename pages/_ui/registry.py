@@ -74,6 +74,7 @@ PAGES: tuple[PageSpec, ...] = (
         "Monte Carlo, U-curves over spread and λ, the optimism 2σ²·df/n, and double descent.",
         deep_links=({"spread": "5"}, {"spread": "0.1"}, {"spread": "0.1", "K": "1000"},
                     {"spread": "0.3", "lam": "0", "centres": "Grid", "p": "60"}),
+        warm=lambda: _bias_variance_warm(),
     ),
     PageSpec(
         section="Optimization",
@@ -126,6 +127,20 @@ PAGES: tuple[PageSpec, ...] = (
                     {"i0": "10000", "lam": "10", "views": "40"}, {"phantom": "Smooth", "views": "40"}),
     ),
 )
+
+
+def _bias_variance_warm() -> list[tuple[Callable, Any]]:
+    """The bias–variance page's default results: fits family (= U-curve over spread at the default λ),
+    the experiment at the two lecture spreads, the λ sweep at the U-curve section's spread, double descent."""
+    from dataclasses import replace
+
+    from regopt_core import bias_variance as bv
+
+    d = bv.DEFAULT.clamped()
+    return [(bv.fits_family, d.family_key()), (bv.experiment, d), (bv.experiment, replace(d, spread=0.1)),
+            (bv.fits_family, replace(d, lam=bv.U_LAM).family_key()),
+            (bv.lam_sweep, replace(d, spread=bv.U_SPREAD).lam_sweep_key()),
+            (bv.double_descent_experiment, bv.DD_DEFAULT.clamped())]
 
 
 def _landscapes_warm() -> list[tuple[Callable, Any]]:
