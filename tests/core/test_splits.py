@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from regopt_core import splits as S
-from regopt_core.errors import NumericalError
+from regopt_core.splits import configs as C
 
 # ------------------------------------------------------------------ expected max of K normals
 
@@ -60,9 +60,15 @@ def test_optimism_grows_with_k_and_vanishes_for_one_model():
         assert m == pytest.approx(se * S.expected_max_normal(K), rel=0.05)
 
 
-def test_best_of_k_caps_k():
-    r = S.simulate_best_of_k(100, 0.8, 10**6, n_repeats=10, rng=np.random.default_rng(2))
-    assert r.n_models == S.MAX_MODELS
+def test_best_of_k_caps_live_only_in_clamped_and_solver_raises():
+    assert C.BestOfKConfig(n_models=10**6).clamped().n_models == C.MAX_MODELS
+    with pytest.raises(ValueError):
+        S.simulate_best_of_k(100, 0.8, 0, n_repeats=10, rng=np.random.default_rng(2))
+
+
+def test_normal_approximation_above_one_is_flagged_and_clipped():
+    r = S.simulate_best_of_k(10, 0.99, 1000, n_repeats=50, rng=np.random.default_rng(0))
+    assert r.normal_approximation > 1 and r.normal_exceeds_one and r.expected_best_normal == 1.0
 
 
 # ------------------------------------------------------------------ kernel ridge and CV
@@ -238,7 +244,7 @@ def test_gd_loop_equals_its_closed_form_spectral_filter():
     X = rng.standard_normal((30, 20))
     y = rng.standard_normal(30)
     step = S.gd_step_size(X, fraction=0.9)
-    W = S.gd_least_squares(X, y, step=step, n_epochs=200)
+    W = S.gd_least_squares(X, y, step=step, n_epochs=200).W
     epochs = np.array([0, 1, 5, 50, 200])
     np.testing.assert_allclose(W[epochs], S.gd_closed_form(X, y, step=step, epochs=epochs), rtol=1e-9, atol=1e-12)
 
@@ -247,10 +253,11 @@ def test_gd_converges_below_2_over_L_and_diverges_above():
     rng = np.random.default_rng(1)
     X = rng.standard_normal((40, 10))
     y = rng.standard_normal(40)
-    W = S.gd_least_squares(X, y, step=S.gd_step_size(X, fraction=1.9), n_epochs=5000)
-    np.testing.assert_allclose(W[-1], np.linalg.lstsq(X, y, rcond=None)[0], atol=1e-8)
-    with pytest.raises(NumericalError):
-        S.gd_least_squares(X, y, step=S.gd_step_size(X, fraction=2.2), n_epochs=5000)
+    path = S.gd_least_squares(X, y, step=S.gd_step_size(X, fraction=1.9), n_epochs=5000)
+    np.testing.assert_allclose(path.W[-1], np.linalg.lstsq(X, y, rcond=None)[0], atol=1e-8)
+    assert path.convergence.converged and not path.diverged
+    bad = S.gd_least_squares(X, y, step=S.gd_step_size(X, fraction=2.2), n_epochs=5000)
+    assert bad.diverged and bad.diverged_at is not None and not bad.convergence.converged
 
 
 def test_ridge_path_matches_sklearn():

@@ -20,7 +20,7 @@ def test_models_slider_reruns_best_of_k_and_the_url_follows(app_server, browser_
     open_page(page, app_server, "splits")
     assert_no_exception(page)
     assert page.locator("[data-testid='stPlotlyChart']").count() >= 10
-    assert float(_metric(page, "Theory p + s·E[max]")) == round(0.8 + math.sqrt(0.16 / 1000) * 2.5075936, 4)
+    assert float(_metric(page, "Normal approx. p + s·E[max]")) == round(0.8 + math.sqrt(0.16 / 1000) * 2.5075936, 4)
     screenshot(page, "splits-default")
     chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text="Pick the best of").first
     chart.scroll_into_view_if_needed()

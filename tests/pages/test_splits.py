@@ -43,7 +43,7 @@ def test_defaults_show_the_key_numbers(default_page):
     assert at.title[0].value.startswith("Dataset splits")
     assert not at.error
     # best of K = 100 equally good models (p = 0.80, n = 1000): about 0.83 reported, 0.80 on fresh data
-    assert float(metric(at, "Theory p + s·E[max]")) == pytest.approx(0.8 + math.sqrt(0.16 / 1000) * 2.50759, abs=1e-4)
+    assert float(metric(at, "Normal approx. p + s·E[max]")) == pytest.approx(0.8 + math.sqrt(0.16 / 1000) * 2.50759, abs=1e-4)
     assert float(metric(at, "Simulated best")) == pytest.approx(0.831, abs=0.002)
     assert float(metric(at, "Fresh test set")) == pytest.approx(0.80, abs=0.002)
     # ESL §7.10.2: wrong way < 15 %, right way 40-60 %
@@ -72,7 +72,7 @@ def test_every_main_figure_has_a_csv_download(default_page):
 def test_deep_link_k_models_matches_theory(k):
     at = run({"bk": k, "nt": "1000", "acc": "0.8"})
     expected = 0.8 + math.sqrt(0.16 / 1000) * expected_max_normal(int(k))
-    assert float(metric(at, "Theory p + s·E[max]")) == pytest.approx(expected, abs=1e-4)
+    assert float(metric(at, "Normal approx. p + s·E[max]")) == pytest.approx(expected, abs=1e-4)
     if k == "1":  # nothing to choose: no optimism
         assert float(metric(at, "Simulated best")) == pytest.approx(0.80, abs=0.003)
     else:
