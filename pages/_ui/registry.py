@@ -114,6 +114,7 @@ PAGES: tuple[PageSpec, ...] = (
         "the known true error; best-of-K optimism, early stopping, and three kinds of leakage.",
         deep_links=({"bk": "1000", "nt": "1000"}, {"data": "Cancer", "n": "30", "K": "10", "folds": "LOO"},
                     {"per": "1", "pat": "80"}, {"esl_p": "1000", "esl_keep": "20"}),
+        warm=lambda: _splits_warm(),
     ),
     PageSpec(
         section="Medical imaging",
@@ -151,6 +152,12 @@ def _landscapes_warm() -> list[tuple[Callable, Any]]:
             (ls.step_family, ls.StepFamilyConfig.DEFAULT.clamped()),
             (ls.gradient_experiment, ls.GradientCheckConfig.DEFAULT.clamped()),
             (ls.search_experiment, ls.SearchConfig.DEFAULT.clamped())]
+
+
+def _splits_warm() -> list[tuple[Callable, Any]]:
+    from regopt_core.splits.configs import warm_pairs
+
+    return warm_pairs()
 
 
 def _extra_pages() -> tuple[PageSpec, ...]:
