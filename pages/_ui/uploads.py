@@ -35,15 +35,15 @@ def image_upload(label: str = LABEL, key: str = KEY, *, help: str | None = None)
     """Show the uploader; return the decoded grayscale image and its SHA-256 digest, or ``(None, "")``.
 
     A file is decoded once per session (by digest); a failing file shows its message and the last valid
-    upload of this session is returned instead. Removing the file from the widget removes the upload.
+    upload of this session is returned instead (it is remembered while the widget is empty, so replacing a
+    file by a bad one keeps the last good one). An empty widget returns ``(None, "")``.
     """
     state = st.session_state.setdefault(_state_key(key), {"valid": None, "failed": None})
     file = st.file_uploader(label, type=TYPES, key=key, accept_multiple_files=False, max_upload_size=1,
                             help=help or "A single CT slice (.dcm, Hounsfield units from its rescale tags), another "
                                          "grayscale DICOM, or a PNG/JPEG picture (colour becomes gray). It is "
                                          "resampled to the grid and used as the phantom; it stays in your session only.")
-    if file is None:
-        state["valid"] = state["failed"] = None
+    if file is None:  # no file in the widget (also for a moment while one file replaces another)
         return None, ""
     data = file.getvalue()
     digest = core.sha256(data)
