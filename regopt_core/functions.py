@@ -107,9 +107,9 @@ class Surface:
 
     def value_and_grad(self, p: np.ndarray) -> tuple[float, np.ndarray]:
         """``(f(p), grad f(p))`` at one point: the callback :func:`regopt_core.optimizers.run` needs."""
-        x, y = float(p[0]), float(p[1])
+        x, y = np.asarray(p, dtype=float).tolist()  # Python floats: fast arithmetic for one point
         gx, gy = self.grad(x, y)
-        return float(self.fun(x, y)), np.array([gx, gy], dtype=float)
+        return float(self.fun(x, y)), np.array((gx, gy), dtype=float)
 
     def distance_to_minimizer(self, xs: np.ndarray) -> np.ndarray:
         """Euclidean distance of each point in ``xs`` (..., 2) to the nearest known global minimizer."""

@@ -250,12 +250,13 @@ def rmsprop(learning_rate: float, decay: float = 0.9, eps: float = 1e-8) -> Opti
         Added to the denominator; a coordinate whose denominator is exactly 0 gets no step.
     """
     eta, rho, e = float(learning_rate), float(decay), float(eps)
+    c_s = 1.0 - rho
 
     def init(params: np.ndarray) -> RMSPropState:
         return RMSPropState(np.zeros_like(_as_float_array(params)))
 
     def update(grads: np.ndarray, state: RMSPropState, params: np.ndarray) -> tuple[np.ndarray, RMSPropState]:
-        s = rho * state.mean_sq + (1.0 - rho) * (grads * grads)
+        s = rho * state.mean_sq + c_s * (grads * grads)
         if e > 0.0:
             return grads * (-eta / (np.sqrt(s) + e)), RMSPropState(s)
         return -eta * _safe_ratio(grads, np.sqrt(s)), RMSPropState(s)
@@ -291,10 +292,12 @@ def adam(learning_rate: float, b1: float = 0.9, b2: float = 0.999, eps: float = 
         z = np.zeros_like(_as_float_array(params))
         return AdamState(0, z, z.copy())
 
+    c_m, c_v = 1.0 - beta1, 1.0 - beta2
+
     def update(grads: np.ndarray, state: AdamState, params: np.ndarray) -> tuple[np.ndarray, AdamState]:
         t = state.count + 1
-        m = beta1 * state.m + (1.0 - beta1) * grads
-        v = beta2 * state.v + (1.0 - beta2) * (grads * grads)
+        m = beta1 * state.m + c_m * grads
+        v = beta2 * state.v + c_v * (grads * grads)
         # m_hat / (sqrt(v_hat) + eps) rewritten with the bias corrections folded into two scalars
         # (algebraically identical; saves array operations): c2 = sqrt(1 - b2^t).
         c2 = math.sqrt(1.0 - beta2**t)
@@ -458,7 +461,7 @@ def run(
         keep_path = x.size <= KEEP_PATH_MAX_DIM
     xs = np.empty((n_steps + 1, x.size)) if keep_path else None
     fs = np.empty(n_steps + 1)
-    gs = np.empty((n_steps + 1, x.size))  # gradients; their norms are taken once, after the loop
+    gsq = np.empty(n_steps + 1)  # squared gradient norms; their square roots are taken once, after the loop
     limit = float(bound)
     bound_sq = limit * limit
     update = optimizer.update
@@ -470,17 +473,19 @@ def run(
             f = float(f)
         except (OverflowError, FloatingPointError):
             f, g = math.inf, np.full(x.shape, math.inf)
-        if _diverged(x, f, g, bound_sq, limit):
+        gg = _sq(g)
+        if _diverged(x, f, g, gg, bound_sq, limit):
             diverged_at, n_steps = 0, 0
             message = _divergence_message(0, x, f, g, limit)
         else:
             message = f"reached the step limit ({n_steps})"
         if xs is not None:
             xs[0] = x if flat else x.ravel()
-        fs[0], gs[0] = f, g if flat else np.ravel(g)
+        fs[0], gsq[0] = f, gg
         state = optimizer.init(x)
-        if diverged_at is None and _norm(gs[0]) <= tol:
-            message = f"gradient norm ≤ tol at the start"
+        tol_sq = tol * tol
+        if diverged_at is None and gg <= tol_sq:
+            message = "gradient norm ≤ tol at the start"
             n_steps = 0
         for k in range(1, n_steps + 1):
             updates, state = update(g, state, x)
@@ -490,28 +495,26 @@ def run(
                 f_new = float(f_new)
             except (OverflowError, FloatingPointError):  # Python-float arithmetic raises instead of giving inf
                 f_new, g_new = math.inf, g
-            if _diverged(x_new, f_new, g_new, bound_sq, limit):
+            xf = x_new if flat else x_new.ravel()
+            gg = float(g_new @ g_new) if flat else _sq(g_new)
+            # fast sufficient test for "not diverged" (comparisons with nan are False); else the rule itself
+            if not (abs(f_new) <= limit and float(xf @ xf) <= bound_sq and gg < math.inf) and \
+                    _diverged(x_new, f_new, g_new, gg, bound_sq, limit):
                 diverged_at = k
                 message = _divergence_message(k, x_new, f_new, g_new, limit)
                 break
             x, f, g, nit = x_new, f_new, g_new, k
-            if flat:
-                gs[k] = g
-                if xs is not None:
-                    xs[k] = x
-            else:
-                gs[k] = g.ravel()
-                if xs is not None:
-                    xs[k] = x.ravel()
-            fs[k] = f
+            if xs is not None:
+                xs[k] = xf
+            fs[k], gsq[k] = f, gg
             if callback is not None and notify(callback, x, k, n_steps, f):
                 message = f"stopped by callback at step {k}"
                 break
-            if tol > 0.0 and _norm(gs[k]) <= tol:
+            if gg <= tol_sq and tol > 0.0:
                 message = f"gradient norm ≤ tol after {k} steps"
                 break
 
-    grad_norms = np.sqrt(np.einsum("ij,ij->i", gs[: nit + 1], gs[: nit + 1]))
+    grad_norms = np.sqrt(gsq[: nit + 1])
     gn = float(grad_norms[-1])
     return Trace(
         x=x,
@@ -528,20 +531,21 @@ def run(
     )
 
 
-def _norm(g: np.ndarray) -> float:
-    return math.sqrt(float(g @ g))
+def _sq(g: np.ndarray) -> float:
+    """Squared Euclidean norm (inf when an entry is not finite or the sum overflows)."""
+    g = np.ravel(g)
+    return float(g @ g)
 
 
-def _diverged(x: np.ndarray, f: float, g: np.ndarray, bound_sq: float, limit: float) -> bool:
-    """:func:`regopt_core.iteration.diverged` on ``(x, f)``, or a non-finite gradient.
+def _diverged(x: np.ndarray, f: float, g: np.ndarray, gg: float, bound_sq: float, limit: float) -> bool:
+    """:func:`regopt_core.iteration.diverged` on ``(x, f)``, or a non-finite gradient (``gg = ‖g‖²``).
 
-    A fast sufficient test comes first: ``x @ x <= bound**2`` (so every ``|x_i| <= bound``) and
-    ``|f| <= bound`` (comparisons with nan are False) mean "not diverged"; only otherwise is the rule
-    itself asked. The gradient's finiteness is checked through its sum (finite iff every entry is,
-    barring an overflow of the sum, which only sends us to the exact test).
+    A fast sufficient test comes first: ``x @ x <= bound**2`` (so every ``|x_i| <= bound``),
+    ``|f| <= bound`` and a finite ``‖g‖²`` mean "not diverged"; only otherwise is the rule itself
+    asked (a ``‖g‖²`` that overflowed from finite entries is not a divergence).
     """
-    xf = x if x.ndim == 1 else x.ravel()
-    if abs(f) <= limit and float(xf @ xf) <= bound_sq and math.isfinite(float(np.sum(g))):
+    xf = np.ravel(x)
+    if abs(f) <= limit and float(xf @ xf) <= bound_sq and gg < math.inf:
         return False
     return diverged(x, f, limit=limit) or diverged(g, limit=math.inf)
 

@@ -63,6 +63,7 @@ PAGES: tuple[PageSpec, ...] = (
         blurb="Hinge and softmax losses on the lecture's cat/car/bird table, why W is not unique, "
         "and how L1, L2 and elastic net shape the weights of a real digit classifier.",
         deep_links=({"margin": "2", "reg": "L1", "lam": "0.5", "table": "Zero loss"}, {"scale": "3", "clf_reg": "L1", "clf_lam": "0.01"}),
+        warm=lambda: _losses_warm(),
     ),
     PageSpec(
         section="Regularization",
@@ -124,8 +125,11 @@ PAGES: tuple[PageSpec, ...] = (
         url_path="ct",
         blurb="Total variation vs FBP/FDK from few X-ray views: honest data, dose noise, SART and ASD-POCS, "
         "live on a CPU.",
-        deep_links=({"views": "20", "method": "tv", "lam": "2"}, {"geom": "Fan", "views": "40", "dso": "3", "dsd": "6"},
-                    {"i0": "10000", "lam": "10", "views": "40"}, {"phantom": "Smooth", "views": "40"}),
+        deep_links=({"views": "20", "method": "TV (PDHG)", "lam": "5"}, {"views": "20", "method": "tv", "lam": "2"},
+                    {"geom": "Fan", "views": "40", "dso": "3", "dsd": "6"},
+                    {"i0": "10000", "lam": "20", "views": "40"}, {"phantom": "Smooth", "views": "40"},
+                    {"method": "ASD-POCS", "views": "30", "n": "64"}),
+        warm=lambda: _ct_warm(),
     ),
 )
 
@@ -144,6 +148,14 @@ def _bias_variance_warm() -> list[tuple[Callable, Any]]:
             (bv.double_descent_experiment, bv.DD_DEFAULT.clamped())]
 
 
+def _losses_warm() -> list[tuple[Callable, Any]]:
+    """The losses page's default results: the geometry path, the solution at the default λ, the classifier."""
+    from regopt_core import linear_models as lm
+
+    g = lm.GEOMETRY_DEFAULT.clamped()
+    return [(lm.geometry, g.path_key()), (lm.geometry_solution, g), (lm.classifier, lm.CLASSIFIER_DEFAULT.clamped())]
+
+
 def _landscapes_warm() -> list[tuple[Callable, Any]]:
     """The landscapes page's default results: race, live step-size family, gradient check, search."""
     from regopt_core import landscapes as ls
@@ -158,6 +170,13 @@ def _splits_warm() -> list[tuple[Callable, Any]]:
     from regopt_core.splits.configs import warm_pairs
 
     return warm_pairs()
+
+
+def _ct_warm() -> list[tuple[Callable, Any]]:
+    """The CT page's default results: the strip, the comparison, the view sweep and the crime curves."""
+    from regopt_core.ct import lab
+
+    return lab.default_results()
 
 
 def _extra_pages() -> tuple[PageSpec, ...]:
