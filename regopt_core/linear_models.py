@@ -367,6 +367,9 @@ GRID_SIZE = 121  # loss contours: GRID_SIZE × GRID_SIZE
 GEOMETRY_STREAM, SPLIT_STREAM = 0, 1  # regopt_core.seeding streams of the page's seed
 
 
+GEOMETRY_DEFAULT_LAM = 1.4  # between the default data's first exact L1 zero (≈1.357) and all-zero (≈1.463)
+
+
 def _finite(name: str, v: float, lo: float, hi: float) -> float:
     v = float(v)
     if not np.isfinite(v):
@@ -378,8 +381,8 @@ def _finite(name: str, v: float, lo: float, hi: float) -> float:
 class GeometryConfig:
     r"""The 2-weight regression of the geometry section: :math:`\frac1N\sum_i \ell(x_i^\top w - y_i) + \lambda R(w)`.
 
-    (Not yet used by the page, which still runs through ``pages/_ui/cached/losses.py``; with the one seeding
-    scheme the default data's first exact L1 zero is at λ ≈ 1.36, :func:`first_zero_lambda`.)
+    The default λ = 1.4 lies past the default data's first exact L1 zero (λ ≈ 1.357, :func:`first_zero_lambda`)
+    and below the point where both weights are zero (max|Xᵀy|/N ≈ 1.463), so the default shows sparsity.
     """
 
     reg: str = "l1"
@@ -387,7 +390,7 @@ class GeometryConfig:
     rho: float = 0.7
     alpha: float = 0.5
     n_outliers: int = 0
-    lam: float = 0.5
+    lam: float = GEOMETRY_DEFAULT_LAM
     seed: int = 0
 
     def clamped(self) -> GeometryConfig:

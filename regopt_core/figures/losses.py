@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from regopt_core.figures.theme import COLORS, DIVERGING, PALETTE, styled, vline
+from regopt_core.figures.theme import COLORS, DIVERGING, PALETTE, horizontal_colorbar, log_axis, styled, vline
 from regopt_core.linear_models import ClassifierResult, PathResult, ScaleScan
 
 
@@ -86,7 +86,7 @@ def fig_regularizer_geometry(w1: np.ndarray, w2: np.ndarray, loss_values: np.nda
                     marker=dict(size=16, symbol="star", color=COLORS["orange"], line=dict(color="black", width=1)))
     axes_lines = [dict(type="line", xref="paper", yref="y", x0=0, x1=1, y0=0, y1=0, line=dict(color="#999", width=1)),
                   dict(type="line", xref="x", yref="paper", x0=0, x1=0, y0=0, y1=1, line=dict(color="#999", width=1))]
-    fig.update_layout(shapes=axes_lines, legend=dict(orientation="h", y=-0.18),
+    fig.update_layout(shapes=axes_lines,
                       xaxis=dict(range=[float(w1[0]), float(w1[-1])], constrain="domain"),
                       yaxis=dict(range=[float(w2[0]), float(w2[-1])], scaleanchor="x", scaleratio=1))
     return styled(fig, title="Contours meet the ball", x_title="weight w₁",
@@ -99,7 +99,7 @@ def fig_coefficient_paths(path: PathResult, lam_now: float) -> go.Figure:
                                 line=dict(width=3, color=PALETTE[j])) for j in range(path.x.shape[1])])
     shape, note = vline(lam_now, label=f"λ = {lam_now:g}")
     zero = dict(type="line", xref="paper", yref="y", x0=0, x1=1, y0=0, y1=0, line=dict(color="#999", width=1))
-    fig.update_layout(shapes=[shape, zero], annotations=[note], xaxis_type="log")
+    fig.update_layout(shapes=[shape, zero], annotations=[note], xaxis=log_axis())
     return styled(fig, title="Weights along the path", x_title="regularization strength λ (log)",
                   y_title="weight value", height=400)
 
@@ -123,7 +123,7 @@ def fig_templates(result: ClassifierResult, class_names: tuple[str, ...], *, n_c
         notes.append(dict(x=left + (side - 1) / 2, y=top - 0.55, text=f"<b>{class_names[k]}</b>", showarrow=False,
                           xref="x", yref="y", font=dict(size=18), yanchor="bottom"))
     vmax = float(np.nanmax(np.abs(mosaic))) or 1.0
-    fig = go.Figure(go.Heatmap(z=mosaic, colorscale=DIVERGING, zmin=-vmax, zmax=vmax, colorbar=dict(title="weight"),
+    fig = go.Figure(go.Heatmap(z=mosaic, colorscale=DIVERGING, zmin=-vmax, zmax=vmax, colorbar=horizontal_colorbar("weight"),
                                hovertemplate="weight %{z:.3f}<extra></extra>", hoverongaps=False))
     fig.update_layout(
         annotations=notes,
@@ -139,5 +139,5 @@ def fig_training_curve(result: ClassifierResult) -> go.Figure:
     steps = np.arange(1, result.nit + 1)
     fig.add_scatter(x=steps, y=result.objective, name="data loss + λR", line=dict(width=3, color=COLORS["black"]))
     fig.add_scatter(x=steps, y=result.data_loss, name="data loss", line=dict(width=3, color=COLORS["blue"], dash="dash"))
-    fig.update_yaxes(type="log")
+    fig.update_layout(yaxis=log_axis())
     return styled(fig, title="Training objective", x_title="gradient step", y_title="loss (log)", height=330)
