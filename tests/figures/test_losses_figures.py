@@ -64,3 +64,29 @@ def test_presentation_scaling_enlarges_every_font():
     assert fig.layout.font.size == round(BASE_FONT * 1.5)
     assert fig.layout.title.font.size > BASE_FONT * 1.5
     assert tuple(fig.layout.template.layout.colorway) == PALETTE
+
+
+def test_phone_friendly_axes_legends_and_colorbar():
+    """issue 13: log axes via theme.log_axis (decade labels only), legends in the theme's row above the plot
+    (not a bottom/side legend eating the plot), the templates' colorbar laid flat."""
+    g = lm.geometry(lm.GEOMETRY_DEFAULT)
+    geo = figs.fig_regularizer_geometry(g.w1, g.w2, g.loss_grid, g.path, g.path.x[5], "l1", 0.5, g.path.x[0])
+    assert geo.layout.legend.y is None, "the geometry figure keeps the template's legend row"
+    paths = figs.fig_coefficient_paths(g.path, 1.4)
+    assert paths.layout.xaxis.type == "log" and paths.layout.xaxis.dtick == 1
+    res = lm.train_linear_classifier(datasets.load_digits().X[:100], datasets.load_digits().y[:100],
+                                     datasets.load_digits().X[:10], datasets.load_digits().y[:10], n_steps=5,
+                                     n_classes=10)
+    curve = figs.fig_training_curve(res)
+    assert curve.layout.yaxis.type == "log" and curve.layout.yaxis.dtick == 1
+    assert figs.fig_templates(res, tuple("0123456789")).data[0].colorbar.orientation == "h"
+
+
+def test_default_lambda_lies_between_the_first_zero_and_all_zero():
+    """Lasso theory: all weights are 0 for λ ≥ max|Xᵀy|/N; the default λ sits past the first exact zero
+    and below that point, so exactly one of the two weights is 0 at the default."""
+    d = lm.geometry_data(lm.GEOMETRY_DEFAULT)
+    lam_max = np.max(np.abs(d.X.T @ d.y)) / len(d.y)
+    assert lm.first_zero_lambda(d.X, d.y) < lm.GEOMETRY_DEFAULT.lam < lam_max
+    w = lm.geometry_solution(lm.GEOMETRY_DEFAULT).x[0]
+    assert int(np.sum(w == 0.0)) == 1
