@@ -127,7 +127,8 @@ def _geometry() -> None:
         if np.isfinite(g.first_zero):
             side = "past" if lam >= g.first_zero else "below"
             st.caption(f"λ = {lam:g} is {side} the first exact zero (λ ≈ {g.first_zero:.3g}): "
-                       f"{zeros} of 2 weights are exactly 0 here.")
+                       ("no weight is" if zeros == 0 else "both weights are" if zeros == 2 else "one weight is")
+                       + " exactly 0 here.")
         left, right = st.columns([1.15, 1])
         with left:
             layout.show_figure(figs.fig_regularizer_geometry(g.w1, g.w2, g.loss_grid, path, w_now, reg, alpha,
