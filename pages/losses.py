@@ -127,7 +127,7 @@ def _geometry() -> None:
         if np.isfinite(g.first_zero):
             side = "past" if lam >= g.first_zero else "below"
             st.caption(f"λ = {lam:g} is {side} the first exact zero (λ ≈ {g.first_zero:.3g}): "
-                       ("no weight is" if zeros == 0 else "both weights are" if zeros == 2 else "one weight is")
+                       + ("no weight is" if zeros == 0 else "both weights are" if zeros == 2 else "one weight is")
                        + " exactly 0 here.")
         left, right = st.columns([1.15, 1])
         with left:
