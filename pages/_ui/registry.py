@@ -125,11 +125,8 @@ PAGES: tuple[PageSpec, ...] = (
         url_path="ct",
         blurb="Total variation vs FBP/FDK from few X-ray views: honest data, dose noise, SART and ASD-POCS, "
         "live on a CPU.",
-        deep_links=({"views": "20", "method": "TV (PDHG)", "lam": "5"}, {"views": "20", "method": "tv", "lam": "2"},
-                    {"geom": "Fan", "views": "40", "dso": "3", "dsd": "6"},
-                    {"i0": "10000", "lam": "20", "views": "40"}, {"phantom": "Smooth", "views": "40"},
-                    {"method": "ASD-POCS", "views": "30", "n": "64"}),
-        warm=lambda: _ct_warm(),
+        deep_links=({"views": "20", "method": "tv", "lam": "2"}, {"geom": "Fan", "views": "40", "dso": "3", "dsd": "6"},
+                    {"i0": "10000", "lam": "10", "views": "40"}, {"phantom": "Smooth", "views": "40"}),
     ),
 )
 
@@ -170,13 +167,6 @@ def _splits_warm() -> list[tuple[Callable, Any]]:
     from regopt_core.splits.configs import warm_pairs
 
     return warm_pairs()
-
-
-def _ct_warm() -> list[tuple[Callable, Any]]:
-    """The CT page's default results: the strip, the comparison, the view sweep and the crime curves."""
-    from regopt_core.ct import lab
-
-    return lab.default_results()
 
 
 def _extra_pages() -> tuple[PageSpec, ...]:
