@@ -36,7 +36,7 @@ trap cleanup EXIT INT TERM
 
 # The shared result store: built once (skipped when complete for this code version), then opened read-only
 # by every replica, so no replica recomputes the lecture's results.
-"$PYTHON" -m deploy.precompute || echo "run_replicas: precompute failed (replicas compute live)" >&2
+[ "${REGOPT_SKIP_PRECOMPUTE:-0}" = 1 ] || "$PYTHON" -m deploy.precompute || echo "run_replicas: precompute failed (replicas compute live)" >&2
 
 REPLICA_ARGS=()
 for ((i = 0; i < N; i++)); do

@@ -10,6 +10,7 @@ if str(ROOT) not in sys.path:
 os.chdir(ROOT)
 # Servers started by the tests do not build the precomputed store in the background (CPU for the tests).
 os.environ.setdefault("REGOPT_PRECOMPUTE_ON_START", "0")
+os.environ.setdefault("REGOPT_SKIP_PRECOMPUTE", "1")  # deploy/run_replicas.sh in the proxy test
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -125,7 +125,7 @@ def _first_page_with_a_slider(page, url: str):
     wait_idle(page, timeout=180_000)
     assert_no_exception(page)
     for spec in registry.PAGES:
-        if spec.default:
+        if spec.default or spec.url_path == "tour":  # the tour redirects to a prepared page
             continue
         page.goto(f"{url}/{spec.url_path}")
         wait_idle(page, timeout=180_000)
