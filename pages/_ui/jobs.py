@@ -225,8 +225,9 @@ _SCHEDULER: Scheduler | None = None
 _LOCK = threading.Lock()
 
 
-def scheduler() -> Scheduler | None:
-    """The process's scheduler, started on first use; ``None`` when heavy work runs in the script thread."""
+def scheduler(on_result: Callable[[Hashable, Any], None] | None = None) -> Scheduler | None:
+    """The process's scheduler, started on first use (finished results go to ``on_result``, the shared
+    memo); ``None`` when heavy work runs in the script thread."""
     global _SCHEDULER
     if _SCHEDULER is None:
         workers = n_workers()
@@ -234,9 +235,7 @@ def scheduler() -> Scheduler | None:
             return None
         with _LOCK:
             if _SCHEDULER is None:
-                from pages._ui import cached
-
-                _SCHEDULER = Scheduler(workers, on_result=cached.RESULTS.put)
+                _SCHEDULER = Scheduler(workers, on_result=on_result)
                 atexit.register(_SCHEDULER.shutdown)
     return _SCHEDULER
 
@@ -258,11 +257,12 @@ def _session_id() -> str:
     return ctx.session_id if ctx is not None else "no-session"
 
 
-def run(fn: Callable, config: Any, key: Hashable, label: str) -> Any:
+def run(fn: Callable, config: Any, key: Hashable, label: str,
+        on_result: Callable[[Hashable, Any], None] | None = None) -> Any:
     """Compute ``fn(config)`` in a worker, showing progress on the page until it is done."""
     import streamlit as st
 
-    sched = scheduler()
+    sched = scheduler(on_result)
     if sched is None:
         with st.spinner(label or "Computing…"):
             return fn(config)

@@ -237,7 +237,7 @@ def result(fn: Callable[[Any], Any], config: Hashable, *, heavy: bool = False, l
     if heavy:
         from pages._ui import jobs  # a worker process, one job per session (see pages/_ui/jobs.py)
 
-        value = jobs.run(fn, config, key, label)
+        value = jobs.run(fn, config, key, label, on_result=RESULTS.put)
         hit = RESULTS.get(key)
         return hit if hit is not _MISSING else RESULTS.put(key, value)
     return RESULTS.compute(key, lambda: fn(config))
