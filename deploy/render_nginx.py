@@ -30,8 +30,18 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return out
 
 
+def limit_conn_lines(limit_conn: int) -> tuple[str, str]:
+    """The http-context zone and the location directive for an optional per-address connection cap (0 = none)."""
+    if limit_conn < 0:
+        raise ValueError(f"--limit-conn must be >= 0, got {limit_conn}")
+    if limit_conn == 0:
+        return "# (no per-address connection cap: --limit-conn 0)", "        # (no limit_conn)"
+    return ("limit_conn_zone $binary_remote_addr zone=regopt_per_addr:10m;",
+            f"        limit_conn regopt_per_addr {limit_conn};\n        limit_conn_status 429;")
+
+
 def render(*, listen: str, base: str, replicas: list[str], prefix: Path, access_log: str | None = None,
-           http_only: bool = False) -> Path:
+           http_only: bool = False, limit_conn: int = 0) -> Path:
     base = base.strip("/")
     if not re.fullmatch(r"[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*", base):
         raise ValueError(f"--base must be a plain URL path such as 'regopt', got {base!r}")
@@ -40,8 +50,9 @@ def render(*, listen: str, base: str, replicas: list[str], prefix: Path, access_
     prefix = prefix.resolve()
     prefix.mkdir(parents=True, exist_ok=True)
     servers = "\n".join(f"    server {r};" for r in replicas)
+    zone, directive = limit_conn_lines(limit_conn)
     http = _fill((HERE / "regopt.conf.template").read_text(), {
-        "LISTEN": listen, "BASE": base, "SERVERS": servers,
+        "LISTEN": listen, "BASE": base, "SERVERS": servers, "LIMIT_CONN_ZONE": zone, "LIMIT_CONN": directive,
         "ACCESS_LOG": access_log or str(prefix / "access.log"),
     })
     (prefix / "regopt.conf").write_text(http)
@@ -65,9 +76,12 @@ def main(argv=None) -> None:
     ap.add_argument("--prefix", type=Path, required=True, help="directory for the rendered files")
     ap.add_argument("--access-log", help="access log path (default <prefix>/access.log)")
     ap.add_argument("--http-only", action="store_true", help="write only regopt.conf (for /etc/nginx/conf.d)")
+    ap.add_argument("--limit-conn", type=int, default=0,
+                    help="cap open connections (tabs) per client address (0 = no cap). Behind a campus NAT the "
+                         "whole class shares one address: leave it at 0 there.")
     args = ap.parse_args(argv)
     print(render(listen=args.listen, base=args.base, replicas=args.replica, prefix=args.prefix,
-                 access_log=args.access_log, http_only=args.http_only))
+                 access_log=args.access_log, http_only=args.http_only, limit_conn=args.limit_conn))
 
 
 if __name__ == "__main__":

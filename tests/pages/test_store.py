@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -56,3 +57,19 @@ def test_a_key_collision_in_the_store_is_a_miss(tmp_path, monkeypatch):
     other = cached.key_of(_square, 4)
     monkeypatch.setattr(cached, "_store_file", lambda k: path)  # force both keys onto one file
     assert cached.store_get(other) is cached._MISSING  # noqa: SLF001
+
+
+def test_build_lock_of_a_dead_builder_is_taken_over(tmp_path):
+    """A builder killed with its server leaves its lock; the next start must not be blocked by it for good."""
+    import subprocess
+    import sys
+
+    lock = tmp_path / ".building-x"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock.write_text(str(dead.pid))
+    assert cached._claim_build_lock(lock)  # the dead builder's lock is taken over
+    assert lock.read_text() == str(os.getpid())
+    assert not cached._claim_build_lock(lock)  # a live builder's lock (ours) is respected
+    lock.write_text("garbage")
+    assert cached._claim_build_lock(lock)

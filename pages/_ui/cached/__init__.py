@@ -323,20 +323,51 @@ def _precompute_in_background() -> None:
         return
     if (store_dir() / "COMPLETE").exists():
         return
-    try:
-        store_root().mkdir(parents=True, exist_ok=True)
-        lock = store_root() / f".building-{code_version()}"
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)  # one builder per machine
-        os.close(fd)
-    except OSError:
-        return  # read-only store, or another replica is building it
     import subprocess
     import sys
 
-    subprocess.Popen(  # noqa: S603 — our own build step, fixed arguments
+    lock = store_root() / f".building-{code_version()}"
+    if not _claim_build_lock(lock):
+        return  # read-only store, or another replica is building it
+    proc = subprocess.Popen(  # noqa: S603 — our own build step, fixed arguments
         ["nice", "-n", "15", sys.executable, "-m", "deploy.precompute"], cwd=ROOT,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         env={**os.environ, "REGOPT_PRECOMPUTE_ON_START": "0"})
+    lock.write_text(str(proc.pid))  # the builder's pid: a lock whose builder died is taken over (see below)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _claim_build_lock(lock: Path) -> bool:
+    """One builder per machine and code version. A lock left by a builder that died (killed with its server,
+    out of memory) names a pid that no longer runs, and is taken over instead of blocking every later start."""
+    for _ in range(2):
+        try:
+            lock.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            os.write(fd, str(os.getpid()).encode())
+            os.close(fd)
+            return True
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text().strip() or "0")
+            except (OSError, ValueError):
+                pid = 0
+            if pid and _pid_alive(pid):
+                return False
+            with contextlib.suppress(OSError):
+                lock.unlink()
+        except OSError:
+            return False
+    return False
 
 
 def n_pinned() -> int:
