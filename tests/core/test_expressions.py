@@ -240,15 +240,32 @@ def test_the_audit_hook_would_see_an_exec(canary):
 
 
 def test_module_never_evaluates_text():
-    """Static check of the module: no eval/exec/compile, no sympify/parse_expr/S(...) of strings."""
-    src = Path(E.__file__).read_text()
-    tree = ast.parse(src)
+    """Static check of every module of the package: no eval/exec/compile, no sympify/parse_expr/S(...) of strings."""
+    files = sorted(Path(E.__file__).parent.glob("*.py"))
+    assert {f.name for f in files} >= {"__init__.py", "validate.py", "symbolic.py", "surface.py"}
     banned = {"eval", "exec", "compile", "sympify", "parse_expr", "S", "__import__", "import_module"}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            f = node.func
-            name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
-            assert name not in banned, f"line {node.lineno}: call of {name}"
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                f = node.func
+                name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+                assert name not in banned, f"{path.name} line {node.lineno}: call of {name}"
+
+
+def test_validation_needs_no_sympy():
+    """The whitelist and caps are checked by a module that does not even import sympy."""
+    src = (Path(E.__file__).parent / "validate.py").read_text()
+    assert "sympy" not in {a.name.split(".")[0] for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Import)
+                           for a in n.names}
+    assert "import sympy" not in src and "from sympy" not in src
+
+
+def test_normalize_is_the_canonical_spelling_and_validates():
+    assert E.normalize(" (1-x)**2 + 100*(y-x**2)**2 ") == "(1 - x) ** 2 + 100 * (y - x ** 2) ** 2"
+    assert E.normalize("((x))*y") == E.normalize("x * y")
+    for bad in ("x + z", "__import__('os')", "x.real", "9**9**9", "x" * 10_000):
+        with pytest.raises(ExpressionError):
+            E.normalize(bad)
 
 
 # --------------------------------------------------------------------------------------------- messages
