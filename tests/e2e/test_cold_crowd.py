@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from tests.load import run_load
 
-pytestmark = pytest.mark.xfail(strict=False, reason="60 sessions on a just-started server still see errors on this machine (issue 12 item 6 not met)")
 
 STUDENTS = 40
 
