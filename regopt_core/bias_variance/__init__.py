@@ -42,7 +42,8 @@ bias–variance trade-off", PNAS 116(32), 2019 (double descent of minimum-norm f
 
 Modules: :mod:`.smoother` (features, smoother, exact decomposition, Monte Carlo), :mod:`.sweeps`
 (U-curves and the family of fits over spread), :mod:`.double_descent`, :mod:`.experiment` (the page's
-configs and cached functions).
+configs and cached functions), :mod:`.own_data` (a student's own points: fits, bootstrap variance and K-fold CV,
+where no truth is known).
 """
 
 from __future__ import annotations
@@ -100,13 +101,26 @@ from regopt_core.bias_variance.smoother import (
     simulate_bias_variance,
     true_function,
 )
+from regopt_core.bias_variance.own_data import (
+    OWN_LAMS,
+    CVSurface,
+    OwnData,
+    OwnFit,
+    Points,
+    PointsError,
+    own_cv,
+    own_fit,
+    parse_points,
+    points_ref,
+)
 from regopt_core.bias_variance.sweeps import SpreadFamily, Sweep, spread_family, sweep_lam, sweep_spread
 
 __all__ = [
     "CAPS", "DD_DEFAULT", "DEFAULT", "ILL_CONDITIONED", "LAM_GRID", "LAM_SCAN", "LECTURE", "PEAK_TOL", "MAX_BASIS", "MAX_DRAWS",
     "MAX_GRID", "MAX_SAMPLES", "MAX_SWEEP", "N_SHOWN", "SPREADS", "TRUE_FUNCTIONS", "U_LAM", "U_SPREAD", "DD_CAPS",
     "Decomposition", "DoubleDescent", "DoubleDescentConfig", "Experiment", "ExperimentResult", "MonteCarlo",
-    "Smoother", "SpreadFamily", "Sweep",
+    "Smoother", "SpreadFamily", "Sweep", "OWN_LAMS", "CVSurface", "OwnData", "OwnFit", "Points", "PointsError",
+    "own_cv", "own_fit", "parse_points", "points_ref",
     "bump_ratio", "dd_features", "describe", "decompose", "double_descent", "double_descent_experiment", "experiment",
     "fits_family", "inputs", "is_u_shaped", "lam_sweep", "random_cosine_features", "rbf_features",
     "rbf_smoother", "sample_design", "shown_training_sets", "simulate_bias_variance", "spread_family",
