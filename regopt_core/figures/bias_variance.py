@@ -9,8 +9,16 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from regopt_core.bias_variance import ILL_CONDITIONED, DoubleDescent, ExperimentResult, SpreadFamily, Sweep
-from regopt_core.figures.theme import COLORS, TEMPLATE, log_axis
+from regopt_core.bias_variance import (
+    ILL_CONDITIONED,
+    CVSurface,
+    DoubleDescent,
+    ExperimentResult,
+    OwnFit,
+    SpreadFamily,
+    Sweep,
+)
+from regopt_core.figures.theme import COLORS, SEQUENTIAL, TEMPLATE, horizontal_colorbar, log_axis
 
 _FIT_LINE = "rgba(0, 114, 178, 0.35)"  # COLORS["fit"] (Okabe–Ito blue), translucent
 _VAR_BAND = "rgba(0, 158, 115, 0.18)"  # COLORS["variance"], translucent
@@ -283,3 +291,114 @@ def table_double_descent(dd: DoubleDescent) -> dict[str, np.ndarray]:
             "variance_min_norm": dd.var_min_norm, "test_mse_ridge": dd.mse_ridge, "bias2_ridge": dd.bias2_ridge,
             "variance_ridge": dd.var_ridge, "noise": np.full(dd.n_features.shape, dd.noise),
             "test_mse_ridge_no_peak": dd.mse_no_peak}
+
+
+# ----------------------------------------------------------------------------------------------
+# Your own points: the fit with its bootstrap band, and the K-fold CV error over spread and λ
+# ----------------------------------------------------------------------------------------------
+
+
+def fig_own_fit(fit: OwnFit) -> go.Figure:
+    """Your points, the RBF ridge fit at the chosen spread and λ, fits to a few bootstrap resamples and the
+    fit ± 2 bootstrap standard deviations, in your units of x."""
+    x = fit.x_eval
+    sd = np.sqrt(fit.boot_var_x)
+    xs, ys = _joined(x, fit.boot_fits)
+    k = fit.boot_fits.shape[0]
+    traces = [
+        dict(type="scatter", mode="lines", x=_r(xs), y=_r(ys), name=f"fits to {k} of {fit.n_boot} bootstrap resamples",
+             line=dict(color=_FIT_LINE, width=1.2), hoverinfo="skip", connectgaps=False),
+        dict(type="scatter", mode="lines", x=_r(np.concatenate([x, x[::-1]])),
+             y=_r(np.concatenate([fit.fit_x + 2 * sd, (fit.fit_x - 2 * sd)[::-1]])), fill="toself",
+             fillcolor=_VAR_BAND, line=dict(width=0), name="fit ± 2 bootstrap sd", hoverinfo="skip"),
+        _line(_r(x), _r(fit.fit_x), "fit to all your points", COLORS["black"], width=3.5),
+        dict(type="scatter", mode="markers", x=fit.x, y=fit.y, name="your points",
+             marker=dict(color=COLORS["truth"], size=7 if fit.x.size > 200 else 9, symbol="circle-open",
+                         line=dict(width=1.5))),
+    ]
+    lo, hi = float(fit.y.min()), float(fit.y.max())
+    pad = 0.25 * (hi - lo) if hi > lo else 1.0
+    layout = dict(yaxis=dict(range=[lo - pad, hi + pad]), legend=_LEGEND_BELOW)
+    c = fit.config
+    return _figure(traces, layout, title=f"Your points: spread {c.spread:g} (of the x range), λ = {c.lam:g}",
+                   x_title=fit.x_name, y_title=fit.y_name, height=540)
+
+
+def _log_ticks(values: np.ndarray, *, every: int = 1) -> dict:
+    lv = np.log10(values)
+    keep = [i for i in range(values.size) if abs(lv[i] - round(lv[i])) < 1e-9 and round(lv[i]) % every == 0]
+    return dict(tickvals=[float(lv[i]) for i in keep], ticktext=[f"{values[i]:g}" for i in keep])
+
+
+def fig_cv_surface(cv: CVSurface, *, spread: float, lam: float) -> go.Figure:
+    """K-fold CV error over spread × λ (log axes), as a multiple of its minimum; the minimum starred, the
+    current setting circled."""
+    ls, ll = np.log10(cv.spreads), np.log10(cv.lams)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.log10(cv.mse / cv.best_mse)
+    z = np.clip(np.where(np.isfinite(ratio), ratio, 2.0), 0.0, 2.0)
+    i, j = cv.best
+    here = cv.index(spread, lam)
+    ticks = [0, 0.5, 1, 1.5, 2]
+    traces = [
+        dict(type="heatmap", x=ll, y=ls, z=_r(z), zmin=0, zmax=2, colorscale=SEQUENTIAL, reversescale=True,
+             customdata=_r(cv.mse), hovertemplate="λ %{x:.2f} (log₁₀), spread %{y:.2f} (log₁₀)<br>CV error %{customdata:.4g}"
+             "<extra></extra>",
+             colorbar=horizontal_colorbar("CV error ÷ its minimum", tickvals=ticks,
+                                          ticktext=["1×", "3×", "10×", "30×", "≥ 100×"])),
+        dict(type="scatter", mode="markers", x=[float(ll[j])], y=[float(ls[i])],
+             name=f"minimum {cv.best_mse:.4g}: spread {cv.best_spread:g}, λ {cv.best_lam:g}",
+             marker=dict(symbol="star", size=20, color=COLORS["vermillion"], line=dict(color="white", width=1.5))),
+        dict(type="scatter", mode="markers", x=[float(ll[here[1]])], y=[float(ls[here[0]])],
+             name=f"your setting: {cv.mse[here]:.4g}",
+             marker=dict(symbol="circle-open", size=18, color="white", line=dict(color="white", width=3))),
+    ]
+    layout = dict(xaxis=dict(_log_ticks(cv.lams, every=2), showgrid=False),
+                  yaxis=dict(_log_ticks(cv.spreads), showgrid=False), legend=dict(y=1.02, yanchor="bottom"),
+                  margin=dict(t=110, b=150))
+    return _figure(traces, layout, title=f"{cv.n_folds}-fold CV error over spread and λ",
+                   x_title="ridge strength λ (log scale)", y_title="RBF spread (fraction of the x range, log scale)",
+                   height=600)
+
+
+def fig_cv_curve(cv: CVSurface, knob: str, *, spread: float, lam: float) -> go.Figure:
+    """CV error (± 1 standard error) and training error along spread at the chosen λ (``knob="spread"``) or
+    along λ at the chosen spread (``knob="lam"``); the curve's minimum starred, the current setting circled."""
+    i, j = cv.index(spread, lam)
+    if knob == "spread":
+        v, m, se, tr, cur, at = cv.spreads, cv.mse[:, j], cv.se[:, j], cv.train_mse[:, j], i, f"λ = {cv.lams[j]:g}"
+    else:
+        v, m, se, tr, cur, at = cv.lams, cv.mse[i], cv.se[i], cv.train_mse[i], j, f"spread {cv.spreads[i]:g}"
+    b = int(np.argmin(np.where(np.isfinite(m), m, np.inf)))
+    traces = [
+        dict(type="scatter", mode="lines", x=np.concatenate([v, v[::-1]]), y=np.concatenate([m + se, (m - se)[::-1]]),
+             fill="toself", fillcolor="rgba(213,94,0,0.15)", line=dict(width=0), name="CV error ± 1 standard error",
+             hoverinfo="skip"),
+        _line(v, m, f"{cv.n_folds}-fold CV error", COLORS["test"], width=3.5),
+        _line(v, tr, "training error (all points)", COLORS["train"], width=2.5, dash="dash"),
+        dict(type="scatter", x=[v[b]], y=[m[b]], mode="markers", name=f"minimum on this curve at {v[b]:.3g}",
+             marker=dict(symbol="star", size=18, color=COLORS["vermillion"], line=dict(color="black", width=1))),
+        dict(type="scatter", x=[v[cur]], y=[m[cur]], mode="markers", name=f"your setting ({v[cur]:g})",
+             marker=dict(symbol="circle", size=14, color="white", line=dict(color=COLORS["black"], width=3))),
+    ]
+    finite = m[np.isfinite(m)]
+    top = float(min(finite.max(), max(3.0 * m[b], float(np.quantile(finite, 0.5))))) * 1.15
+    xaxis = log_axis() if knob == "spread" else dict(log_axis(), dtick=2)
+    layout = dict(xaxis=xaxis, yaxis=dict(range=[0, max(top, 1e-300)]), legend=dict(_LEGEND_BELOW, y=-0.27),
+                  shapes=[_vline(float(v[cur]), COLORS["grey"])], margin=dict(t=80))
+    what = "spread" if knob == "spread" else "λ"
+    return _figure(traces, layout, title=f"CV error over {what} (at {at})", x_title=_KNOB_LABEL[knob],
+                   y_title="mean squared error", height=520)
+
+
+def table_own_fit(fit: OwnFit) -> dict[str, np.ndarray]:
+    """The fit and its bootstrap band along x, and your points."""
+    return {"x": fit.x_eval, "fit": fit.fit_x, "bootstrap_sd": np.sqrt(fit.boot_var_x),
+            "bootstrap_mean": fit.boot_mean_x, "x_points": fit.x, "y_points": fit.y, "fit_at_points": fit.fitted}
+
+
+def table_cv(cv: CVSurface) -> dict[str, np.ndarray]:
+    """One row per (spread, λ): CV error, its standard error, training error and df."""
+    s, lam = np.meshgrid(cv.spreads, cv.lams, indexing="ij")
+    return {"spread": s.ravel(), "lambda": lam.ravel(), "cv_mse": cv.mse.ravel(), "cv_se": cv.se.ravel(),
+            "train_mse": cv.train_mse.ravel(), "df": cv.df.ravel(), "cond": cv.cond.ravel()}

@@ -144,3 +144,62 @@ def test_u_curve_shades_ill_conditioned_settings(res):
         shaded |= (s.values >= r.x0) & (s.values <= r.x1)
     np.testing.assert_array_equal(shaded, bad)
     assert any("ill-conditioned" in (t.name or "") for t in fig.data)
+
+
+# ------------------------------------------------------------------------------------------ your own points
+@pytest.fixture(scope="module")
+def own():
+    rng = np.random.default_rng(0)
+    x = np.sort(rng.uniform(10, 50, 40))
+    y = np.sin(2 * np.pi * (x - 10) / 40) + 0.3 * rng.standard_normal(40)
+    text = "hours,score\n" + "\n".join(f"{a!r},{b!r}" for a, b in zip(x.tolist(), y.tolist()))
+    cfg = bv.OwnData(bv.points_ref(text), spread=0.2, lam=0.01, n_boot=30)
+    return bv.own_fit(cfg), bv.own_cv(cfg.cv_key())
+
+
+def test_own_fit_figure_shows_points_fit_band_and_resamples_in_the_users_units(own):
+    fit, _ = own
+    fig = figs.fig_own_fit(fit)
+    names = [t.name for t in fig.data]
+    assert names[-1] == "your points" and "fit to all your points" in names and "fit ± 2 bootstrap sd" in names
+    np.testing.assert_allclose(fig.data[-1].x, fit.x)
+    assert fig.layout.xaxis.title.text == "hours" and fig.layout.yaxis.title.text == "score"
+    band = next(t for t in fig.data if t.name == "fit ± 2 bootstrap sd")
+    m = fit.x_eval.size
+    np.testing.assert_allclose(np.asarray(band.y[:m], float), fit.fit_x + 2 * np.sqrt(fit.boot_var_x), rtol=1e-5, atol=1e-6)
+    assert np.isnan(np.asarray(fig.data[0].y, float)).sum() == fit.boot_fits.shape[0]
+    assert "spread 0.2" in fig.layout.title.text and "λ = 0.01" in fig.layout.title.text
+
+
+def test_cv_surface_marks_the_minimum_and_the_setting(own):
+    _, cv = own
+    fig = figs.fig_cv_surface(cv, spread=0.2, lam=0.01)
+    heat, star, mine = fig.data
+    z = np.asarray(heat.z, float)
+    assert z.shape == cv.mse.shape and z[cv.best] == pytest.approx(0.0, abs=1e-6) and z.min() >= 0
+    assert star.x[0] == pytest.approx(np.log10(cv.best_lam)) and star.y[0] == pytest.approx(np.log10(cv.best_spread))
+    assert f"{cv.best_mse:.4g}" in star.name
+    i, j = cv.index(0.2, 0.01)
+    assert mine.y[0] == pytest.approx(np.log10(cv.spreads[i])) and mine.x[0] == pytest.approx(np.log10(cv.lams[j]))
+    assert heat.colorbar.orientation == "h"
+
+
+@pytest.mark.parametrize("knob", ["spread", "lam"])
+def test_cv_curves_carry_the_surface_row_and_its_minimum(own, knob):
+    _, cv = own
+    fig = figs.fig_cv_curve(cv, knob, spread=0.2, lam=0.01)
+    i, j = cv.index(0.2, 0.01)
+    row = cv.mse[:, j] if knob == "spread" else cv.mse[i]
+    line = next(t for t in fig.data if t.name.endswith("CV error"))
+    np.testing.assert_allclose(line.y, row)
+    star = next(t for t in fig.data if t.name.startswith("minimum"))
+    assert star.y[0] == pytest.approx(row.min())
+    assert fig.layout.xaxis.type == "log"
+
+
+def test_own_tables_have_one_row_per_cell(own):
+    fit, cv = own
+    t = figs.table_cv(cv)
+    assert all(len(v) == cv.mse.size for v in t.values())
+    assert min(t["cv_mse"]) == pytest.approx(cv.best_mse)
+    assert len(figs.table_own_fit(fit)["x"]) == fit.x_eval.size
