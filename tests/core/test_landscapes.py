@@ -233,3 +233,84 @@ def test_gradient_sweep_docstring_states_the_plateau_the_code_gives():
 def test_reference_curvature_docstring_keeps_its_nabla():
     # old code: a non-raw docstring turned "\nabla" into a newline + "abla"
     assert "\\nabla^2 f(x^*)" in reference_curvature.__doc__
+
+
+# --------------------------------------------------------------------------------------------- typed landscapes
+ROSENBROCK_TEXT = "(1-x)**2 + 100*(y-x**2)**2"
+HIMMELBLAU_TEXT = "(x**2+y-11)**2 + (x+y**2-7)**2"
+
+
+def test_custom_surface_config_normalizes_the_formula_and_clamps_the_window():
+    from regopt_core.expressions import ExpressionError
+
+    a = SurfaceConfig(key="custom", expr=" (1-x)**2 + 100*(y-x**2)**2 ", window=((-2, 2), (-1, 3))).clamped()
+    b = SurfaceConfig(key="custom", expr="(1 - x)**2+100*(y - x**2)**2", window=((-2.0, 2.0), (-1.0, 3.0))).clamped()
+    assert a == b and hash(a) == hash(b)  # one cache key per formula, however it was spaced
+    assert a.expr == "(1 - x) ** 2 + 100 * (y - x ** 2) ** 2"
+    assert SurfaceConfig(key="custom", window=((-1e9, 1e9), (0, 1))).clamped().window == ((-1000.0, 1000.0), (0.0, 1.0))
+    assert SurfaceConfig(key="quadratic", expr="junk").clamped().expr == SurfaceConfig().expr  # unused: default
+    for bad in ("x + z", "__import__('os')", "x.real", "x" * 10_000, "9**9**9", "(x"):
+        with pytest.raises(ExpressionError):
+            SurfaceConfig(key="custom", expr=bad).clamped()
+    for window in (((1, 1), (0, 1)), ((0, 1), (2, -2)), ((0, float("nan")), (0, 1)), "junk"):
+        with pytest.raises(ValueError, match="contour range"):
+            SurfaceConfig(key="custom", window=window).clamped()
+
+
+@pytest.mark.parametrize(("text", "key"), [(ROSENBROCK_TEXT, "rosenbrock"), (HIMMELBLAU_TEXT, "himmelblau")])
+def test_typed_race_and_gradient_check_match_the_builtin_to_1e10(text, key):
+    from regopt_core.functions import make_surface
+    from regopt_core.landscapes import GradientCheckConfig, gradient_experiment
+
+    builtin = make_surface(key)
+    entries = tuple(RaceEntry(n, lr) for n, lr in (("gd", 1e-3), ("momentum", 1e-3), ("nesterov", 1e-3),
+                                                   ("adagrad", 0.5), ("rmsprop", 0.01), ("adam", 0.05)))
+    typed = SurfaceConfig(key="custom", expr=text, window=builtin.bounds)
+    a = race_experiment(RaceConfig(surface=typed, entries=entries, start=builtin.start, n_steps=1000).clamped())
+    b = race_experiment(RaceConfig(surface=SurfaceConfig(key=key), entries=entries, start=builtin.start,
+                                   n_steps=1000).clamped())
+    for ra, rb in zip(a.race.racers, b.race.racers, strict=True):
+        assert ra.trace.diverged == rb.trace.diverged and ra.trace.nit == rb.trace.nit
+        # the race sees the same function: value and gradient agree to 1e-10 along the built-in's whole path
+        xs = rb.trace.xs
+        np.testing.assert_allclose(a.surface.value(xs), b.surface.value(xs), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(a.surface.gradient(xs), b.surface.gradient(xs), rtol=1e-10, atol=1e-10)
+        # and the same paths; RMSProp's sign-like steps across the valley floor amplify the last-bit
+        # differences of two spellings of one formula (1e-16 -> 1e-3 within ~100 steps on Rosenbrock),
+        # so its path is compared over its first 50 steps
+        n = 51 if ra.name == "rmsprop" else len(xs)
+        np.testing.assert_allclose(ra.trace.xs[:n], xs[:n], rtol=0, atol=1e-10)
+        np.testing.assert_allclose(ra.trace.fs[:n], rb.trace.fs[:n], rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(a.grid.z, b.grid.z, rtol=1e-10, atol=1e-10)
+    ga = gradient_experiment(GradientCheckConfig(surface=typed, point=builtin.start).clamped())
+    gb = gradient_experiment(GradientCheckConfig(surface=SurfaceConfig(key=key), point=builtin.start).clamped())
+    np.testing.assert_allclose(ga.check.analytic, gb.check.analytic, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(ga.check.numerical, gb.check.numerical, rtol=1e-10, atol=1e-10)
+    assert ga.check.passed and gb.check.passed
+    np.testing.assert_allclose(ga.sweep.err_central, gb.sweep.err_central, rtol=1e-6, atol=1e-12)
+
+
+def test_typed_landscape_ruler_uses_the_hessian_at_the_start():
+    # Rosenbrock's Hessian at (-1.2, 1): [[1200x^2 - 400y + 2, -400x], [-400x, 200]] = [[1330, 480], [480, 200]]
+    cfg = RaceConfig(surface=SurfaceConfig(key="custom", expr=ROSENBROCK_TEXT), start=(-1.2, 1.0),
+                     entries=(RaceEntry("gd", 1e-3),)).clamped()
+    res = race_experiment(cfg)
+    lam = 0.5 * (1530 + np.hypot(1130, 960))
+    assert res.curvature_kind == "at the start"
+    assert res.curvature == pytest.approx(lam, rel=1e-12)
+    assert stability_threshold("gd", res.curvature) == pytest.approx(2 / lam)
+    # a typed quadratic has a global L: 2/L as for the built-in bowl
+    quad = race_experiment(RaceConfig(surface=SurfaceConfig(key="custom", expr="x**2 + 5*y**2")).clamped())
+    assert quad.curvature_kind == "global" and quad.curvature == pytest.approx(10.0)
+    # no positive curvature at the start (a saddle's flat direction there): the minimum's curvature, if any
+    flat = reference_curvature(race_experiment(RaceConfig(surface=SurfaceConfig(key="custom", expr="x + y"))
+                                               .clamped()).surface, (0.0, 0.0))
+    assert not flat[0] > 0
+
+
+def test_typed_race_that_overflows_is_the_usual_divergence():
+    cfg = RaceConfig(surface=SurfaceConfig(key="custom", expr="exp(x**2) + y**2"), start=(2.0, 1.0),
+                     entries=(RaceEntry("gd", 1.0),)).clamped()
+    res = race_experiment(cfg)
+    r = res.race.racers[0]
+    assert r.trace.diverged and r.verdict.startswith(f"diverged at step {r.trace.diverged_at}")
