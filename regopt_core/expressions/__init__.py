@@ -83,8 +83,6 @@ exception or a warning: the race's one divergence rule (:func:`regopt_core.itera
 :func:`regopt_core.landscapes.race`) turns a non-finite loss or gradient into its usual divergence message.
 """
 
-from regopt_core.expressions.surface import custom_surface, suggested_steps
-from regopt_core.expressions.symbolic import CONSTANTS, CompiledExpression, ParsedExpression, compile_expression, parse
 from regopt_core.expressions.validate import (
     DEFAULT_BOUNDS,
     DEFAULT_EXPRESSION,
@@ -127,3 +125,24 @@ __all__ = [
     "custom_surface",
     "suggested_steps",
 ]
+
+#: names of the sympy side, imported on first use (PEP 562): checking a formula (``validate``, ``normalize``)
+#: does not import sympy, which costs ~0.3 s of start-up
+_SYMBOLIC = ("CONSTANTS", "CompiledExpression", "ParsedExpression", "compile_expression", "parse")
+_SURFACE = ("custom_surface", "suggested_steps")
+
+
+def __getattr__(name: str):
+    if name in _SYMBOLIC:
+        from regopt_core.expressions import symbolic
+
+        return getattr(symbolic, name)
+    if name in _SURFACE:
+        from regopt_core.expressions import surface
+
+        return getattr(surface, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SYMBOLIC, *_SURFACE})

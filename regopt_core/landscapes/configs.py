@@ -12,8 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-from regopt_core.expressions import DEFAULT_BOUNDS, DEFAULT_EXPRESSION, custom_surface, normalize
-from regopt_core.expressions import suggested_steps as _custom_steps
+from regopt_core.expressions.validate import DEFAULT_BOUNDS, DEFAULT_EXPRESSION, normalize
 from regopt_core.functions import SURFACE_NAMES, Surface, make_surface
 from regopt_core.optimizers import OPTIMIZER_NAMES, Optimizer, make_optimizer
 from regopt_core.seeding import stream
@@ -140,6 +139,8 @@ def build_surface(cfg: SurfaceConfig) -> Surface:
     A custom landscape is :func:`regopt_core.expressions.custom_surface` of the formula on the contour range
     (it raises :class:`~regopt_core.expressions.ExpressionError` when f is not finite anywhere there)."""
     if cfg.key == "custom":
+        from regopt_core.expressions.surface import custom_surface  # sympy: imported when first needed
+
         return custom_surface(cfg.expr, bounds=cfg.window)
     if cfg.key == "logistic":
         return make_surface("logistic", lam=cfg.lam, penalty=cfg.penalty, n_samples=cfg.n_samples,
@@ -151,7 +152,9 @@ def suggested_steps(cfg: SurfaceConfig, surface: Surface) -> dict[str, float]:
     """Step sizes that make a sensible race: :data:`SUGGESTED_STEPS` for a built-in landscape, the curvature
     heuristic :func:`regopt_core.expressions.suggested_steps` for a typed one."""
     if cfg.key == "custom":
-        return _custom_steps(surface)
+        from regopt_core.expressions.surface import suggested_steps as custom_steps
+
+        return custom_steps(surface)
     return dict(SUGGESTED_STEPS[cfg.key])
 
 

@@ -578,3 +578,20 @@ def test_random_formulas_either_work_or_get_a_message():
         worked += 1
     assert worked > 80
     assert compile_expression("abs(x)**3").latex == r"\left|x\right|^{3}"
+
+
+@pytest.mark.parametrize("text", [*SMOOTH, "exp(x**2) + 1/y", "log(x) + sqrt(y)", "x**(1/3) + y"])
+def test_one_point_fast_path_agrees_with_the_numpy_version(text):
+    """A point given as two Python floats is computed with the math module; overflow, domain errors and complex
+    results fall back to numpy (inf/nan), so both paths give the same numbers."""
+    c = compile_expression(text)
+    assert c.fun._fs is not None and c.grad._fs is not None  # the fast path exists for every allowed function
+    rng = np.random.default_rng(3)
+    pts = [*map(tuple, rng.uniform(-3, 3, size=(20, 2))), (0.0, 0.0), (30.0, 0.0), (-8.0, 2.0), (0.0, -1.0)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for x, y in pts:
+            f1, g1 = c.fun(float(x), float(y)), c.grad(float(x), float(y))
+            f2, g2 = c.fun(np.array([x]), np.array([y])), c.grad(np.array([x]), np.array([y]))
+            assert type(f1) is float and all(type(v) is float for v in g1)
+            np.testing.assert_allclose([f1, *g1], [f2[0], g2[0][0], g2[1][0]], rtol=1e-12, atol=1e-300)
