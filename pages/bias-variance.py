@@ -11,7 +11,12 @@ from regopt_core import bias_variance as bv
 from regopt_core.figures import bias_variance as figs
 
 D, DD = bv.DEFAULT, bv.DD_DEFAULT
-SECTIONS = ("Lecture picture", "U-curves", "Double descent")
+SOURCES = {"sim": "Simulated (known truth)", "own": "Your points"}
+SIM_SECTIONS = ("Lecture picture", "U-curves", "Double descent")
+OWN_SECTIONS = ("Your points: fit and bootstrap", "Cross-validation")
+# the section names of the presentation picker are set in the header, before the data-source control exists
+_OWN_ASKED = st.session_state.get("source", st.query_params.get("source")) == SOURCES["own"]
+SECTIONS = OWN_SECTIONS if _OWN_ASKED else SIM_SECTIONS
 
 layout.page_header(
     "Bias–variance trade-off",
@@ -37,18 +42,22 @@ SPREAD_HELP = ("Distance (in units of x; the inputs lie in [0, 1]) at which each
 
 with st.sidebar:
     st.subheader("Data")
-    function = w.select("True function f", "f", FUNCTION_LABELS, D.function,
-                        help="Dip: a wave with a sharp central dip (the lecture's red curve is of this kind). "
-                             "Sine: sin 2πx (Bishop, PRML §3.2). Step: a steep smooth step. Bump: one smooth bump.")
-    n_samples = w.slider("Samples per training set n", "n", 5, bv.CAPS["n_samples"][1], D.n_samples,
-                         help="Training inputs on [0, 1]; the same inputs in every training set.")
-    sigma = w.slider("Noise σ", "sigma", 0.0, 1.0, D.sigma, step=0.05,
-                     help="Standard deviation of the Gaussian noise added to f at each input.")
-    design = w.select("Inputs x", "design", {"grid": "Even", "uniform": "Random"}, D.design,
-                      help="Even: equally spaced. Random: uniform draws (fixed by the seed, then kept for all sets).")
+    source = w.select("Data source", "source", SOURCES, "sim",
+                      help="Simulated: a known true curve f and as many training sets as you like, so bias² and "
+                           "variance can be computed exactly. Your points: paste or upload your own (x, y) pairs; "
+                           "without a known truth the page shows what can still be measured.")
+    if source == "sim":
+        function = w.select("True function f", "f", FUNCTION_LABELS, D.function,
+                            help="Dip: a wave with a sharp central dip (the lecture's red curve is of this kind). "
+                                 "Sine: sin 2πx (Bishop, PRML §3.2). Step: a steep smooth step. Bump: one smooth bump.")
+        n_samples = w.slider("Samples per training set n", "n", 5, bv.CAPS["n_samples"][1], D.n_samples,
+                             help="Training inputs on [0, 1]; the same inputs in every training set.")
+        sigma = w.slider("Noise σ", "sigma", 0.0, 1.0, D.sigma, step=0.05,
+                         help="Standard deviation of the Gaussian noise added to f at each input.")
+        design = w.select("Inputs x", "design", {"grid": "Even", "uniform": "Random"}, D.design,
+                          help="Even: equally spaced. Random: uniform draws (fixed by the seed, then kept for all sets).")
     seed = w.seed()
 
-DATA = replace(D, function=function, n_samples=int(n_samples), sigma=float(sigma), design=design, seed=int(seed))
 
 
 def _lecture_spread(value: float) -> None:
@@ -60,6 +69,157 @@ def _spread_slider(label: str, key: str, default: float, help: str) -> float:
 
 
 CAPPED = {"n_samples": "samples n", "n_centres": "bumps p", "n_draws": "training sets K", "sigma": "noise σ"}
+
+
+# ------------------------------------------------------------------------------------------------ your points
+OWN_KEYS = ("own_text", "own_csv")  # not in the URL: data stay in this session (and in no link, file or store)
+OWN_PLACEHOLDER = "x,y\n0.0,0.12\n0.1,0.71\n0.2,0.95\n0.3,0.64\n0.4,0.02\n..."
+
+
+def _load_example() -> None:
+    st.session_state["own_text"] = bv.own_data.example_csv()
+
+
+def _use_cv_minimum(spread: float, lam: float) -> None:
+    st.session_state["own_s"], st.session_state["own_lam"] = spread, lam
+
+
+def _own_input():
+    """The pasted text or the uploaded file (the file wins) as ``(bytes, name)``; ``None`` when both are empty."""
+    paste, upload = st.columns(2, gap="medium")
+    with paste:
+        text = st.text_area("Paste x, y pairs, one point per line", key="own_text", height=210,
+                            max_chars=200_000, placeholder=OWN_PLACEHOLDER,
+                            help=f"Two columns of numbers, x then y, separated by commas, semicolons, tabs or "
+                                 f"spaces; a header line is optional; at most {bv.own_data.MAX_POINTS:,} points. "
+                                 "Press Ctrl+Enter (or click outside) to use them.")
+        st.button("Load an example: BMI vs diabetes progression (442 patients)", on_click=_load_example,
+                  key="own_example", icon=":material/dataset:")
+    with upload:
+        file = st.file_uploader("…or upload a CSV file (two columns, up to 1 MB)", type=["csv", "txt", "tsv"],
+                                key="own_csv", max_upload_size=1,
+                                help="Read in memory only: never written to disk, never shown to anyone else. "
+                                     "A file here is used instead of the pasted text.")
+        st.caption("Your points stay in your browser session: they are not put in the link, not saved on the "
+                   "server and not shown to other students.")
+    if file is not None:
+        return file.getvalue(), file.name
+    if text and text.strip():
+        return text.encode("utf-8"), "pasted points"
+    return None
+
+
+def _your_points(seed: int) -> None:
+    st.header("Your points: what can be measured without the truth")
+    st.markdown(
+        "**Without a known truth, the exact bias²/variance split is impossible.** Bias² compares the average fit "
+        "E[ŷ(x)] with the true curve f(x) — and f is exactly what your data do not tell you; the average over "
+        "training sets needs more training sets than the one you have. What your points *do* allow:\n"
+        "1. **the fit** itself, with the same model as the simulated mode (Gaussian bumps plus an offset, sum of "
+        "squared errors + λ‖w‖²);\n"
+        "2. its **variance**, estimated by the **bootstrap**: refit on B resamples of your points (drawn with "
+        "replacement) and measure how much the curve moves;\n"
+        "3. the **total** error on new points, estimated by **K-fold cross-validation**: bias² + variance + σ² "
+        "together, not its parts — over a grid of spread and λ, with the minimum marked.")
+    got = _own_input()
+    if got is None:
+        st.info("Paste points or upload a CSV file above (or load the example) to begin.", icon=":material/upload:")
+        return
+    raw, name = got
+    try:
+        pts = bv.parse_points(raw)
+    except bv.PointsError as exc:
+        st.error(f"**Your points could not be read.** {exc}", icon=":material/error:")
+        return
+    rng_x = pts.x_max - pts.x_min
+    st.caption(f"Read {pts.description} (from {bv.own_data.md_escape(name)}). **x is rescaled to [0, 1]** "
+               f"({pts.x_min:.4g} → 0, {pts.x_max:.4g} → 1), so a spread is a fraction of your x range: spread 0.1 "
+               f"is {0.1 * rng_x:.3g} in your units. p = {bv.own_data.centres_for(pts.n).size} bumps evenly spaced "
+               "over the range (at most 50), the same for every fold and resample.")
+    s_col, l_col, b_col, k_col, go_col = st.columns((3, 3, 2, 2, 2), vertical_alignment="bottom")
+    with s_col:
+        spread = _spread_slider("RBF spread (fraction of the x range)", "own_s", 0.1,
+                                "Distance, as a fraction of your x range, at which each bump falls to half its height.")
+    with l_col:
+        lam = w.log_slider("Ridge strength λ", "own_lam", bv.OWN_LAMS[0], bv.OWN_LAMS[-1], 1e-3,
+                           help="Penalty λ‖w‖² next to the *sum* of squared errors (the offset is not penalized).")
+    with b_col:
+        n_boot = w.log_slider("Bootstrap resamples B", "B", 20, 500, 200, mantissas=(1, 2, 5),
+                              help="How many resamples of your points are refitted for the variance band.")
+    with k_col:
+        n_folds = w.slider("CV folds K", "folds", 2, 10, 5, help="Your points are dealt at random (by the seed) "
+                           "into K folds; each fold is predicted by the fit to the others.")
+    requested = bv.OwnData(bv.points_ref(raw, name), spread=float(spread), lam=float(lam), n_boot=int(n_boot),
+                           n_folds=int(n_folds), seed=seed)
+    cfg = requested.clamped()
+    layout.capped(requested, cfg, {"n_boot": "resamples B", "n_folds": "folds K"})
+    cv = None
+    with layout.numerical_guard("Cross-validating your points"):
+        cv = cached.result(bv.own_cv, cfg.cv_key(), heavy=True,
+                           label=f"{cfg.n_folds}-fold CV at {len(bv.SPREADS)} spreads × {len(bv.OWN_LAMS)} λ")
+    if cv is None:
+        return
+    with go_col:
+        st.button("Use the CV minimum", on_click=_use_cv_minimum, args=(cv.best_spread, cv.best_lam),
+                  key="own_best", icon=":material/star:", width="stretch",
+                  help=f"Set spread {cv.best_spread:g} and λ = {cv.best_lam:g}, where the CV error is lowest.")
+
+    @layout.section(1, "1 · The fit and its bootstrap variance", prose=(
+        "The black curve is the fit to all your points; each thin blue curve is the fit to one bootstrap resample "
+        "(your n points drawn n times with replacement). The green band is the fit ± 2 standard deviations of the "
+        "resampled fits: the bootstrap's estimate of the variance term. It says nothing about bias: a curve that "
+        "misses the trend in the same way on every resample has a narrow band."))
+    def _own_fit_section() -> None:
+        with layout.numerical_guard("Fitting your points"):
+            fit = cached.result(bv.own_fit, cfg, heavy=True, label=f"Refitting {cfg.n_boot} bootstrap resamples")
+            layout.show_figure(figs.fig_own_fit(fit), key="fig_own_fit")
+            here = cv.index(cfg.spread, cfg.lam)
+            layout.metrics([
+                ("Points n", f"{pts.n:,}", f"{cfg.n_folds} folds of {min(cv.fold_sizes)}–{max(cv.fold_sizes)} points"),
+                ("Effective df = tr S", f"{fit.df:.1f}", "how many parameters the fit behaves like"),
+                ("Training error", f"{fit.train_mse:.4g}", "mean of (y − ŷ)² over your points"),
+                ("Bootstrap variance", f"{fit.boot_var:.4g}", "variance of the resampled fits, averaged over your x"),
+                ("CV error", f"{cv.mse[here]:.4g}", f"{cv.n_folds}-fold, at this spread and λ"),
+            ])
+            st.markdown(bv.own_data.describe_bootstrap(fit))
+            st.markdown(bv.own_data.describe_gap(fit, cv))
+            if fit.ill_conditioned:
+                st.caption(f"The linear system is ill-conditioned here (cond(ΦᵀΦ + λI) = {fit.cond:.1e}): it is solved "
+                           "stably by a singular value decomposition; a larger λ or a narrower spread makes it "
+                           "well-conditioned.")
+            layout.download_csv("fit and bootstrap band", figs.table_own_fit(fit), "your_points_fit.csv", key="dl_own_fit")
+            layout.show_code(bv.own_data.own_fit, bv.own_data.bootstrap_fits, bv.own_data.ridge_predict)
+
+    @layout.section(2, "2 · Cross-validation over spread and λ", prose=(
+        "Each fold of your points is predicted by the fit to the other folds; the CV error is the average squared "
+        "error of those predictions (ESL eq. 7.48). It estimates the whole error on new points — bias² + variance "
+        "+ noise — so its minimum is the best trade-off CV can find, without telling how the error splits. The band "
+        "on the curves is ± 1 standard error across folds: settings inside it are not reliably worse."))
+    def _own_cv_section() -> None:
+        layout.show_figure(figs.fig_cv_surface(cv, spread=cfg.spread, lam=cfg.lam), key="fig_cv_surface")
+        st.markdown(bv.own_data.describe_cv(cv, spread=cfg.spread, lam=cfg.lam))
+        left, right = st.columns(2)
+        with left:
+            layout.show_figure(figs.fig_cv_curve(cv, "spread", spread=cfg.spread, lam=cfg.lam), key="fig_cv_spread")
+        with right:
+            layout.show_figure(figs.fig_cv_curve(cv, "lam", spread=cfg.spread, lam=cfg.lam), key="fig_cv_lam")
+        layout.download_csv("CV errors over spread and λ", figs.table_cv(cv), "your_points_cv.csv", key="dl_own_cv")
+        layout.show_code(bv.own_data.cv_errors, bv.own_data.own_cv)
+
+    layout.what_to_notice([
+        "Move the spread down or λ toward 0: the training error keeps falling, the bootstrap band widens, and past "
+        "some point the CV error rises again — the variance side of the trade-off, seen without knowing the truth.",
+        "A wide spread or a large λ gives a narrow band but a CV error that climbs: a rigid fit misses the trend the "
+        "same way on every resample, and only held-out points reveal it.",
+    ])
+
+
+if source == "own":
+    _your_points(int(seed))
+    layout.finish_page()
+    st.stop()
+
+DATA = replace(D, function=function, n_samples=int(n_samples), sigma=float(sigma), design=design, seed=int(seed))
 
 
 # ------------------------------------------------------------------------------------------------

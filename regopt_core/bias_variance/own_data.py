@@ -39,7 +39,7 @@ from regopt_core.uploads import UploadRef, sha256
 __all__ = [
     "MAX_BYTES", "MAX_POINTS", "MIN_POINTS", "MAX_CENTRES", "OWN_LAMS", "OWN_CAPS", "BOOT_WORK",
     "PointsError", "Points", "OwnData", "OwnFit", "CVSurface",
-    "parse_points", "points_ref", "centres_for", "ridge_predict", "bootstrap_indices", "fold_labels",
+    "parse_points", "points_ref", "example_csv", "centres_for", "ridge_predict", "bootstrap_indices", "fold_labels",
     "cv_errors", "bootstrap_fits", "own_fit", "own_cv", "md_escape",
     "describe_cv", "describe_bootstrap", "describe_gap",
 ]
@@ -263,6 +263,17 @@ def points_ref(data: bytes | str, name: str = "pasted points") -> UploadRef:
     """A hashable handle on the raw data for a frozen config: equal (and cached) by the bytes' SHA-256."""
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     return UploadRef.of(raw, name)
+
+
+def example_csv() -> str:
+    """An example to paste: body-mass index (kg/m²) and a measure of disease progression one year later for
+    442 diabetes patients (Efron, Hastie, Johnstone & Tibshirani, "Least angle regression", Ann. Statist. 2004),
+    the unscaled copy bundled with scikit-learn (no download)."""
+    from sklearn.datasets import load_diabetes
+
+    d = load_diabetes(scaled=False)
+    rows = (f"{float(a):g},{float(b):g}" for a, b in zip(d.data[:, 2], d.target, strict=True))
+    return "bmi,progression\n" + "\n".join(rows)
 
 
 # ------------------------------------------------------------------------------------------------ fits
