@@ -1,4 +1,4 @@
-"""The optional per-address connection cap of the nginx configuration (issue 16, item 3).
+"""The optional per-address connection cap of the nginx configuration (issue 16, item 3), and gzip for scripts.
 
 ``render_nginx.py --limit-conn N`` adds ``limit_conn_zone`` / ``limit_conn`` so one address can hold at most N
 open connections (tabs: one websocket each); the (N+1)-th gets HTTP 429. Checked against Debian's real nginx in
@@ -8,7 +8,9 @@ option the configuration has no cap (a campus NAT puts a whole class behind one 
 
 from __future__ import annotations
 
+import gzip
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -26,11 +28,18 @@ from tests.e2e.conftest import REQUIRED, _free_port
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
+SCRIPT = b"function f(x) { return x * x; }\n" * 2000  # stands in for Streamlit's uncompressed JavaScript
+
+
 class _Slow(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 — http.server's name
-        time.sleep(1.5)
-        body = b"ok"
+        if self.path.endswith(".js"):
+            body, kind = SCRIPT, "application/javascript"
+        else:
+            time.sleep(1.5)
+            body, kind = b"ok", "text/plain"
         self.send_response(200)
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -66,16 +75,20 @@ def test_limit_conn_caps_connections_per_address(tmp_path, cap):
     proc = subprocess.Popen([NGINX, "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(conf)])
     try:
         url = f"http://127.0.0.1:{port}/regopt/x"
-        for _ in range(50):
+        for _ in range(100):  # nginx is up when its port accepts a connection
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/regopt", timeout=1)
-                break
-            except urllib.error.HTTPError:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
             except OSError:
                 time.sleep(0.1)
         with ThreadPoolExecutor(4) as pool:
             codes = sorted(pool.map(_status, [url] * 4))
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/regopt/static/js/index.js",
+                                     headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert r.headers.get("Content-Encoding") == "gzip", "scripts are served compressed through nginx"
+            packed = r.read()
+        assert gzip.decompress(packed) == SCRIPT and len(packed) < len(SCRIPT) / 4
         if cap:
             assert codes.count(200) == cap and codes.count(429) == 4 - cap, codes
         else:
