@@ -136,7 +136,7 @@ def _your_points(seed: int) -> None:
                f"({pts.x_min:.4g} → 0, {pts.x_max:.4g} → 1), so a spread is a fraction of your x range: spread 0.1 "
                f"is {0.1 * rng_x:.3g} in your units. p = {bv.own_data.centres_for(pts.n).size} bumps evenly spaced "
                "over the range (at most 50), the same for every fold and resample.")
-    s_col, l_col, b_col, k_col, go_col = st.columns((3, 3, 2, 2, 2), vertical_alignment="bottom")
+    s_col, l_col, b_col, k_col, go_col = st.columns((3, 3, 2, 2, 3), vertical_alignment="bottom")
     with s_col:
         spread = _spread_slider("RBF spread (fraction of the x range)", "own_s", 0.1,
                                 "Distance, as a fraction of your x range, at which each bump falls to half its height.")

@@ -47,3 +47,63 @@ def test_deep_link_and_presentation_mode(app_server, browser_page):
     assert _metric(page, "Variance (exact)") > 0
     assert_no_exception(page)
     screenshot(page, "bias-variance-illcond-present")
+
+
+# ------------------------------------------------------------------------------------------ your own points
+def _own_points(n: int, seed: int, header: str = "time,signal") -> str:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(0, 1, n))
+    y = np.sin(2 * np.pi * x) + 0.3 * rng.standard_normal(n)
+    return header + "\n" + "\n".join(f"{20 * a:.4f},{b:.4f}" for a, b in zip(x, y, strict=True))
+
+
+def _wait_metric(page, label: str, value: str) -> None:
+    page.wait_for_function("([l, v]) => [...document.querySelectorAll(\"[data-testid='stMetric']\")]"
+                           ".some(e => e.innerText.includes(l) && e.innerText.includes(v))", arg=[label, value],
+                           timeout=90_000)
+
+
+def test_pasted_points_show_the_fit_and_the_cv_minimum(app_server, browser_page):
+    page = browser_page
+    open_page(page, app_server, "bias-variance", "source=Your+points")
+    _assert_no_page_not_found(page)
+    assert page.get_by_text("exact bias²/variance split is impossible").count() >= 1
+    area = page.locator("[data-testid='stTextArea'] textarea").first
+    area.fill(_own_points(40, 0))
+    area.press("Control+Enter")
+    wait_idle(page)
+    _wait_metric(page, "Points n", "40")
+    assert page.get_by_text("the lowest error").count() >= 1
+    charts = page.locator("[data-testid='stPlotlyChart']")
+    assert charts.count() == 4  # fit with bootstrap band, CV surface, two CV curves
+    assert page.locator("[data-testid='stPlotlyChart']").filter(has_text="CV error over spread and λ").count() == 1
+    assert "own_text" not in page.url and "signal" not in page.url  # the data never go into the link
+    screenshot(page, "bias-variance-your-points")
+    page.get_by_role("button", name="Use the CV minimum").click()
+    wait_idle(page)
+    page.get_by_text("Your setting is that minimum").first.wait_for(timeout=60_000)
+    assert "own_s=" in page.url or "own_lam=" in page.url  # the knobs (not the data) follow the URL
+    assert_no_exception(page)
+    screenshot(page, "bias-variance-your-points-cv-minimum")
+
+
+def test_uploaded_csv_and_a_bad_one(app_server, browser_page):
+    page = browser_page
+    open_page(page, app_server, "bias-variance", "source=Your+points")
+    uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="upload a CSV")
+    data = _own_points(30, 1, header="a;b").replace(",", ";").encode()
+    uploader.locator("input[type='file']").set_input_files({"name": "mine.csv", "mimeType": "text/csv", "buffer": data})
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    _wait_metric(page, "Points n", "30")
+    assert page.get_by_text("separated by semicolons").count() >= 1
+    screenshot(page, "bias-variance-your-points-upload")
+    uploader.locator("input[type='file']").set_input_files(
+        {"name": "notes.csv", "mimeType": "text/csv", "buffer": b"time,signal\n1,2\n2,3\n3,oops\n4,5\n5,6\n"})
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    page.get_by_text("is not a number").first.wait_for(timeout=60_000)
+    assert page.locator("[data-testid='stMetric']").count() == 0
+    assert_no_exception(page)
