@@ -10,14 +10,19 @@ import streamlit as st
 
 from pages._ui import cached, layout
 from pages._ui import widgets as w
-from regopt_core import gradients, landscapes, optimizers
+from regopt_core import expressions, gradients, landscapes, optimizers
 from regopt_core.figures import landscapes as figs
 
-SURFACES = {"quadratic": "Quadratic", "rosenbrock": "Rosenbrock", "himmelblau": "Himmelblau", "beale": "Beale",
-            "saddle": "Saddle", "camel": "Camel", "logistic": "Logistic"}
+BUILTIN_SURFACES = {"quadratic": "Quadratic", "rosenbrock": "Rosenbrock", "himmelblau": "Himmelblau", "beale": "Beale",
+                    "saddle": "Saddle", "camel": "Camel", "logistic": "Logistic"}
+SURFACES = {**BUILTIN_SURFACES, "custom": "Custom"}
 SURFACE_HELP = ("Quadratic: an elliptic bowl with condition number κ. Rosenbrock: a curved valley. Himmelblau: four "
                 "minima. Beale: plateaus and steep walls. Saddle: a saddle point between two valleys. Camel: six "
                 "local minima. Logistic: the training loss of a real 2-weight logistic regression, with L2/L1 λ.")
+CUSTOM_HELP = (f"Custom: your own f(x, y) (at most {expressions.MAX_LENGTH} characters), with numbers, x, y, "
+               "+ − * / ** and parentheses, the constants pi and e, and the functions "
+               + ", ".join(expressions.FUNCTIONS) + f". Exponents that are numbers are at most "
+               f"{expressions.MAX_EXPONENT:g} in size. The formula is checked, never run as Python code.")
 # the URL holds these labels (?opts=GD&opts=Adam): readable and link-friendly
 OPT_SHORT = {"gd": "GD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad", "rmsprop": "RMSProp",
              "adam": "Adam"}
@@ -27,6 +32,7 @@ LR_LO, LR_HI = 1e-5, 10.0
 CLICK_KEY = "race_click"
 APPLIED_KEY = "_landscapes_click_applied"
 PREV_SURFACE_KEY = "_landscapes_prev_surface"
+SYMBOLS = {"global": "L", "at the start": "λ₀", "at the minimum": "λ*"}
 
 layout.page_header(
     "Loss landscapes & optimizers",
@@ -61,19 +67,72 @@ def _apply_click() -> None:
         st.session_state["sx"], st.session_state["sy"] = xy
 
 
-def _sync_steps_to_surface(surface_key: str) -> None:
-    """When the surface changes, load step sizes that make sense on it (a link's value wins on a first visit)."""
+def _sync_steps_to_surface(scfg: landscapes.SurfaceConfig, steps: dict[str, float]) -> None:
+    """When the landscape (or the typed formula) changes, load step sizes that make sense on it (a link's value
+    wins on a first visit)."""
+    now = (scfg.key, scfg.expr)  # a built-in landscape's shape (κ, λ ...) keeps the steps; a new formula does not
     prev = st.session_state.get(PREV_SURFACE_KEY)
-    if prev is not None and prev != surface_key:
-        for name, lr in landscapes.SUGGESTED_STEPS[surface_key].items():
+    if prev is not None and prev != now:
+        for name, lr in steps.items():
             st.session_state[f"lr_{name}"] = lr
-        st.session_state["sx"], st.session_state["sy"] = None, None
-    st.session_state[PREV_SURFACE_KEY] = surface_key
+        if prev[0] != now[0]:
+            st.session_state["sx"], st.session_state["sy"] = None, None
+    st.session_state[PREV_SURFACE_KEY] = now
 
 
-def _surface_controls(key: str, default: str, seed: int, *, shape: bool = True) -> landscapes.SurfaceConfig:
-    """The landscape select (URL key ``key``) and, on the race, its shape controls -> a surface config."""
-    skey = w.select("Landscape", key, SURFACES, default, help=SURFACE_HELP)
+def _formula_box(label: str, key: str, default: str, *, help: str) -> str:
+    """A text box bound to ``?key=...``: the formula of a custom landscape.
+
+    (``pages._ui.widgets`` has no text helper yet; this registers the key the same way its helpers do, so
+    "Reset to defaults" and the link notices know it.)"""
+    w._register(key, default, label)
+    value = st.text_input(label, value=default, key=key, help=help, bind="query-params",
+                          placeholder=expressions.DEFAULT_EXPRESSION)
+    return "" if value is None else str(value)
+
+
+def _custom_controls(expr_key: str, *, with_range: bool) -> tuple[str, tuple]:
+    """The formula box and (on the race) the contour range of a custom landscape."""
+    expr = _formula_box("f(x, y) =", expr_key, expressions.DEFAULT_EXPRESSION, help=CUSTOM_HELP)
+    window = expressions.DEFAULT_BOUNDS
+    if with_range:
+        (x_lo, x_hi), (y_lo, y_hi) = expressions.DEFAULT_BOUNDS
+        lim = landscapes.MAX_WINDOW
+        c1, c2 = st.columns(2)
+        with c1:
+            x_lo = w.number("x from", "xmin", -lim, lim, x_lo, step=0.5)
+            y_lo = w.number("y from", "ymin", -lim, lim, y_lo, step=0.5)
+        with c2:
+            x_hi = w.number("x to", "xmax", -lim, lim, x_hi, step=0.5)
+            y_hi = w.number("y to", "ymax", -lim, lim, y_hi, step=0.5)
+        window = ((float(x_lo), float(x_hi)), (float(y_lo), float(y_hi)))
+    return expr, window
+
+
+def _show_bad_landscape(err: ValueError) -> None:
+    """A formula or contour range that cannot be used: the reason, and a caret under the place (no traceback)."""
+    if isinstance(err, expressions.ExpressionError):
+        st.error(f"This formula cannot be used: {err.message.rstrip('.')}.", icon=":material/function:")
+        if err.pointer():
+            st.code(err.pointer(), language=None)
+        st.caption(CUSTOM_HELP)
+    else:
+        st.error(f"This landscape cannot be used: {str(err).rstrip('.')}.", icon=":material/error:")
+
+
+def _surface_controls(key: str, default: str, seed: int, *, shape: bool = True, custom: str | None = None,
+                      with_range: bool = False) -> landscapes.SurfaceConfig | ValueError:
+    """The landscape select (URL key ``key``) and, on the race, its shape controls -> a clamped surface config, or
+    the error that says why the typed formula / contour range cannot be used. ``custom`` is the URL key of the
+    formula box (None: no Custom option)."""
+    skey = w.select("Landscape", key, SURFACES if custom else BUILTIN_SURFACES, default,
+                    help=SURFACE_HELP + (" " + CUSTOM_HELP if custom else ""))
+    if skey == "custom":
+        expr, window = _custom_controls(custom, with_range=with_range)
+        try:
+            return landscapes.SurfaceConfig(key="custom", expr=expr, window=window).clamped()
+        except ValueError as err:  # ExpressionError is a ValueError
+            return err
     kappa, theta, lam, pen = 10.0, 30.0, 0.05, "l2"
     if shape and skey == "quadratic":
         kappa = w.log_slider("Condition number κ", "kappa", 1.0, 1e6, 10.0,
@@ -142,12 +201,20 @@ def _outcome(r: landscapes.Racer) -> str:
     return f"{r.trace.nit} steps, not converged (‖∇f‖ = {conv.value:.1e})" if conv else f"{r.trace.nit} steps"
 
 
+CURVATURE_LABELS = {"global": " (largest curvature)", "at the minimum": " (curvature at the minimum)",
+                    "at the start": " (curvature at the start)"}
+
+
 def _race_details(res: landscapes.RaceResult, names, lrs, beta, curv, kind, symbol) -> None:
     surface, race = res.surface, res.race
     b = 0.9 if beta is None else beta
-    m = [(symbol + (" (largest curvature)" if kind == "global" else " (curvature at the minimum)"), f"{curv:.4g}"),
-         ("GD limit 2/" + symbol, f"{2.0 / curv:.4g}"),
-         ("Heavy-ball limit 2(1+β)/" + symbol, f"{2.0 * (1 + b) / curv:.4g}", f"with β = {b:g}")]
+    if curv > 0:  # (a typed formula may have no positive curvature at its start or minimum: no limit then)
+        m = [(symbol + CURVATURE_LABELS[kind], f"{curv:.4g}"),
+             ("GD limit 2/" + symbol, f"{2.0 / curv:.4g}"),
+             ("Heavy-ball limit 2(1+β)/" + symbol, f"{2.0 * (1 + b) / curv:.4g}", f"with β = {b:g}")]
+    else:
+        m = [("Largest curvature λ_max(∇²f)", f"{curv:.4g}", "Not positive at the start or at the minimum found: "
+              "no constant step size is limited by the curvature there.")]
     if surface.key == "quadratic":
         kappa = surface.lipschitz / surface.mu
         m.append(("Condition number κ", f"{kappa:.4g}",
@@ -165,7 +232,15 @@ def _race_details(res: landscapes.RaceResult, names, lrs, beta, curv, kind, symb
                       formula.replace("L", symbol) if formula else None))
     layout.show_figure(figs.fig_step_ruler(ruler, LR_LO, LR_HI, lipschitz=curv if kind == "global" else None),
                        key="ruler")
-    if kind == "global":
+    if not curv > 0:
+        st.caption("This landscape does not curve upwards at its start or at the minimum found, so no step-size "
+                   "limit follows from the curvature; a step that is too large still shows as a divergence.")
+    elif kind == "at the start":
+        st.caption(f"{symbol} = {curv:.4g} is the largest eigenvalue of the Hessian of your f at the start point "
+                   f"({res.race.x0[0]:.3g}, {res.race.x0[1]:.3g}): the limits shown hold while the iterates stay "
+                   "where f curves like that (elsewhere the curvature, and so the limit, differs). The Hessian is "
+                   "exact: sympy differentiates your formula twice.")
+    elif kind == "global":
         st.caption(f"{symbol} = {curv:.4g} is the largest curvature of this landscape anywhere (largest Hessian "
                    "eigenvalue). Heavy ball here means v ← βv − η∇f, x ← x + v; its limit is 2(1+β)/L. AdaGrad, "
                    "RMSProp and Adam rescale their steps as they go, so no fixed limit exists for them.")
@@ -224,8 +299,17 @@ def _race() -> None:
     _apply_click()
     controls, figure = layout.panel(ratio=(1.2, 3.0))
     with controls:
-        scfg = _surface_controls("surface", "quadratic", seed)
-        _sync_steps_to_surface(scfg.key)
+        scfg = _surface_controls("surface", "quadratic", seed, custom="expr", with_range=True)
+        bad, surface = (scfg, None) if isinstance(scfg, ValueError) else (None, None)
+        if bad is None:
+            try:
+                surface = cached.result(landscapes.build_surface, scfg)
+            except ValueError as err:  # a typed f that is not finite anywhere in its contour range
+                bad = err
+        suggested = landscapes.suggested_steps(scfg, surface) if surface is not None else \
+            landscapes.SUGGESTED_STEPS["quadratic"]
+        if surface is not None:
+            _sync_steps_to_surface(scfg, suggested)
         shorts = w.multiselect("Optimizers in the race", "opts", list(OPT_BY_SHORT), ["GD", "Momentum", "Adam"],
                                help="GD: gradient descent. Momentum: Polyak's heavy ball. Nesterov: accelerated "
                                "gradient. AdaGrad, RMSProp, Adam: per-coordinate adaptive steps.")
@@ -241,24 +325,29 @@ def _race() -> None:
         if "adam" in names:
             b1 = w.slider("Adam β₁ (averaging of g)", "b1", 0.0, 0.99, 0.9, step=0.01)
             b2 = w.slider("Adam β₂ (averaging of g²)", "b2", 0.0, 0.9999, 0.999, step=0.0001, format="%.4f")
-        surface = cached.result(landscapes.build_surface, scfg)
-        curv, kind = landscapes.reference_curvature(surface)
-        symbol = "L" if kind == "global" else "λ*"
-        lrs = {}
-        for name in names:
-            thr = landscapes.stability_threshold(name, curv, beta=0.9 if beta is None else beta)
-            formula = landscapes.threshold_formula(name)
-            lrs[name] = _step_slider(name, landscapes.SUGGESTED_STEPS[scfg.key][name], thr,
-                                     formula.replace("L", symbol) if formula else None)
         st.markdown("**Start point** — or click the contour plot")
         sx = w.number("start x", "sx", -50.0, 50.0, None, step=0.1, help="Empty: the landscape's default start.")
         sy = w.number("start y", "sy", -50.0, 50.0, None, step=0.1, help="Empty: the landscape's default start.")
+        start = None
+        curv, kind = float("nan"), "at the minimum"
+        if surface is not None:
+            start = None if sx is None and sy is None else (surface.start[0] if sx is None else sx,
+                                                            surface.start[1] if sy is None else sy)
+            curv, kind = landscapes.reference_curvature(surface, surface.start if start is None else start)
+        symbol = SYMBOLS[kind]
+        lrs = {}
+        for name in names:
+            thr = landscapes.stability_threshold(name, curv, beta=0.9 if beta is None else beta) if curv > 0 else None
+            formula = landscapes.threshold_formula(name)
+            lrs[name] = _step_slider(name, suggested[name], thr, formula.replace("L", symbol) if formula else None)
+    if bad is not None:
+        with figure:
+            _show_bad_landscape(bad)
+        return
     if not names:
         with figure:
             st.warning("Pick at least one optimizer to start a race.")
         return
-    start = None if sx is None and sy is None else (surface.start[0] if sx is None else sx,
-                                                    surface.start[1] if sy is None else sy)
     entries = tuple(landscapes.RaceEntry(n, float(lrs[n]), beta=0.9 if beta is None else float(beta),
                                          rho=0.9 if rho is None else float(rho), beta1=0.9 if b1 is None else float(b1),
                                          beta2=0.999 if b2 is None else float(b2)) for n in names)
@@ -268,7 +357,12 @@ def _race() -> None:
                         label="Running the race")
     with figure:
         layout.capped(requested, cfg, {"n_steps": "Steps per optimizer", "start": "Start point"})
-        st.markdown(f"**{surface.name}: {len(res.race.racers)} optimizers from the same start**")
+        if surface.key == "custom":
+            st.markdown(f"**Your f(x, y): {len(res.race.racers)} optimizers from the same start**")
+            st.latex(surface.latex)
+            st.caption(surface.note)
+        else:
+            st.markdown(f"**{surface.name}: {len(res.race.racers)} optimizers from the same start**")
         extra = []
         if res.unregularized_minimizer is not None:
             w0 = res.unregularized_minimizer
@@ -278,6 +372,8 @@ def _race() -> None:
         for r in res.race.racers:
             if r.trace.diverged:
                 st.warning(f"**{figs.racer_name(r)}** — {r.verdict}", icon=":material/trending_up:")
+    curv, kind = res.curvature, res.curvature_kind
+    symbol = SYMBOLS[kind]
     _race_details(res, names, lrs, beta, curv, kind, symbol)
 
 
@@ -288,7 +384,7 @@ def _race() -> None:
 def _live() -> None:
     controls, figure = layout.panel(ratio=(1.2, 3.0))
     with controls:
-        scfg = _surface_controls("live_surface", "quadratic", seed, shape=False)
+        scfg = _surface_controls("live_surface", "quadratic", seed, shape=False)  # built-in landscapes only
         opt = w.select("Optimizer", "live_opt", {n: OPT_SHORT[n] for n in THRESHOLDED}, "gd")
         beta = 0.9
         if opt != "gd":
@@ -325,18 +421,30 @@ def _live() -> None:
 def _gradient() -> None:
     controls, figure = layout.panel(ratio=(1.2, 3.0))
     with controls:
-        scfg = _surface_controls("gsurf", "rosenbrock", seed, shape=False)
+        scfg = _surface_controls("gsurf", "rosenbrock", seed, shape=False, custom="gexpr")
         px = w.number("point x", "gpx", -50.0, 50.0, None, step=0.1, help="Empty: the landscape's default start.")
         py = w.number("point y", "gpy", -50.0, 50.0, None, step=0.1, help="Empty: the landscape's default start.")
         bug = w.toggle("Plant a bug in the analytic gradient", "bug", False,
                        help="Halve ∂f/∂x, as a slip in a hand derivation would.")
-    surface = cached.result(landscapes.build_surface, scfg)
+    try:
+        if isinstance(scfg, ValueError):
+            raise scfg
+        surface = cached.result(landscapes.build_surface, scfg)
+    except ValueError as err:  # a typed formula that cannot be used
+        with figure:
+            _show_bad_landscape(err)
+        return
     point = None if px is None and py is None else (surface.start[0] if px is None else px,
                                                     surface.start[1] if py is None else py)
     cfg = landscapes.GradientCheckConfig(surface=scfg, point=point, bug=bug).clamped()
     res = cached.result(landscapes.gradient_experiment, cfg)
     check, sweep = res.check, res.sweep
     with figure:
+        if scfg.key == "custom":
+            gx, gy = expressions.compile_expression(scfg.expr).gradient_latex
+            st.markdown("**Your f(x, y)** and its exact gradient (sympy differentiates the checked formula):")
+            st.latex(surface.latex + r",\qquad \frac{\partial f}{\partial x} = " + gx
+                     + r",\quad \frac{\partial f}{\partial y} = " + gy)
         if check.passed:
             st.success(check.message, icon=":material/check_circle:")
         else:
