@@ -351,11 +351,32 @@ def cv_errors(u: np.ndarray, y: np.ndarray, folds: np.ndarray, *, spreads, lams,
 
 def bootstrap_fits(phi: np.ndarray, y: np.ndarray, phi_eval: np.ndarray, *, lam: float,
                    indices: list[np.ndarray]) -> np.ndarray:
-    """Fits to the resampled pairs ``(phi[idx], y[idx])`` evaluated at ``phi_eval``: ``(B, m)``."""
-    out = np.empty((len(indices), phi_eval.shape[0]))
-    for b, idx in enumerate(indices):
-        out[b] = ridge_predict(phi[idx], y[idx], phi_eval, [lam])[0][0]
-    return out
+    r"""Fits to the resampled pairs ``(phi[idx], y[idx])`` evaluated at ``phi_eval``: ``(B, m)``.
+
+    A resample that holds point i :math:`c_i` times is the ridge problem with row weights :math:`c_i`,
+    :math:`\min_{b,w} \sum_i c_i (y_i - b - \varphi_i^\top w)^2 + \lambda\|w\|^2`, whose normal equations
+    :math:`(A^\top C A + \lambda I) w = A^\top C (y - \bar y_c)` (A: features minus their weighted mean) are
+    p × p. For λ > 0 all B systems are solved in one batched call (n p² + p³ work per resample instead of an
+    n × p SVD); the forward error, below cond · 10⁻¹⁶ ≤ 10⁻⁵ relative on this page's grid, is far below the
+    bootstrap's own sampling error (a test compares with scikit-learn's SVD solver). λ = 0 uses the SVD
+    (:func:`ridge_predict`)."""
+    phi, y, phi_eval = np.asarray(phi, float), np.asarray(y, float), np.asarray(phi_eval, float)
+    n_boot, p = len(indices), phi.shape[1]
+    if not lam > 0:
+        return np.array([ridge_predict(phi[idx], y[idx], phi_eval, [lam])[0][0] for idx in indices])
+    # shift by the plain means first (a resample's weighted mean is close to them: little cancellation below)
+    centre, y_mean = phi.mean(axis=0), float(y.mean())
+    phi0, y0, ev0 = phi - centre, y - y_mean, phi_eval - centre
+    counts = np.stack([np.bincount(idx, minlength=y.size) for idx in indices]).astype(float)  # (B, n)
+    total = counts.sum(axis=1)
+    mu = counts @ phi0 / total[:, None]  # (B, p) weighted means
+    yb = counts @ y0 / total
+    outer = (phi0[:, :, None] * phi0[:, None, :]).reshape(y.size, p * p)
+    grams = (counts @ outer).reshape(n_boot, p, p) - total[:, None, None] * mu[:, :, None] * mu[:, None, :]
+    grams[:, np.arange(p), np.arange(p)] += lam
+    rhs = (counts * y0) @ phi0 - total[:, None] * mu * yb[:, None]
+    coef = np.linalg.solve(grams, rhs[..., None])[..., 0]  # (B, p)
+    return y_mean + yb[:, None] + coef @ ev0.T - np.einsum("bp,bp->b", mu, coef)[:, None]
 
 
 # ------------------------------------------------------------------------------------------- the page
