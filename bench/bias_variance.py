@@ -9,6 +9,10 @@
 - ``bias_variance.mc.k10000``: 10⁴ simulated training sets in one matrix product; reports the relative gap
   to the closed form.
 - ``bias_variance.double_descent.n20``: the double-descent curve (median draw, λ scan for the peak).
+- ``bias_variance.own.*`` ("Your points"): parsing 2,000 pasted points; a spread/λ move on the 442-point example
+  (the fit and B = 200 bootstrap refits; the CV surface is keyed without spread and λ, so it is a hit) against the
+  250 ms interaction budget, with the naive reference (one SVD refit per resample); the CV surface (19 spreads ×
+  28 λ × 5 folds) and the fit at the 2,000-point cap, heavy jobs against the 5 s compute budget.
 """
 
 from __future__ import annotations
@@ -104,5 +108,48 @@ def _double_descent() -> Case:
     return Case("bias_variance.double_descent.n20", run, repeats=3)
 
 
+def _own_points() -> list[Case]:
+    from regopt_core.bias_variance import own_data as od
+    from regopt_core.figures import bias_variance as figs
+
+    rng = np.random.default_rng(0)
+    x = np.sort(rng.uniform(0, 10, od.MAX_POINTS))
+    big = "x,y\n" + "\n".join(f"{a!r},{b!r}" for a, b in zip(x.tolist(), (np.sin(x) + 0.3 * rng.standard_normal(x.size)).tolist()))
+    example = od.example_csv()
+    state = {"i": 0}
+
+    def move() -> dict:
+        spread = SPREADS[state["i"] % len(SPREADS)]
+        state["i"] += 1
+        cfg = bv.OwnData(bv.points_ref(example), spread=spread).clamped()
+        fit = bv.own_fit(cfg)
+        figs.fig_own_fit(fit).to_json()
+        return {"n": 442, "n_boot": fit.n_boot, "boot_var": round(fit.boot_var, 3)}
+
+    def naive_move() -> None:  # the same refits, one SVD per resample (the smoother's route)
+        cfg = bv.OwnData(bv.points_ref(example), spread=SPREADS[state["i"] % len(SPREADS)]).clamped()
+        pts = cfg.points()
+        u, y = pts.rescale(pts.x), np.asarray(pts.y)
+        phi = bv.rbf_features(u, od.centres_for(pts.n), spread=cfg.spread)
+        for idx in od.bootstrap_indices(pts.n, cfg.n_boot, cfg.seed):
+            od.ridge_predict(phi[idx], y[idx], phi, [cfg.lam])
+
+    def cv_big() -> dict:
+        cv = bv.own_cv(bv.OwnData(bv.points_ref(big)).clamped().cv_key())
+        return {"n": cv.n_points, "cells": int(cv.mse.size), "best_spread": cv.best_spread, "best_lam": cv.best_lam}
+
+    def fit_big() -> dict:
+        fit = bv.own_fit(bv.OwnData(bv.points_ref(big)).clamped())
+        return {"n": od.MAX_POINTS, "n_boot": fit.n_boot}
+
+    return [
+        Case("bias_variance.own.parse.n2000", lambda: {"n": bv.parse_points(big).n}, repeats=5, budget_s=0.1),
+        Case("bias_variance.own.move.n442", move, repeats=8, warmup=1, budget_s=MOVE_BUDGET_S,
+             reference="one SVD refit per bootstrap resample", reference_run=naive_move),
+        Case("bias_variance.own.cv.n2000", cv_big, repeats=2, warmup=0, budget_s=5.0),
+        Case("bias_variance.own.fit.n2000", fit_big, repeats=3, warmup=0, budget_s=5.0),
+    ]
+
+
 def entries() -> list[Case]:
-    return [*_slider_moves(), _mc_10k(), _double_descent()]
+    return [*_slider_moves(), _mc_10k(), _double_descent(), *_own_points()]
