@@ -107,8 +107,8 @@ class Surface:
 
     def value_and_grad(self, p: np.ndarray) -> tuple[float, np.ndarray]:
         """``(f(p), grad f(p))`` at one point: the callback :func:`regopt_core.optimizers.run` needs."""
-        x, y = np.asarray(p, dtype=float).tolist()  # Python floats: fast arithmetic for one point
-        gx, gy = self.grad(x, y)
+        x, y = (p if type(p) is np.ndarray and p.dtype == np.float64 else np.asarray(p, dtype=float)).tolist()
+        gx, gy = self.grad(x, y)  # Python floats in, Python floats out: fast arithmetic for one point
         return float(self.fun(x, y)), np.array((gx, gy), dtype=float)
 
     def distance_to_minimizer(self, xs: np.ndarray) -> np.ndarray:

@@ -345,6 +345,8 @@ def make_optimizer(name: str, learning_rate: float, *, beta: float = 0.9, rho: f
 
 #: ``run`` keeps the full path of iterates by default only up to this many parameters.
 KEEP_PATH_MAX_DIM = 100
+#: up to this many parameters ``run`` takes norms with ``math.hypot`` of Python floats (cheaper than numpy calls)
+SMALL_DIM = 4
 
 #: the stopping criterion :func:`run` reports in ``Trace.convergence``
 CRITERION = "gradient norm ‖∇f(x_k)‖"
@@ -466,6 +468,10 @@ def run(
     bound_sq = limit * limit
     update = optimizer.update
     nit, diverged_at = 0, None
+    # a few parameters (the 2-D landscapes): norms from Python floats (math.hypot) cost a fraction of a numpy
+    # dot product; the fast test below only decides "certainly not diverged", the rule itself decides the rest
+    small = flat and x.size <= SMALL_DIM
+    hypot = math.hypot
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         try:
@@ -496,10 +502,15 @@ def run(
             except (OverflowError, FloatingPointError):  # Python-float arithmetic raises instead of giving inf
                 f_new, g_new = math.inf, g
             xf = x_new if flat else x_new.ravel()
-            gg = float(g_new @ g_new) if flat else _sq(g_new)
+            if small and type(g_new) is np.ndarray:
+                gn = hypot(*g_new.tolist())
+                gg = gn * gn  # inf when it overflows, like g @ g
+                fast_ok = abs(f_new) <= limit and hypot(*xf.tolist()) <= limit and gg < math.inf
+            else:
+                gg = float(g_new @ g_new) if flat else _sq(g_new)
+                fast_ok = abs(f_new) <= limit and float(xf @ xf) <= bound_sq and gg < math.inf
             # fast sufficient test for "not diverged" (comparisons with nan are False); else the rule itself
-            if not (abs(f_new) <= limit and float(xf @ xf) <= bound_sq and gg < math.inf) and \
-                    _diverged(x_new, f_new, g_new, gg, bound_sq, limit):
+            if not fast_ok and _diverged(x_new, f_new, g_new, gg, bound_sq, limit):
                 diverged_at = k
                 message = _divergence_message(k, x_new, f_new, g_new, limit)
                 break

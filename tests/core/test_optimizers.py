@@ -323,3 +323,22 @@ def test_run_treats_python_float_overflow_as_divergence():
 
     tr = run(gd(1e100), pyfloat, np.array([1.0, 1.0]), n_steps=10, bound=1e300)
     assert tr.diverged and tr.diverged_at == 2 and "overflowed" in tr.message
+
+
+@pytest.mark.parametrize("lr", [0.5, 2.5])  # 2.5 > 2/L = 2: the run diverges
+def test_small_vector_fast_path_gives_the_general_loop_s_results(lr):
+    """Up to SMALL_DIM parameters ``run`` takes norms with math.hypot of Python floats; a (2, 1)-shaped start takes
+    the general numpy path: same iterates, same divergence step, grad norms equal to rounding."""
+    from regopt_core.optimizers import SMALL_DIM
+
+    h = np.array([1.0, 0.25])
+
+    def vg(x):
+        return 0.5 * float(np.sum(h * np.ravel(x) ** 2)), h.reshape(np.shape(x)) * x
+
+    assert SMALL_DIM >= 2
+    a = run(gd(lr), vg, np.array([3.0, -2.0]), n_steps=400)
+    b = run(gd(lr), vg, np.array([[3.0], [-2.0]]), n_steps=400)
+    assert a.diverged == b.diverged and a.diverged_at == b.diverged_at and a.nit == b.nit
+    np.testing.assert_array_equal(a.xs, b.xs)
+    np.testing.assert_allclose(a.grad_norms, b.grad_norms, rtol=1e-15)
