@@ -570,7 +570,8 @@ def describe_cv(cv: CVSurface, *, spread: float, lam: float) -> str:
         side = f"about as flexible as the minimum (df {df_now:.1f} vs {df_best:.1f})"
     within = (" — within one standard error of the minimum, so CV cannot tell them apart"
               if now - best <= float(cv.se[cv.best]) else "")
-    return head + (f" At your setting the CV error is {now:.4g}, {100 * rel:.3g} % higher{within}; {side}.")
+    more = f"{now / best:.3g} times the minimum" if now >= 2 * best else f"{100 * rel:.3g} % higher"
+    return head + f" At your setting the CV error is {now:.4g}, {more}{within}; {side}."
 
 
 def describe_bootstrap(fit: OwnFit) -> str:
@@ -593,8 +594,9 @@ def describe_gap(fit: OwnFit, cv: CVSurface) -> str:
     c = float(cv.mse[cell])
     tr = fit.train_mse
     if c > tr:
-        word = (f"the training error is **{100 * (c - tr) / c:.3g} % lower** than the error on held-out points: "
-                "judged on the points it has seen, the fit looks better than it is")
+        how = (f"the error on held-out points is **{c / tr:.3g} times** the training error" if c >= 2 * tr else
+               f"the training error is **{100 * (c - tr) / c:.3g} % lower** than the error on held-out points")
+        word = how + ": judged on the points it has seen, the fit looks better than it is"
     elif c < tr:
         word = "here the CV error is lower than the training error (it happens by chance, mostly with few points)"
     else:
