@@ -122,6 +122,19 @@ def _your_points(seed: int) -> None:
         "3. the **total** error on new points, estimated by **K-fold cross-validation**: bias² + variance + σ² "
         "together, not its parts — over a grid of spread and λ, with the minimum marked.")
     got = _own_input()
+    s_col, l_col, b_col, k_col, go_col = st.columns((3, 3, 2, 2, 3), vertical_alignment="bottom")
+    with s_col:
+        spread = _spread_slider("RBF spread (fraction of the x range)", "own_s", 0.1,
+                                "Distance, as a fraction of your x range, at which each bump falls to half its height.")
+    with l_col:
+        lam = w.log_slider("Ridge strength λ", "own_lam", bv.OWN_LAMS[0], bv.OWN_LAMS[-1], 1e-3,
+                           help="Penalty λ‖w‖² next to the *sum* of squared errors (the offset is not penalized).")
+    with b_col:
+        n_boot = w.log_slider("Bootstrap resamples B", "B", 20, 500, 200, mantissas=(1, 2, 5),
+                              help="How many resamples of your points are refitted for the variance band.")
+    with k_col:
+        n_folds = w.slider("CV folds K", "folds", 2, 10, 5, help="Your points are dealt at random (by the seed) "
+                           "into K folds; each fold is predicted by the fit to the others.")
     if got is None:
         st.info("Paste points or upload a CSV file above (or load the example) to begin.", icon=":material/upload:")
         return
@@ -136,19 +149,6 @@ def _your_points(seed: int) -> None:
                f"({pts.x_min:.4g} → 0, {pts.x_max:.4g} → 1), so a spread is a fraction of your x range: spread 0.1 "
                f"is {0.1 * rng_x:.3g} in your units. p = {bv.own_data.centres_for(pts.n).size} bumps evenly spaced "
                "over the range (at most 50), the same for every fold and resample.")
-    s_col, l_col, b_col, k_col, go_col = st.columns((3, 3, 2, 2, 3), vertical_alignment="bottom")
-    with s_col:
-        spread = _spread_slider("RBF spread (fraction of the x range)", "own_s", 0.1,
-                                "Distance, as a fraction of your x range, at which each bump falls to half its height.")
-    with l_col:
-        lam = w.log_slider("Ridge strength λ", "own_lam", bv.OWN_LAMS[0], bv.OWN_LAMS[-1], 1e-3,
-                           help="Penalty λ‖w‖² next to the *sum* of squared errors (the offset is not penalized).")
-    with b_col:
-        n_boot = w.log_slider("Bootstrap resamples B", "B", 20, 500, 200, mantissas=(1, 2, 5),
-                              help="How many resamples of your points are refitted for the variance band.")
-    with k_col:
-        n_folds = w.slider("CV folds K", "folds", 2, 10, 5, help="Your points are dealt at random (by the seed) "
-                           "into K folds; each fold is predicted by the fit to the others.")
     requested = bv.OwnData(bv.points_ref(raw, name), spread=float(spread), lam=float(lam), n_boot=int(n_boot),
                            n_folds=int(n_folds), seed=seed)
     cfg = requested.clamped()

@@ -163,3 +163,16 @@ def test_the_simulated_mode_is_untouched_by_the_choice():
     assert metric(at, "Bias² (exact)") > metric(at, "Variance (exact)")  # spread 5: the lecture's first picture
     assert len(at.get("plotly_chart")) == 8
     assert "impossible" not in text(at)
+
+
+def test_a_link_sets_the_knobs_before_any_data_and_the_data_never_enter_it():
+    link = {"source": "Your points", "own_s": "0.3", "own_lam": "0.01", "folds": "10"}
+    at = run_page(PAGE, link)
+    assert not any("not used" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.session_state["own_s"] == pytest.approx(0.3) and at.session_state["own_lam"] == pytest.approx(0.01)
+    x, y = points(seed=7)
+    paste(at, csv(x, y))
+    assert "10-fold cross-validation" in text(at)
+    train, cv = sklearn_errors(x, y, 0.3, 0.01, n_folds=10)
+    assert metric(at, "CV error") == pytest.approx(cv, rel=1e-3)
+    assert set(at.query_params) <= {"source", "own_s", "own_lam", "folds", "B", "seed"}
