@@ -15,8 +15,9 @@ so a student holding a key down on the CT page cannot take the GIL or the cores 
   sessions — with one job per session, that is round robin: a busy session never gets two turns in a row
   ahead of a waiting one. Two sessions asking for the same result share one job.
 * **Budget**: a token bucket per session (``REGOPT_HEAVY_BURST`` jobs, refilled one per
-  ``REGOPT_HEAVY_REFILL_S`` seconds) refuses a flood of new heavy jobs with a friendly message. Results that
-  are already cached never cost a token.
+  ``REGOPT_HEAVY_REFILL_S`` seconds). Past it, a new heavy job waits for the session's next token with a
+  friendly note on the page (a wait, not an error: the page never shows a failure for it, and a newer move
+  of the same session replaces the waiting request). Results that are already cached never cost a token.
 * Finished results go straight into the shared memo, even if the session that asked has moved on.
 """
 
@@ -41,6 +42,16 @@ class JobFailed(NumericalError):
     """A heavy job could not give a result (its worker stopped, or the session's budget is spent)."""
 
     retry = True
+
+
+class BudgetExceeded(JobFailed):
+    """The session's heavy-job budget is spent for now; ``wait_s`` until its next token."""
+
+    retry = False
+
+    def __init__(self, message: str, *, wait_s: float, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.wait_s = wait_s
 
 
 class Superseded(Exception):
@@ -123,9 +134,9 @@ class Scheduler:
             if old is None:
                 wait = self._buckets.setdefault(session, _Bucket(_burst(), _refill())).take()
                 if wait > 0:
-                    raise JobFailed(
+                    raise BudgetExceeded(
                         "You started many heavy computations in a short time; this server shares its workers "
-                        f"with the whole class. Try again in {wait:.0f} s.",
+                        f"with the whole class. Try again in {wait:.0f} s.", wait_s=wait,
                         hint="Results that were computed before (by you or anyone) appear at once.")
             job = Job(key, fn, config, session, label)
             if old is not None:  # supersede the session's queued job, keeping its place in the line
@@ -273,8 +284,13 @@ def run(fn: Callable, config: Any, key: Hashable, label: str,
         while True:
             try:
                 job = sched.submit(session, key, fn, config, label)
-            except JobFailed:
-                raise
+            except BudgetExceeded as exc:  # over the session's budget: wait for a token, politely, then go on
+                note.warning(f"**{label or 'Computing'}** — you started many heavy computations in a short time, "
+                             "and this server shares its workers with the whole class: this one starts in "
+                             f"{exc.wait_s:.0f} s. Results computed before (by you or anyone) still appear at once.",
+                             icon=":material/hourglass_top:")
+                time.sleep(min(exc.wait_s, 1.0))
+                continue
             if job is not None:
                 break
             prev = sched.running(session)

@@ -114,3 +114,47 @@ def test_a_flood_of_heavy_jobs_is_refused_with_a_message(monkeypatch):
         assert s.submit("B", "kb", jobs_work.sleep_then_echo, (0.0, "b")) is not None, "other sessions unaffected"
     finally:
         s.shutdown()
+
+
+class _FakeBusyScheduler:
+    """Refuses the session's first two requests for budget, then hands out an already finished job."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def submit(self, session, key, fn, config, label=""):
+        from concurrent.futures import Future
+
+        from pages._ui.jobs import BudgetExceeded, Job
+
+        self.calls += 1
+        if self.calls <= 2:
+            raise BudgetExceeded("over budget", wait_s=0.05)
+        job = Job(key, fn, config, session, label)
+        job.started_at = 0.0
+        job.future = Future()
+        job.future.set_result(fn(config))
+        return job
+
+
+def _page_with_a_heavy_result():
+    import streamlit as st
+
+    from pages._ui import jobs
+
+    value = jobs.run(abs, -7, ("k",), "Computing the thing")
+    st.metric("result", value)
+
+
+def test_over_budget_the_page_waits_for_a_token_instead_of_failing(monkeypatch):
+    """Past its budget a session's heavy request waits for the next token (a note, never an error element)."""
+    from streamlit.testing.v1 import AppTest
+
+    from pages._ui import jobs
+
+    fake = _FakeBusyScheduler()
+    monkeypatch.setattr(jobs, "scheduler", lambda on_result=None: fake)
+    at = AppTest.from_function(_page_with_a_heavy_result, default_timeout=30).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert fake.calls == 3, "refused twice, then submitted"
+    assert at.metric[0].value == "7"
