@@ -351,7 +351,7 @@ def fig_cv_surface(cv: CVSurface, *, spread: float, lam: float) -> go.Figure:
              marker=dict(symbol="star", size=20, color=COLORS["vermillion"], line=dict(color="white", width=1.5))),
         dict(type="scatter", mode="markers", x=[float(ll[here[1]])], y=[float(ls[here[0]])],
              name=f"your setting: {cv.mse[here]:.4g}",
-             marker=dict(symbol="circle-open", size=18, color="white", line=dict(color="white", width=3))),
+             marker=dict(symbol="circle", size=15, color="white", line=dict(color=COLORS["black"], width=3))),
     ]
     layout = dict(xaxis=dict(_log_ticks(cv.lams, every=2), showgrid=False),
                   yaxis=dict(_log_ticks(cv.spreads), showgrid=False), legend=dict(y=1.02, yanchor="bottom"),
