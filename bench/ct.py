@@ -1,12 +1,13 @@
-"""Benchmarks of the CT page's numerics (``python -m regopt_core.bench -k ct``).
+"""Benchmarks of the CT page's numerics (``python -m bench -k ct``).
 
 * ``ct.fbp.n256.v180`` / ``ct.fdk.n256.v180``: FBP (parallel) and FDK (fan, 2-D) of a 256² Shepp-Logan
   scan with 180 views, sparse back-projector cached (its build is reported as ``bp_build_s``;
   the matrix-free time as ``matrix_free_s``). Reference: ``skimage.transform.iradon`` on skimage's
   own ``radon`` data of the same image.
-* ``ct.tv.n256.v40`` / ``ct.tv.n128.v40``: TV-PDHG (lambda = 2, warm start from a ray-driven FBP,
+* ``ct.tv.n256.v40`` / ``ct.tv.n128.v40``: TV-PDHG (λ = 2·h² in the formula's units ½‖Ax−b‖² + λ·TV,
+  h = 2/n the pixel size: the same minimiser as the λ = 2 these entries used before issue 14; warm start from a ray-driven FBP,
   included in the time) to reach within 0.5 dB of its own converged PSNR (the iteration count is
-  found in ``setup`` from a 1,500-iteration run); the system matrix
+  found in ``setup`` from a 1,500-iteration run with ``experiments.iterations_within``); the system matrix
   build is reported apart (``matrix_build_s``). Reference: ``skimage.transform.iradon_sart``, 5
   passes. ASTRA's CPU SIRT (100 it.) and ODL's PDHG-TV are added when those packages import
   (``requirements-bench.txt``); otherwise they are skipped.
@@ -31,13 +32,19 @@ from regopt_core.ct.geometry import fan_geometry, parallel_geometry
 from regopt_core.ct.noise import poisson_line_integrals
 from regopt_core.ct.phantoms import shepp_logan
 from regopt_core.ct.projectors import make_projector
+from regopt_core.ct.experiments import iterations_within
 from regopt_core.ct.filters import FILTER_NAMES
 from regopt_core.ct.tv import tv_pdhg
 from regopt_core.metrics import psnr
 
-LAM = 2.0
-LAM_NOISY = 10.0  # I0 = 1e4 at 256²
+LAM_PX = 2.0  # λ in pixel units (before issue 14); the formula's λ is LAM_PX·h² (see lam())
+LAM_NOISY_PX = 10.0  # I0 = 1e4 at 256²
 CONVERGED_ITER = 1500
+
+
+def lam(lam_px: float, n: int) -> float:
+    """The formula's λ (½‖Ax−b‖² + λ·TV, A in field-of-view units) of a λ given in pixel units at size n."""
+    return lam_px * (2.0 / n) ** 2
 
 
 def _truth(n: int) -> np.ndarray:
@@ -92,22 +99,22 @@ def _tv_case(n: int, n_views: int, budget: float) -> Case:
         b = shepp_logan().sinogram(g)
         trace: list[float] = []
         x0 = np.maximum(fbp_ray_driven(b, proj), 0.0)
-        tv_pdhg(b, proj, lam=LAM, n_iter=CONVERGED_ITER, x0=x0, callback=lambda k, x: trace.append(psnr(x, truth)))
+        tv_pdhg(b, proj, lam=lam(LAM_PX, n), n_iter=CONVERGED_ITER, x0=x0,
+                callback=lambda it: trace.append(psnr(it.x, truth)))
         ps = np.array(trace)
         final = ps[-1]
-        far = np.nonzero(np.abs(ps - final) > 0.5)[0]
-        k05 = int(far[-1] + 2) if far.size else 1
+        k05 = iterations_within(ps, 0.5)
         state.update(g=g, proj=proj, build=build, truth=truth, b=b, final=final, k05=k05,
                      fbp_psnr=psnr(fbp(b, g), truth))
 
     def run() -> dict:  # timed: warm start (one A^T product) + k05 PDHG iterations
         x0 = np.maximum(fbp_ray_driven(state["b"], state["proj"]), 0.0)
-        res = tv_pdhg(state["b"], state["proj"], lam=LAM, n_iter=state["k05"], x0=x0)
+        res = tv_pdhg(state["b"], state["proj"], lam=lam(LAM_PX, n), n_iter=state["k05"], x0=x0)
         return {
             "psnr": round(psnr(res.x, state["truth"]), 2),
             "converged_psnr": round(float(state["final"]), 2),
             "nit": state["k05"],
-            "lam": LAM,
+            "lam": lam(LAM_PX, n),
             "matrix_build_s": round(state["build"], 3),
             "matrix_mb": round(state["proj"].nbytes / 1e6, 1),
             "fbp_psnr_same_views": round(state["fbp_psnr"], 2),
@@ -212,7 +219,7 @@ def _claims_case() -> Case:
         for nv in (20, 40):
             g = parallel_geometry(n, nv)
             proj = make_projector(g)
-            out[f"tv_v{nv}"] = round(psnr(tv_pdhg(ph.sinogram(g), proj, lam=LAM, n_iter=400).x, truth), 2)
+            out[f"tv_v{nv}"] = round(psnr(tv_pdhg(ph.sinogram(g), proj, lam=lam(LAM_PX, n), n_iter=400).x, truth), 2)
         rng = np.random.default_rng(0)
         g = parallel_geometry(n, 180)
         noisy180 = poisson_line_integrals(ph.sinogram(g), i0=1e4, rng=rng)
@@ -222,7 +229,7 @@ def _claims_case() -> Case:
         proj = make_projector(g)
         noisy = poisson_line_integrals(ph.sinogram(g), i0=1e4, rng=rng)
         out["noisy_i0_1e4_fbp_v40"] = round(psnr(fbp(noisy, g), truth), 2)
-        out["noisy_i0_1e4_tv_v40"] = round(psnr(tv_pdhg(noisy, proj, lam=LAM_NOISY, n_iter=400).x, truth), 2)
+        out["noisy_i0_1e4_tv_v40"] = round(psnr(tv_pdhg(noisy, proj, lam=lam(LAM_NOISY_PX, n), n_iter=400).x, truth), 2)
         out["tv40_minus_fbp40_db"] = round(out["tv_v40"] - out["fbp_v40"], 2)
         out["claims_hold"] = bool(
             out["tv40_minus_fbp40_db"] >= 8.0

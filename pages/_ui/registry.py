@@ -125,8 +125,11 @@ PAGES: tuple[PageSpec, ...] = (
         url_path="ct",
         blurb="Total variation vs FBP/FDK from few X-ray views: honest data, dose noise, SART and ASD-POCS, "
         "live on a CPU.",
-        deep_links=({"views": "20", "method": "tv", "lam": "2"}, {"geom": "Fan", "views": "40", "dso": "3", "dsd": "6"},
-                    {"i0": "10000", "lam": "10", "views": "40"}, {"phantom": "Smooth", "views": "40"}),
+        deep_links=({"views": "20", "method": "TV (PDHG)", "lam": "0.0005"},
+                    {"geom": "Fan", "views": "40", "dso": "3", "dsd": "6"},
+                    {"i0": "10000", "lam": "0.001", "views": "40"}, {"phantom": "Smooth", "views": "40"},
+                    {"phantom": "CT slice", "views": "40"}),
+        warm=lambda: _ct_warm(),
     ),
 )
 
@@ -161,6 +164,25 @@ def _landscapes_warm() -> list[tuple[Callable, Any]]:
             (ls.step_family, ls.StepFamilyConfig.DEFAULT.clamped()),
             (ls.gradient_experiment, ls.GradientCheckConfig.DEFAULT.clamped()),
             (ls.search_experiment, ls.SearchConfig.DEFAULT.clamped())]
+
+
+def _ct_warm() -> list[tuple[Callable, Any]]:
+    """The CT page's default results and those of its deep links (``regopt_core.ct.lab.warm_pairs``)."""
+    from regopt_core.ct import lab
+
+    return lab.warm_pairs()
+
+
+def _ct_precompute() -> list[tuple[Callable, Any]]:
+    """CT results the store holds beyond the page's states: strips and sweeps over phantoms x geometries x doses
+    (``regopt_core.ct.lab.precompute_pairs``)."""
+    from regopt_core.ct import lab
+
+    return lab.precompute_pairs()
+
+
+#: (function, config) pairs ``deploy.precompute`` adds to the store beyond every page's warm pairs and states
+PRECOMPUTE = (_ct_precompute,)
 
 
 def _splits_warm() -> list[tuple[Callable, Any]]:

@@ -28,14 +28,16 @@ def poisson_line_integrals(
     sinogram : ndarray
         Noise-free line integrals :math:`p \\ge 0`.
     i0 : float or None
-        Incident photons per bin, clipped to ``[MIN_I0, MAX_I0]``; ``None`` returns a copy of the
+        Incident photons per bin in ``[MIN_I0, MAX_I0]`` (``ValueError`` otherwise); ``None`` returns a copy of the
         noise-free data.
     rng : numpy.random.Generator
     """
     p = np.asarray(sinogram, dtype=np.float64)
     if i0 is None:
         return p.copy()
-    i0 = float(np.clip(i0, MIN_I0, MAX_I0))
+    i0 = float(i0)
+    if not MIN_I0 <= i0 <= MAX_I0:  # also rejects NaN
+        raise ValueError(f"i0 must be in [{MIN_I0:g}, {MAX_I0:g}] photons per bin, got {i0}")
     counts = rng.poisson(i0 * np.exp(-p)).astype(np.float64)
     counts = np.maximum(counts, 0.5)
     return -np.log(counts / i0)

@@ -13,29 +13,34 @@ needs early stopping: it is the unregularised iterative baseline next to TV.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from regopt_core.ct.projectors import Projector
+from regopt_core.iteration import Callback, Convergence, notify
 
 __all__ = ["MAX_SART_ITER", "SARTResult", "sart", "view_order", "view_blocks"]
 
 MAX_SART_ITER = 100
+#: stated tolerance: relative change of the image over the last pass
+TOL = 1e-3
 
 
 @dataclass(frozen=True)
 class SARTResult:
     """SART outcome: image ``x``, final residual ``fun`` = :math:`\\|Ax-b\\|_2`, ``nit`` passes,
-    ``message``, and ``residual`` after each pass."""
+    ``message``, ``residual`` after each pass, and ``convergence`` (relative change of x over the
+    last pass against ``TOL``). Without a prior SART is stopped early on purpose with few views,
+    so "not converged" is expected there."""
 
     x: np.ndarray
     fun: float
     nit: int
     message: str
     residual: np.ndarray
+    convergence: Convergence
 
 
 def view_order(n_views: int) -> np.ndarray:
@@ -73,7 +78,8 @@ def sart(
     relax: float = 0.5,
     nonneg: bool = True,
     x0: np.ndarray | None = None,
-    callback: Callable[[int, np.ndarray], None] | None = None,
+    callback: Callback | None = None,
+    tol: float = TOL,
 ) -> SARTResult:
     """SART reconstruction (Andersen & Kak 1984, eq. 9), one view per update.
 
@@ -82,15 +88,17 @@ def sart(
     sinogram : ndarray (n_views, n_det)
     projector : Projector
     n_iter : int
-        Passes over all views (capped at ``MAX_SART_ITER``).
+        Passes over all views, an integer in ``[1, MAX_SART_ITER]`` (``ValueError`` otherwise).
     relax : float
         Relaxation :math:`\\beta \\in (0, 2)`.
     nonneg : bool
         Clip to :math:`x \\ge 0` after every view.
     x0 : ndarray, optional
         Starting image (default zeros).
-    callback : callable ``(k, x)``, optional
-        Called after pass ``k``; may raise ``StopIteration``.
+    callback : callable, optional
+        ``callback(Intermediate)`` after every pass (:mod:`regopt_core.iteration`); may raise ``StopIteration``.
+    tol : float
+        Tolerance of the reported convergence (relative change of x over one pass).
     """
     b = np.asarray(sinogram, dtype=np.float32)
     if b.shape != projector.sino_shape:
@@ -98,7 +106,9 @@ def sart(
     relax = float(relax)
     if not 0.0 < relax < 2.0:
         raise ValueError(f"relax must be in (0, 2), got {relax}")
-    n_iter = int(np.clip(n_iter, 1, MAX_SART_ITER))
+    if int(n_iter) != n_iter or not 1 <= int(n_iter) <= MAX_SART_ITER:
+        raise ValueError(f"n_iter must be an integer in [1, {MAX_SART_ITER}], got {n_iter}")
+    n_iter = int(n_iter)
     n = projector.n
     blocks = view_blocks(projector)
     row_sums = [np.asarray(blk.sum(axis=1)).ravel() for blk in blocks]
@@ -108,7 +118,9 @@ def sart(
     residual = []
     message = "maximum number of iterations reached"
     k = 0
+    change = float("inf")
     for k in range(1, n_iter + 1):
+        x_start = x.copy()
         for v in order:
             blk = blocks[v]
             r = (b[v] - blk @ x) * inv_rows[v]
@@ -119,10 +131,13 @@ def sart(
             if nonneg:
                 np.maximum(x, 0.0, out=x)
         residual.append(float(np.linalg.norm(projector.forward(x) - b)))
-        if callback is not None:
-            try:
-                callback(k, x.reshape(n, n))
-            except StopIteration:
-                message = "stopped by callback"
-                break
-    return SARTResult(x=x.reshape(n, n), fun=residual[-1], nit=k, message=message, residual=np.array(residual))
+        nx = float(np.linalg.norm(x))
+        dx = float(np.linalg.norm(x - x_start))
+        change = dx / nx if nx > 0 else (0.0 if dx == 0 else float("inf"))
+        if notify(callback, x.reshape(n, n), k, n_iter, residual[-1]):
+            message = "stopped by callback"
+            break
+    conv = Convergence(converged=bool(change <= tol), criterion="relative change of x", value=float(change),
+                       tol=float(tol), nit=k)
+    return SARTResult(x=x.reshape(n, n), fun=residual[-1], nit=k, message=message, residual=np.array(residual),
+                      convergence=conv)

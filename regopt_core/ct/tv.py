@@ -19,9 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from regopt_core.ct.projectors import Projector
+from regopt_core.iteration import Callback, Convergence, notify
 
 __all__ = [
     "MAX_ASD_ITER",
+    "TOL",
+    "objective",
     "MAX_ITER",
     "TVResult",
     "asd_pocs",
@@ -35,6 +38,28 @@ __all__ = [
 
 MAX_ITER = 2000
 MAX_ASD_ITER = 200
+#: stated tolerance of every TV solver here: relative change of the image in the last iteration,
+#: :math:`\\|x_k - x_{k-1}\\|_2 / \\|x_k\\|_2`
+TOL = 1e-3
+
+
+def _check_iterations(n_iter: int, cap: int) -> int:
+    if int(n_iter) != n_iter or not 1 <= int(n_iter) <= cap:
+        raise ValueError(f"n_iter must be an integer in [1, {cap}], got {n_iter}")
+    return int(n_iter)
+
+
+def relative_change(x_new: np.ndarray, x_old: np.ndarray) -> float:
+    """:math:`\\|x_{new} - x_{old}\\|_2 / \\|x_{new}\\|_2` (0 for two zero images)."""
+    d = float(np.linalg.norm(np.subtract(x_new, x_old).ravel()))
+    nx = float(np.linalg.norm(np.ravel(x_new)))
+    return d / nx if nx > 0 else (0.0 if d == 0 else float("inf"))
+
+
+def convergence(change: float, nit: int, tol: float = TOL) -> Convergence:
+    """The stated stopping rule: relative change of the image at most ``tol``."""
+    return Convergence(converged=bool(np.isfinite(change) and change <= tol), criterion="relative change of x",
+                       value=float(change), tol=float(tol), nit=int(nit))
 
 
 def gradient(x: np.ndarray) -> np.ndarray:
@@ -71,12 +96,15 @@ class TVResult:
     x : ndarray (n, n)
         Reconstruction.
     fun : float
-        Final objective (PDHG: :math:`\\tfrac12\\|Ax-b\\|^2 + \\lambda TV`; ASD-POCS: TV).
+        Final objective of the returned ``x`` in float64 (PDHG: :func:`objective`,
+        :math:`\\tfrac12\\|Ax-b\\|^2 + \\lambda TV`; ASD-POCS: TV).
     nit : int
         Iterations run.
     message : str
     objective, residual, tv : ndarray (nit,)
         Per-iteration objective, data residual :math:`\\|Ax-b\\|_2` and TV of the iterate.
+    convergence : Convergence
+        Whether the last iteration changed the image by at most ``TOL`` (relative).
     """
 
     x: np.ndarray
@@ -86,6 +114,7 @@ class TVResult:
     objective: np.ndarray
     residual: np.ndarray
     tv: np.ndarray
+    convergence: Convergence
 
 
 @dataclass(frozen=True)
@@ -146,6 +175,15 @@ def operator_norm_sq(projector: Projector, *, n_iter: int = 30) -> float:
     return val
 
 
+def objective(x: np.ndarray, sinogram: np.ndarray, projector: Projector, lam: float) -> float:
+    """The TV objective exactly as the page writes it, in float64:
+    :math:`\\tfrac12\\|Ax - b\\|_2^2 + \\lambda\\,\\mathrm{TV}(x)` (``A`` = ``projector.matrix``, line integrals in
+    field-of-view units)."""
+    x64 = np.asarray(x, dtype=np.float64).reshape(-1)
+    r = projector.matrix @ x64 - np.asarray(sinogram, dtype=np.float64).reshape(-1)
+    return 0.5 * float(np.dot(r, r)) + float(lam) * total_variation(np.asarray(x, np.float64).reshape(projector.n, projector.n))
+
+
 def _tv32(g: np.ndarray) -> float:
     return float(np.sqrt(g[0] * g[0] + g[1] * g[1]).sum(dtype=np.float64))
 
@@ -159,23 +197,29 @@ def tv_pdhg(
     nonneg: bool = True,
     preconditioned: bool = True,
     x0: np.ndarray | None = None,
-    callback: Callable[[int, np.ndarray], None] | None = None,
+    callback: Callback | None = None,
     rho: float | None = None,
+    tol: float = TOL,
 ) -> TVResult:
     """TV-regularised least squares by the diagonally preconditioned primal-dual hybrid gradient.
 
-    Solves
+    Solves exactly the objective the page shows (:func:`objective`)
 
-    .. math:: \\min_x\\ \\tfrac12\\|s(Ax - b)\\|_2^2 + \\lambda\\sum_j\\|(\\nabla x)_j\\|_2 + \\iota_{x\\ge0}(x)
+    .. math:: \\min_x\\ \\tfrac12\\|Ax - b\\|_2^2 + \\lambda\\sum_j\\|(\\nabla x)_j\\|_2 + \\iota_{x\\ge0}(x)
 
-    where :math:`s = 1/d` expresses line integrals in pixel lengths (so :math:`\\lambda` has the
-    same meaning for every projector scaling). Saddle-point form with :math:`K = [sA;\\ c\\nabla]`,
+    with :math:`A` in field-of-view units (the image spans :math:`[-1, 1]^2`) and :math:`\\nabla` plain
+    forward differences between neighbouring pixels. Both terms grow like the image side :math:`n`
+    (the data term has :math:`\\propto n` bins per view; the discrete TV of a fixed picture is
+    :math:`\\propto n`), so one :math:`\\lambda` means the same regularization at every image size.
+    Internally the iteration runs on the equivalent problem :math:`\\tfrac12\\|s(Ax-b)\\|^2 + s^2\\lambda\\,TV`
+    with :math:`s = 1/h` (line integrals in pixel lengths, :math:`h` = pixel size), which has the same
+    minimiser and well-balanced step sizes. Saddle-point form with :math:`K = [sA;\\ c\\nabla]`,
     dual variables :math:`p` (data) and :math:`q` (gradient field); one iteration
     (Chambolle & Pock 2011, Alg. 1 with :math:`\\theta = 1`):
 
     .. math::
         p &\\leftarrow \\frac{p + \\Sigma_A (sA\\bar x - sb)}{1 + \\Sigma_A}, \\qquad
-        q \\leftarrow \\Pi_{\\|\\cdot\\|_2 \\le \\lambda/c}\\bigl(q + \\sigma_\\nabla c\\nabla\\bar x\\bigr),\\\\
+        q \\leftarrow \\Pi_{\\|\\cdot\\|_2 \\le s^2\\lambda/c}\\bigl(q + \\sigma_\\nabla c\\nabla\\bar x\\bigr),\\\\
         x^+ &\\leftarrow \\max\\bigl(0,\\ x - T(sA^Tp - c\\,\\mathrm{div}\\, q)\\bigr), \\qquad
         \\bar x \\leftarrow 2x^+ - x,
 
@@ -191,26 +235,29 @@ def tv_pdhg(
     projector : Projector
         Matched pair :math:`A, A^T`.
     lam : float
-        Regularisation weight :math:`\\lambda \\ge 0` (0 gives non-negative least squares).
+        Regularisation weight :math:`\\lambda \\ge 0` of the objective above (0 gives non-negative least squares).
     n_iter : int
-        Iterations (capped at ``MAX_ITER``).
+        Iterations, an integer in ``[1, MAX_ITER]`` (``ValueError`` otherwise; nothing is clipped).
     nonneg : bool
         Enforce :math:`x \\ge 0`.
     preconditioned : bool
         Diagonal (True) or scalar (False) step sizes.
     x0 : ndarray, optional
-        Starting image (default zeros).
-    callback : callable ``(k, x)``, optional
-        Called after iteration ``k`` (1-based); may raise ``StopIteration`` to stop early.
+        Starting image (a warm start; default zeros).
+    callback : callable, optional
+        ``callback(Intermediate)`` after every iteration (:mod:`regopt_core.iteration`); raising
+        ``StopIteration`` stops the solver.
     rho : float, optional
         Primal/dual balance; default 0.1 with preconditioning, 1 (the textbook
         :math:`\\sigma = \\tau = 1/\\|K\\|`) with scalar steps.
+    tol : float
+        Tolerance of the reported :class:`~regopt_core.iteration.Convergence` (relative change of x).
 
     Returns
     -------
     TVResult
-        ``objective`` uses the scaled data term above; ``residual`` is :math:`\\|Ax-b\\|_2`
-        in the sinogram's own units.
+        ``objective`` per iteration and ``fun`` use the objective above; ``residual`` is
+        :math:`\\|Ax-b\\|_2` in the sinogram's own units.
     """
     b = np.asarray(sinogram, dtype=np.float32)
     if b.shape != projector.sino_shape:
@@ -218,8 +265,9 @@ def tv_pdhg(
     lam = float(lam)
     if not (np.isfinite(lam) and lam >= 0):
         raise ValueError(f"lam must be finite and >= 0, got {lam}")
-    n_iter = int(np.clip(n_iter, 1, MAX_ITER))
+    n_iter = _check_iterations(n_iter, MAX_ITER)
     scale = 1.0 / projector.geometry.pixel_size
+    lam_int = lam * scale * scale  # the same minimiser on the s-scaled data term
     c = 2.0
     if rho is None:
         rho = 0.1 if preconditioned else 1.0
@@ -229,7 +277,7 @@ def tv_pdhg(
     tau, sig_a = steps.tau, steps.sigma_data
     s32, c32 = np.float32(scale), np.float32(c)
     sig_gc = np.float32(steps.sigma_grad * c)
-    radius = np.float32(lam / c)
+    radius = np.float32(lam_int / c)
     n = projector.n
     x = np.zeros((n, n), np.float32) if x0 is None else np.array(x0, dtype=np.float32).reshape(n, n)
     sb = b * s32
@@ -238,9 +286,11 @@ def tv_pdhg(
     p = np.zeros_like(b)
     q = np.zeros((2, n, n), np.float32)
     inv_1ps = (1.0 / (1.0 + sig_a)).astype(np.float32)
-    objective, residual, tvs = [], [], []
+    objective_, residual, tvs = [], [], []
     message = "maximum number of iterations reached"
+    change = float("inf")
     k = 0
+    inv_s2 = 1.0 / (scale * scale)
     for k in range(1, n_iter + 1):
         p += sig_a * (axbar - sb)
         p *= inv_1ps
@@ -257,30 +307,29 @@ def tv_pdhg(
         ax_new = s32 * projector.forward(x_new)
         xbar = 2.0 * x_new - x
         axbar = 2.0 * ax_new - ax
+        change = relative_change(x_new, x)
         x, ax = x_new, ax_new
         r = ax - sb
         res2 = float(np.dot(r.ravel(), r.ravel()))
         tv = _tv32(gradient(x))
         residual.append(np.sqrt(res2) / scale)
         tvs.append(tv)
-        objective.append(0.5 * res2 + lam * tv)
+        objective_.append(0.5 * res2 * inv_s2 + lam * tv)
         if not np.isfinite(res2):
             message = "diverged (non-finite residual)"
             break
-        if callback is not None:
-            try:
-                callback(k, x)
-            except StopIteration:
-                message = "stopped by callback"
-                break
+        if notify(callback, x, k, n_iter, objective_[-1]):
+            message = "stopped by callback"
+            break
     return TVResult(
         x=x,
-        fun=objective[-1],
+        fun=objective(x, b, projector, lam),
         nit=k,
         message=message,
-        objective=np.array(objective),
+        objective=np.array(objective_),
         residual=np.array(residual),
         tv=np.array(tvs),
+        convergence=convergence(change, k, tol),
     )
 
 
@@ -304,7 +353,8 @@ def asd_pocs(
     r_max: float = 0.95,
     beta: float = 1.0,
     beta_red: float = 0.995,
-    callback: Callable[[int, np.ndarray], None] | None = None,
+    callback: Callable | None = None,
+    tol: float = TOL,
 ) -> TVResult:
     """ASD-POCS: TV minimisation under a data-tolerance constraint (Sidky & Pan 2008, sec. 2.3).
 
@@ -325,7 +375,12 @@ def asd_pocs(
     eps : float
         Data tolerance :math:`\\varepsilon` on :math:`\\|Ax - b\\|_2` (sinogram units).
     n_iter : int
-        Outer iterations (capped at ``MAX_ASD_ITER``).
+        Outer iterations, an integer in ``[1, MAX_ASD_ITER]`` (``ValueError`` otherwise).
+    callback : callable, optional
+        ``callback(Intermediate)`` after every outer iteration; may raise ``StopIteration``.
+    tol : float
+        Converged when the data constraint holds (:math:`\\|Ax-b\\| \\le 1.01\\,\\varepsilon`) and the last
+        outer iteration changed the image by at most ``tol`` (relative).
 
     Returns
     -------
@@ -340,16 +395,20 @@ def asd_pocs(
     eps = float(eps)
     if not (np.isfinite(eps) and eps >= 0):
         raise ValueError(f"eps must be finite and >= 0, got {eps}")
-    n_iter = int(np.clip(n_iter, 1, MAX_ASD_ITER))
-    n_tv = int(np.clip(n_tv, 1, 100))
+    n_iter = _check_iterations(n_iter, MAX_ASD_ITER)
+    if not 1 <= int(n_tv) <= 100:
+        raise ValueError(f"n_tv must be in [1, 100], got {n_tv}")
+    n_tv = int(n_tv)
     n = projector.n
     x = np.zeros((n, n), np.float32)
     dtvg = None
-    objective, residual, tvs = [], [], []
+    objective_, residual, tvs = [], [], []
     message = "maximum number of iterations reached"
+    change = float("inf")
     k = 0
     for k in range(1, n_iter + 1):
         x_prev = x
+        x_start = x
         x = sart(b, projector, n_iter=1, relax=min(beta, 1.99), nonneg=True, x0=x).x
         dd = float(np.linalg.norm(projector.forward(x) - b))
         dp = float(np.linalg.norm(x - x_prev))
@@ -367,21 +426,25 @@ def asd_pocs(
             dtvg *= alpha_red
         beta *= beta_red
         tv = total_variation(x)
+        change = relative_change(x, x_start)
         residual.append(float(np.linalg.norm(projector.forward(x) - b)))
         tvs.append(tv)
-        objective.append(tv)
-        if callback is not None:
-            try:
-                callback(k, x)
-            except StopIteration:
-                message = "stopped by callback"
-                break
+        objective_.append(tv)
+        if notify(callback, x, k, n_iter, tv):
+            message = "stopped by callback"
+            break
+    feasible = residual[-1] <= 1.01 * eps
+    conv = convergence(change, k, tol)
+    if not feasible:
+        conv = Convergence(converged=False, criterion="data misfit ‖Ax−b‖ / ε", value=residual[-1] / max(eps, 1e-30),
+                           tol=1.01, nit=k)
     return TVResult(
         x=x,
-        fun=objective[-1],
+        fun=objective_[-1],
         nit=k,
         message=message,
-        objective=np.array(objective),
+        objective=np.array(objective_),
         residual=np.array(residual),
         tv=np.array(tvs),
+        convergence=conv,
     )

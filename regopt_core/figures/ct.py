@@ -13,13 +13,15 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from regopt_core.figures.theme import COLORS, PALETTE, styled
+from regopt_core.figures.theme import COLORS, PALETTE, log_axis, styled
 
 __all__ = [
     "METHOD_COLORS",
     "METHOD_LABELS",
     "fig_comparison",
     "fig_convergence",
+    "fig_crime_curves",
+    "fig_views_family",
     "fig_geometry",
     "fig_metrics_vs_views",
     "fig_profile",
@@ -219,3 +221,53 @@ def fig_geometry(kind: str, *, dso: float = 3.0, dsd: float = 6.0, n_views: int 
     fig.update_yaxes(range=[-lim, lim], visible=False, scaleanchor="x")
     fig.update_layout(legend=dict(orientation="h", y=-0.05, x=0))
     return styled(fig, title=title, height=360)
+
+
+def fig_crime_curves(lams: Sequence[float], psnr_honest: Sequence[float], psnr_crime: Sequence[float], *,
+                     lam_now: float | None = None) -> go.Figure:
+    """TV's PSNR against λ on honest data and on inverse-crime data, each curve's best λ marked (a star)."""
+    lams = np.asarray(lams, dtype=float)
+    fig = go.Figure()
+    for name, ys, color, dash in (("honest data (exact line integrals)", psnr_honest, COLORS["blue"], "solid"),
+                                  ("inverse crime (data = A·x)", psnr_crime, COLORS["vermillion"], "dash")):
+        ys = np.asarray(ys, dtype=float)
+        i = int(np.nanargmax(ys))
+        fig.add_scatter(x=lams, y=ys, mode="lines+markers", name=name, legendgroup=name,
+                        line=dict(color=color, width=3, dash=dash), marker=dict(size=8))
+        fig.add_scatter(x=[lams[i]], y=[ys[i]], mode="markers+text", name=f"best λ = {lams[i]:g}", legendgroup=name,
+                        showlegend=False, marker=dict(symbol="star", size=18, color=color),
+                        text=[f"best λ = {lams[i]:g}"], textposition="top center")
+    if lam_now is not None and lam_now > 0:
+        fig.add_vline(x=lam_now, line=dict(color=COLORS["grey"], dash="dot"))
+    fig.update_layout(xaxis=log_axis(title_text="λ (the formula's λ)"), yaxis=dict(title_text="PSNR of TV (dB)"),
+                      legend=dict(orientation="h", y=-0.25, x=0))
+    return styled(fig, title="TV's PSNR over λ: honest data vs inverse crime", height=420)
+
+
+def fig_views_family(views: Sequence[int], tv: np.ndarray, fbp: np.ndarray, tv_psnr: Sequence[float],
+                     fbp_psnr: Sequence[float], *, window: tuple[float, float] = (0.0, 1.0), current: int = 40,
+                     fbp_name: str = "FBP") -> go.Figure:
+    """TV and FBP/FDK side by side with plotly's own slider over the precomputed view counts (frames):
+    dragging redraws in the browser, with no server round trip. Opens at the view count closest to ``current``."""
+    views = [int(v) for v in views]
+    i0 = int(np.argmin([abs(v - current) for v in views]))
+
+    def title(j: int) -> str:
+        return (f"{views[j]} views — TV {float(tv_psnr[j]):.1f} dB · {fbp_name} {float(fbp_psnr[j]):.1f} dB "
+                "(drag the slider under the images)")
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["TV (PDHG)", fbp_name], horizontal_spacing=0.02)
+    fig.add_trace(_image_trace(tv[i0], *window), row=1, col=1)
+    fig.add_trace(_image_trace(fbp[i0], *window, showscale=True), row=1, col=2)
+    _square_axes(fig, 2)
+    frames = [go.Frame(name=str(v), data=[go.Heatmap(z=quantize(tv[j], *window)), go.Heatmap(z=quantize(fbp[j], *window))],
+                       traces=[0, 1], layout=dict(title=dict(text=title(j))))
+              for j, v in enumerate(views)]
+    steps = [dict(method="animate", label=str(v),
+                  args=[[str(v)], dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))])
+             for v in views]
+    slider = dict(active=i0, steps=steps, x=0.0, len=1.0, y=-0.02, yanchor="top", pad=dict(t=10, b=0),
+                  currentvalue=dict(prefix="views in this figure: ", font=dict(size=14)), font=dict(size=11))
+    fig.frames = frames
+    fig.update_layout(sliders=[slider], margin=dict(t=100, b=110))
+    return styled(fig, title=title(i0), height=560)

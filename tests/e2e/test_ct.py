@@ -1,8 +1,4 @@
-"""The CT page in a browser: the view count moves the images and the URL, a cold TV run shows progress.
-
-Before the page is registered in ``pages/_ui/registry.py`` run with
-``REGOPT_EXTRA_PAGES="pages/ct.py:ct" python -m pytest tests/e2e/test_ct.py``.
-"""
+"""The CT page in a browser: the view count moves the images and the URL, a cold TV run shows progress."""
 
 from tests.e2e.conftest import assert_no_exception, open_page, screenshot, wait_idle
 
@@ -25,8 +21,7 @@ def test_views_slider_changes_images_and_url_and_cold_tv_shows_progress(app_serv
     before = compare.inner_html()
     slider = page.locator("[data-testid='stSlider']").filter(has_text="Number of views").get_by_role("slider")
     slider.focus()
-    for _ in range(5):
-        slider.press("ArrowRight")  # 40 -> 45 views: a cold SART + TV run in the fragment
+    slider.press("ArrowRight")  # 40 -> 45 views (the next value of the select-slider): a cold SART + TV run
     page.wait_for_selector("[data-testid='stProgress']", timeout=30_000)  # progress of the cold run
     wait_idle(page)
     page.wait_for_function("() => window.location.search.includes('views=45')", timeout=60_000)
@@ -40,7 +35,7 @@ def test_views_slider_changes_images_and_url_and_cold_tv_shows_progress(app_serv
 
 def test_presentation_mode_and_fan_deep_link(app_server, browser_page):
     page = browser_page
-    open_page(page, app_server, "ct", "geom=Fan&views=30&method=asd-pocs&iters=30&n=64&present=1")
+    open_page(page, app_server, "ct", "geom=Fan&views=30&method=TV+%28ASD-POCS%29&iters=30&n=64&present=1&section=2")
     assert_no_exception(page)
     assert _metric(page, "FDK PSNR")
     screenshot(page, "ct-fan-present", full_page=False)

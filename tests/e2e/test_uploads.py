@@ -5,7 +5,6 @@ multi-frame DICOM, a 6000 x 6000 PNG, a text file, a truncated DICOM, a constant
 ``pages/_ui/uploads.py`` (label ``LABEL``), and checks: the picture on the page changes or a clear message
 appears, never an ``stException``; and an upload in one browser context never changes the other's page.
 
-If the page has no such widget yet, the tests report an expected failure (xfail) saying so.
 ``REGOPT_UPLOAD_PAGE`` (default ``ct``) and ``REGOPT_UPLOAD_QUERY`` pick the page and its query string.
 """
 
@@ -15,7 +14,6 @@ import hashlib
 import os
 
 import numpy as np
-import pytest
 
 from pages._ui.uploads import LABEL, OK_PREFIX
 from tests.core.test_uploads import gradient_image, make_dicom, make_png
@@ -41,11 +39,7 @@ def _uploader(page):
 
 def _open(page, base):
     open_page(page, base, URL_PATH, QUERY)
-    if _uploader(page).count() == 0:
-        # Reported as an expected failure, not a pass: the upload widget is built and tested against a page
-        # that has it, but the CT page does not use it yet (issue 15 item 2 is not finished).
-        pytest.xfail(f"NOT LIVE: no file uploader labelled {LABEL!r} on /{URL_PATH} yet "
-                     "(the CT page must call pages._ui.uploads.image_upload())")
+    assert _uploader(page).count() == 1, f"no file uploader labelled {LABEL!r} on /{URL_PATH}"
 
 
 def _upload(page, name: str, data: bytes, mime: str = "application/octet-stream") -> None:

@@ -78,3 +78,25 @@ def test_geometry_diagram(kind):
     if kind == "fan":
         assert any("orbit" in n for n in names)
         assert "DSO = 3" in fig.layout.title.text
+
+
+def test_crime_curves_mark_each_best_lambda():
+    lams = [1e-4, 1e-3, 1e-2]
+    fig = figs.fig_crime_curves(lams, [30.0, 34.0, 28.0], [45.0, 33.0, 27.0], lam_now=5e-4)
+    stars = [t for t in fig.data if t.marker.symbol == "star"]
+    assert [(s.x[0], s.y[0]) for s in stars] == [(1e-3, 34.0), (1e-4, 45.0)]
+    assert fig.layout.xaxis.type == "log" and "λ" in fig.layout.xaxis.title.text
+    assert len(fig.layout.shapes) == 1  # the sidebar's λ
+
+
+def test_views_family_has_one_frame_per_view_count_and_a_small_payload():
+    views = [8, 10, 15, 20, 30, 40, 60, 90, 120, 180]
+    rng = np.random.default_rng(0)
+    tv = rng.uniform(0, 1, (10, 128, 128)).astype(np.float32)
+    fb = rng.uniform(0, 1, (10, 128, 128)).astype(np.float32)
+    fig = figs.fig_views_family(views, tv, fb, np.arange(10) + 20.0, np.arange(10) + 10.0, current=40)
+    assert [f.name for f in fig.frames] == [str(v) for v in views]
+    assert fig.layout.sliders[0].active == 5 and "40 views" in fig.layout.title.text
+    assert [s.label for s in fig.layout.sliders[0].steps] == [str(v) for v in views]
+    assert all(s.method == "animate" for s in fig.layout.sliders[0].steps)
+    assert len(fig.to_json()) <= 1_500_000

@@ -1,0 +1,459 @@
+"""The CT page's settings and recipes: one frozen config, the only place CT caps live, and the functions
+``fn(config) -> result`` the page shows (scan -> projector -> reconstruct, the lecture's strip, the
+comparison, the quality-vs-views sweep, the inverse-crime comparison over λ).
+
+Every cap of the CT page lives in :meth:`CTConfig.clamped` and the helpers it calls
+(:meth:`CTConfig.iterations`, :func:`iterative_max_views`). Solvers below never clip: they raise on
+input they cannot take.
+
+A result function takes one hashable config and returns a small frozen dataclass, so the page can
+ask ``cached.result(reconstruction, cfg.recon("tv"), heavy=True, label=...)``. Keys are normalized:
+:meth:`CTConfig.recon` drops every field the method does not read (SART's key holds no λ, so moving
+the TV λ never recomputes SART; the strip's TV at 40 views is the comparison's TV at 40 views).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from regopt_core.ct import experiments
+from regopt_core.ct.experiments import Reconstruction, Scan
+from regopt_core.ct.filters import FILTER_NAMES
+from regopt_core.ct.geometry import MAX_VIEWS
+from regopt_core.ct.phantoms import PHANTOM_NAMES, make_phantom
+from regopt_core.ct.projectors import Projector, make_projector
+
+__all__ = [
+    "CTConfig",
+    "CrimeCurves",
+    "DEFAULT",
+    "Sweep",
+    "crime_curves",
+    "iterative_max_views",
+    "phantom_image",
+    "projector",
+    "reconstruction",
+    "scan",
+    "sinogram",
+    "sweep",
+]
+
+#: phantoms the page offers ("ct_slice" is the bundled real CT slice, regopt_core.ct.anatomy; "upload" is a
+#: student's own file, carried by ``CTConfig.upload``)
+PHANTOMS = (*PHANTOM_NAMES, "ct_slice")
+UPLOAD = "upload"
+KINDS = ("parallel", "fan")
+TV_METHODS = ("tv", "asd_pocs")
+N_CHOICES = (64, 128, 192, 256)
+#: the view counts the page's views control offers (more values at the low end, where TV's story is)
+VIEW_CHOICES = (1, 2, 4, 8, 10, 12, 15, 18, 20, 25, 30, 35, 40, 45, 50, 60, 75, 90, 120, 150, 180, 360, 720)
+STRIP_VIEWS = (20, 30, 40)
+SWEEP_VIEWS = (10, 20, 30, 40, 60, 90, 120, 180)
+#: iterative methods need the system matrix: at most this many views, and at most MATRIX_CAP rays x pixels
+ITERATIVE_MAX_VIEWS = 180
+MATRIX_CAP = 256 * 256 * 90  # ~160 MB for the matrix and its transpose
+#: work cap of one iterative reconstruction, in pixel·view·iterations: 300 TV iterations at 256² / 40 views
+WORK_CAP = 256 * 256 * 40 * 300
+ITER_RANGE = (10, 500)
+SART_MAX_PASSES = 30
+ASD_MAX_ITERS = 100
+SWEEP_ASD_ITERS = 40
+LAM_RANGE = (0.0, 1.0)
+I0_RANGE = (1e2, 1e7)  # photons per bin; 0 = noise-free
+DSO_RANGE = (2.0, 8.0)
+DSD_MAX = 16.0
+EPS_RANGE = (0.1, 10.0)  # ASD-POCS tolerance, % of ||b||
+#: λ grid of the inverse-crime comparison (both curves), log-spaced around the default
+CRIME_LAMS = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
+CRIME_ITERS = 150
+
+
+def iterative_max_views(n: int) -> int:
+    """Most views the iterative methods may use at image size ``n`` (memory of the system matrix)."""
+    return int(min(ITERATIVE_MAX_VIEWS, MATRIX_CAP // (int(n) * int(n))))
+
+
+def _finite(name: str, v: float) -> float:
+    v = float(v)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {v}")
+    return v
+
+
+def _clip(v: float, lo: float, hi: float) -> float:
+    return min(max(v, lo), hi)
+
+
+@dataclass(frozen=True)
+class CTConfig:
+    """Everything that decides a CT result (hashable; the page builds it from its widgets).
+
+    ``lam`` is exactly the λ of the page's formula ½‖Ax − b‖² + λ·TV(x) (A in field-of-view units,
+    TV with forward differences between pixels; the same λ means the same regularization at every
+    image size, see :func:`regopt_core.ct.tv.tv_pdhg`). ``i0 = 0`` means noise-free data.
+    ``method`` is the page's TV solver (``"tv"`` or ``"asd_pocs"``) or, in a reconstruction key made by
+    :meth:`recon`, any of ``experiments.METHODS``.
+    """
+
+    phantom: str = "shepp_logan"
+    kind: str = "parallel"
+    n: int = 128
+    dso: float = 3.0
+    dsd: float = 6.0
+    i0: float = 0.0
+    crime: bool = False
+    seed: int = 0
+    lam: float = 5e-4
+    n_iter: int = 150
+    views: int = 40
+    method: str = "tv"
+    filter_name: str = "ram-lak"
+    eps_pct: float = 1.5
+    #: a student's own slice (:class:`regopt_core.uploads.UploadRef`: compared and hashed by the file's SHA-256,
+    #: the bytes ride along for the worker that decodes them); used as the phantom when ``phantom == "upload"``
+    upload: object = None
+
+    # ------------------------------------------------------------------------------------- caps
+    def clamped(self) -> CTConfig:
+        """The config the server computes: every size and value within this module's caps (the only caps).
+
+        Raises ``ValueError`` for an unknown phantom, geometry, method or filter, or a non-finite number.
+        """
+        if self.phantom == UPLOAD:
+            if self.upload is None:
+                raise ValueError("phantom 'upload' needs an uploaded file")
+        elif self.phantom not in PHANTOMS:
+            raise ValueError(f"unknown phantom {self.phantom!r}; choose one of {PHANTOMS}")
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown geometry {self.kind!r}; choose one of {KINDS}")
+        if self.method not in TV_METHODS:
+            raise ValueError(f"unknown TV solver {self.method!r}; choose one of {TV_METHODS}")
+        if self.filter_name not in FILTER_NAMES:
+            raise ValueError(f"unknown filter {self.filter_name!r}; choose one of {FILTER_NAMES}")
+        n = min(N_CHOICES, key=lambda c: abs(c - _finite("n", self.n)))
+        dso = _clip(_finite("dso", self.dso), *DSO_RANGE)
+        dsd = _clip(_finite("dsd", self.dsd), dso, DSD_MAX)
+        i0 = _finite("i0", self.i0)
+        i0 = 0.0 if i0 <= 0 else _clip(i0, *I0_RANGE)
+        lam = _clip(_finite("lam", self.lam), *LAM_RANGE)
+        n_iter = int(round(_clip(_finite("n_iter", self.n_iter), *ITER_RANGE)))
+        views = int(round(_clip(_finite("views", self.views), 1, MAX_VIEWS)))
+        eps = _clip(_finite("eps_pct", self.eps_pct), *EPS_RANGE)
+        if self.kind == "parallel":
+            dso, dsd = DEFAULT.dso, DEFAULT.dsd  # unused by a parallel beam: one key for all
+        upload = self.upload if self.phantom == UPLOAD else None
+        return replace(self, upload=upload, n=int(n), dso=float(dso), dsd=float(dsd), i0=float(i0), crime=bool(self.crime),
+                       seed=int(self.seed) % 2**31, lam=float(lam), n_iter=n_iter, views=views,
+                       eps_pct=float(round(eps, 6)))
+
+    def iterative_views(self, views: int | None = None) -> int:
+        """View count the iterative methods use (their system matrix is capped, :func:`iterative_max_views`)."""
+        return int(min(self.views if views is None else views, iterative_max_views(self.n)))
+
+    def iterations(self, method: str, views: int | None = None) -> int:
+        """Iterations a method really runs at this size and view count (each within ``WORK_CAP``).
+
+        TV-PDHG: ``n_iter``; SART: passes (at most ``SART_MAX_PASSES``); ASD-POCS: outer iterations (at
+        most ``ASD_MAX_ITERS``; each is a SART pass plus 20 TV steps, so it counts as 4 PDHG iterations).
+        """
+        if method == "fbp":
+            return 0
+        v = self.iterative_views(views)
+        budget = max(1, WORK_CAP // (self.n * self.n * max(1, v)))
+        if method == "tv":
+            return int(max(10, min(self.n_iter, budget)))
+        if method == "sart":
+            return int(max(1, min(self.n_iter, SART_MAX_PASSES, budget // 10)))
+        if method == "asd_pocs":
+            return int(max(5, min(self.n_iter, ASD_MAX_ITERS, budget // 4)))
+        raise ValueError(f"unknown method {method!r}")
+
+    # ------------------------------------------------------------------------------------- keys
+    def recon(self, method: str, views: int | None = None) -> CTConfig:
+        """The key of one reconstruction: only the fields ``method`` reads are kept (call on a clamped config).
+
+        Iterative methods use at most :meth:`iterative_views` views; FBP uses all. Inverse-crime data need
+        the system matrix, so beyond the iterative cap FBP gets honest data.
+        """
+        if method not in experiments.METHODS:
+            raise ValueError(f"unknown method {method!r}")
+        v = int(self.views if views is None else views)
+        v = v if method == "fbp" else self.iterative_views(v)
+        return replace(
+            self,
+            method=method,
+            views=v,
+            crime=self.crime and v <= iterative_max_views(self.n),
+            lam=self.lam if method == "tv" else 0.0,
+            n_iter=self.iterations(method, v),
+            filter_name=self.filter_name if method == "fbp" else DEFAULT.filter_name,
+            eps_pct=self.eps_pct if method == "asd_pocs" else DEFAULT.eps_pct,
+        )
+
+    def strip_keys(self) -> tuple[CTConfig, ...]:
+        """The lecture's figure: TV at 20, 30, 40 views, then FBP/FDK (ramp filter) at 40 views."""
+        base = replace(self, filter_name=DEFAULT.filter_name)
+        return (*(base.recon("tv", v) for v in STRIP_VIEWS), base.recon("fbp", STRIP_VIEWS[-1]))
+
+    def compare_keys(self) -> tuple[CTConfig, ...]:
+        """The comparison at ``views``: FBP/FDK, SART and the chosen TV solver."""
+        return self.recon("fbp"), self.recon("sart"), self.recon(self.method)
+
+    def scan_key(self, views: int | None = None) -> CTConfig:
+        """The key of the measured data (phantom, geometry, dose, seed, crime; nothing of the solver)."""
+        v = int(self.views if views is None else views)
+        return replace(DEFAULT, phantom=self.phantom, upload=self.upload, kind=self.kind, n=self.n, dso=self.dso, dsd=self.dsd,
+                       i0=self.i0, crime=self.crime and v <= iterative_max_views(self.n), seed=self.seed, views=v)
+
+    def sweep_key(self) -> CTConfig:
+        """The key of :func:`sweep`: views, solver choice, filter and ASD tolerance do not enter."""
+        return replace(self, views=DEFAULT.views, method=DEFAULT.method, filter_name=DEFAULT.filter_name,
+                       eps_pct=DEFAULT.eps_pct)
+
+    def crime_key(self) -> CTConfig:
+        """The key of :func:`crime_curves`: the λ grid is fixed, so λ and the crime switch do not enter."""
+        v = self.iterative_views()
+        return replace(self.sweep_key(), views=v, lam=DEFAULT.lam, crime=False,
+                       n_iter=min(CRIME_ITERS, self.iterations("tv", v)))
+
+
+DEFAULT = CTConfig()
+CTConfig.DEFAULT = DEFAULT  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------------------------ recipes
+def phantom_of(cfg: CTConfig):
+    """The phantom object of a config (analytic ellipses/blobs, the real CT slice, or an upload)."""
+    if cfg.phantom == UPLOAD:
+        return _upload_phantom(cfg.upload)
+    if cfg.phantom == "ct_slice":
+        from regopt_core.ct.anatomy import ct_slice_phantom
+
+        return ct_slice_phantom()
+    return make_phantom(cfg.phantom, rng=np.random.default_rng([cfg.seed, 0]))
+
+
+@functools.lru_cache(maxsize=4)
+def _upload_phantom(ref):
+    """Decode an upload once per process (keyed by its digest and name; raises UploadError for a bad file)."""
+    from regopt_core.ct.anatomy import upload_phantom
+
+    return upload_phantom(ref.data, ref.filename)
+
+
+def phantom_image(cfg: CTConfig) -> np.ndarray:
+    """The scored truth on the ``n x n`` grid (pixel averages of the phantom)."""
+    img = np.asarray(phantom_of(cfg).image(cfg.n), dtype=np.float64)
+    img.setflags(write=False)
+    return img
+
+
+@functools.lru_cache(maxsize=2)
+def projector(kind: str, n: int, views: int, dso: float, dsd: float) -> Projector:
+    """Joseph system matrix and its transpose for one geometry (read-only; a few kept per process)."""
+    if views > iterative_max_views(n):
+        raise ValueError(f"{views} views exceed the system-matrix cap of {iterative_max_views(n)} at n = {n}")
+    return make_projector(experiments.make_geometry(kind, n, views, dso=dso, dsd=dsd))
+
+
+def _projector_of(cfg: CTConfig) -> Projector:
+    return projector(cfg.kind, cfg.n, cfg.views, cfg.dso, cfg.dsd)
+
+
+def scan(cfg: CTConfig) -> Scan:
+    """The simulated measurement of ``cfg.scan_key()``: honest line integrals (or ``A x`` with the crime),
+    Poisson noise when ``i0 > 0`` (the noise depends on the seed and the view count)."""
+    k = cfg.scan_key()
+    g = experiments.make_geometry(k.kind, k.n, k.views, dso=k.dso, dsd=k.dsd)
+    proj = _projector_of(k) if k.crime else None
+    return experiments.simulate_scan(phantom_of(k), g, i0=k.i0 if k.i0 > 0 else None, inverse_crime=k.crime,
+                                     projector=proj, rng=np.random.default_rng([k.seed, 1, k.views]))
+
+
+@dataclass(frozen=True)
+class Sinogram:
+    """The measured data of one scan: ``data`` (views x bins), detector positions, view angles in degrees."""
+
+    data: np.ndarray
+    detector: np.ndarray
+    angles_deg: np.ndarray
+
+
+def sinogram(cfg: CTConfig) -> Sinogram:
+    """The sinogram the page draws (key: :meth:`CTConfig.scan_key`)."""
+    sc = scan(cfg)
+    return Sinogram(sc.data, np.asarray(sc.geometry.det_positions), np.degrees(sc.geometry.angles))
+
+
+def reconstruction(cfg: CTConfig) -> Reconstruction:
+    """One scored reconstruction for a key from :meth:`CTConfig.recon` (method, views, iterations inside)."""
+    sc = scan(cfg)
+    proj = None if cfg.method == "fbp" else _projector_of(cfg)
+    return experiments.reconstruct(sc, cfg.method, projector=proj, filter_name=cfg.filter_name, lam=cfg.lam,
+                                   n_iter=max(1, cfg.n_iter), eps_frac=cfg.eps_pct / 100.0)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """PSNR, SSIM and RMSE against the number of views for every method (NaN beyond the matrix cap)."""
+
+    views: tuple[int, ...]
+    psnr: dict = field(default_factory=dict)  # method -> ndarray over views
+    ssim: dict = field(default_factory=dict)
+    rmse: dict = field(default_factory=dict)
+
+    def scores(self) -> dict[str, dict[str, np.ndarray]]:
+        return {m: {"psnr": self.psnr[m], "ssim": self.ssim[m], "rmse": self.rmse[m]} for m in self.psnr}
+
+
+def sweep(cfg: CTConfig) -> Sweep:
+    """FBP, SART, TV-PDHG and ASD-POCS at every view count of ``SWEEP_VIEWS`` (key: :meth:`CTConfig.sweep_key`).
+
+    ASD-POCS runs at most ``SWEEP_ASD_ITERS`` outer iterations here (it is the slowest method).
+    """
+    methods = ("fbp", "sart", "tv", "asd_pocs")
+    out = {k: {m: [] for m in methods} for k in ("psnr", "ssim", "rmse")}
+    cap = iterative_max_views(cfg.n)
+    for v in SWEEP_VIEWS:
+        for m in methods:
+            if m != "fbp" and v > cap:
+                r = None
+            else:
+                key = cfg.recon(m, v)
+                if m == "asd_pocs":
+                    key = replace(key, n_iter=min(key.n_iter, SWEEP_ASD_ITERS))
+                r = reconstruction(key)
+            for k in out:
+                out[k][m].append(float("nan") if r is None else float(getattr(r, k)))
+    arr = {k: {m: np.array(v) for m, v in d.items()} for k, d in out.items()}
+    return Sweep(views=SWEEP_VIEWS, psnr=arr["psnr"], ssim=arr["ssim"], rmse=arr["rmse"])
+
+
+@dataclass(frozen=True)
+class CrimeCurves:
+    """TV's PSNR over λ on honest data and on inverse-crime data (same phantom, views, noise, iterations)."""
+
+    lams: np.ndarray
+    psnr_honest: np.ndarray
+    psnr_crime: np.ndarray
+    views: int
+    n_iter: int
+
+    @property
+    def best_honest(self) -> tuple[float, float]:
+        """``(λ, PSNR)`` of the best honest reconstruction on the grid."""
+        i = int(np.nanargmax(self.psnr_honest))
+        return float(self.lams[i]), float(self.psnr_honest[i])
+
+    @property
+    def best_crime(self) -> tuple[float, float]:
+        i = int(np.nanargmax(self.psnr_crime))
+        return float(self.lams[i]), float(self.psnr_crime[i])
+
+
+def crime_curves(cfg: CTConfig) -> CrimeCurves:
+    """TV-PDHG over the λ grid ``CRIME_LAMS`` with and without the inverse crime (key: :meth:`CTConfig.crime_key`)."""
+    honest, crime = [], []
+    for lam in CRIME_LAMS:
+        for flag, out in ((False, honest), (True, crime)):
+            key = replace(cfg, crime=flag, lam=float(lam), method="tv")
+            out.append(reconstruction(key).psnr)
+    return CrimeCurves(lams=np.array(CRIME_LAMS), psnr_honest=np.array(honest), psnr_crime=np.array(crime),
+                       views=cfg.views, n_iter=cfg.n_iter)
+
+
+#: view counts of the in-figure slider (a precomputed family: dragging redraws in the browser, no rerun)
+FAMILY_VIEWS = (8, 10, 15, 20, 30, 40, 60, 90, 120, 180)
+#: the family's images are sent at most this many pixels per side (payload <= 1.5 MB for 2 x 10 frames)
+FAMILY_MAX_SIDE = 128
+
+
+@dataclass(frozen=True)
+class ViewsFamily:
+    """TV and FBP/FDK images at every view count of ``views`` (float32, at most ``FAMILY_MAX_SIDE`` per side)."""
+
+    views: tuple[int, ...]
+    tv: np.ndarray  # (k, m, m)
+    fbp: np.ndarray
+    tv_psnr: np.ndarray
+    fbp_psnr: np.ndarray
+
+
+def family_key(cfg: CTConfig) -> CTConfig:
+    """The key of :func:`views_family`: the sweep's key (views, solver, filter do not enter)."""
+    return cfg.sweep_key()
+
+
+def _shrink(x: np.ndarray) -> np.ndarray:
+    k = max(1, x.shape[0] // FAMILY_MAX_SIDE)
+    m = x.shape[0] // k
+    return x[: m * k, : m * k].reshape(m, k, m, k).mean(axis=(1, 3)).astype(np.float32)
+
+
+def views_family(cfg: CTConfig) -> ViewsFamily:
+    """TV-PDHG and FBP/FDK at every view count of ``FAMILY_VIEWS`` within the iterative cap (key: :func:`family_key`).
+
+    PSNRs are of the full-size images; the images are block-averaged to at most ``FAMILY_MAX_SIDE`` per side.
+    """
+    views = tuple(v for v in FAMILY_VIEWS if v <= iterative_max_views(cfg.n))
+    tv_r = [reconstruction(cfg.recon("tv", v)) for v in views]
+    fb_r = [reconstruction(cfg.recon("fbp", v)) for v in views]
+    return ViewsFamily(views=views, tv=np.stack([_shrink(r.x) for r in tv_r]),
+                       fbp=np.stack([_shrink(r.x) for r in fb_r]),
+                       tv_psnr=np.array([r.psnr for r in tv_r]), fbp_psnr=np.array([r.psnr for r in fb_r]))
+
+
+# ------------------------------------------------------------------------------------------ warm-up
+#: the page's deep links and lecture states (registry / tour), as configs
+LECTURE_STATES = (
+    DEFAULT,
+    replace(DEFAULT, views=20),
+    replace(DEFAULT, kind="fan"),
+    replace(DEFAULT, i0=1e4, lam=1e-3),
+    replace(DEFAULT, phantom="smooth"),
+    replace(DEFAULT, phantom="ct_slice"),
+)
+
+
+def page_pairs(cfg: CTConfig, *, sweep_too: bool = True) -> list[tuple]:
+    """``(function, key)`` pairs of everything the page shows at ``cfg`` (strip, comparison, sinogram, sweep)."""
+    c = cfg.clamped()
+    pairs: list[tuple] = [(phantom_image, c.scan_key(1)), (sinogram, c.scan_key())]
+    pairs += [(reconstruction, k) for k in (*c.strip_keys(), *c.compare_keys())]
+    if sweep_too:
+        pairs.append((sweep, c.sweep_key()))
+    return pairs
+
+
+def warm_pairs() -> list[tuple]:
+    """The page's defaults, its deep links and the default inverse-crime curves (pinned at server start)."""
+    out: list[tuple] = []
+    for i, cfg in enumerate(LECTURE_STATES):
+        for p in page_pairs(cfg, sweep_too=i == 0):
+            if p not in out:
+                out.append(p)
+    out.append((crime_curves, DEFAULT.clamped().crime_key()))
+    out.append((views_family, family_key(DEFAULT.clamped())))
+    return out
+
+
+def precompute_pairs() -> list[tuple]:
+    """What ``deploy.precompute`` stores beyond :func:`warm_pairs`: the strip for every phantom x geometry at the
+    default dose and one low dose (I₀ = 10⁴, λ = 10⁻³), at 128² and 256²; the quality-vs-views sweep for the same
+    settings at 128² only (a 256² sweep costs about a minute of CPU each: 16 of them would take the build past
+    ten minutes on two cores; at 256² the sweep stays on its button)."""
+    out = list(warm_pairs())
+    for n in (128, 256):
+        for ph in PHANTOMS:
+            for kind in KINDS:
+                for i0 in (0.0, 1e4):
+                    c = replace(DEFAULT, n=n, phantom=ph, kind=kind, i0=i0, lam=1e-3 if i0 else DEFAULT.lam).clamped()
+                    extra = [(sweep, c.sweep_key())] if n == 128 else []
+                    for p in [(reconstruction, k) for k in c.strip_keys()] + extra:
+                        if p not in out:
+                            out.append(p)
+    return out
