@@ -74,6 +74,8 @@ def test_bars_show_both_ways_with_numbers(res):
     assert sim.x[3] == pytest.approx(sim.x[0] + sim.x[1] + sim.x[2])
     assert exact.text[1] == f"{res.exact.var:.4f}"
     assert "K = 50" in sim.name
+    m = fig.layout.margin
+    assert m.l + m.r <= 88  # a 390 px phone keeps a plot area of >= 300 px (issue 13)
 
 
 def test_convergence_axes_are_log(res):
