@@ -107,3 +107,32 @@ def test_uploaded_csv_and_a_bad_one(app_server, browser_page):
     page.get_by_text("is not a number").first.wait_for(timeout=60_000)
     assert page.locator("[data-testid='stMetric']").count() == 0
     assert_no_exception(page)
+
+
+def test_your_points_on_a_phone(app_server, _browser):
+    """390 × 844: the own-points charts keep a plot area of >= 300 px and nothing scrolls sideways (issue 13)."""
+    from tests.e2e.test_screens import _PLOT_AREAS
+
+    ctx = _browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        open_page(page, app_server, "bias-variance", "source=Your+points")
+        area = page.locator("[data-testid='stTextArea'] textarea").first
+        area.fill(_own_points(25, 3))
+        area.press("Control+Enter")
+        wait_idle(page)
+        _wait_metric(page, "Points n", "25")
+        page.wait_for_timeout(800)
+        areas = page.evaluate(_PLOT_AREAS)
+        assert len(areas) == 4
+        narrow = [p for p in areas for a in p["areas"] if a < 300]
+        assert not narrow, f"plot areas under 300 px: {narrow}"
+        sideways = page.evaluate("() => Math.max(document.scrollingElement.scrollWidth - window.innerWidth, "
+                                 "...[...document.querySelectorAll(\"[data-testid='stMain']\")]"
+                                 ".map(e => e.scrollWidth - e.clientWidth))")
+        assert sideways <= 2
+        assert_no_exception(page)
+        screenshot(page, "bias-variance-your-points-phone")
+    finally:
+        ctx.close()
