@@ -45,6 +45,7 @@ def _scores() -> None:
                           help="The hinge loss wants the true class to win by at least Δ.")
     base = PRESETS[preset]
     with figure:
+        chart = st.container()  # the figure first (it is what the room looks at), the numbers under it
         table = pd.DataFrame(base.T, index=[f"score: {c}" for c in CLASSES], columns=list(EXAMPLES))
         with st.expander("Edit the scores", icon=":material/edit:"):
             st.caption("Rows are classes, columns are example images; the true class of each image is its column "
@@ -67,7 +68,8 @@ def _scores() -> None:
         layout.metrics([("Mean hinge loss", f"{hinge.mean():.2f}", "1/N Σ L_i with the hinge loss"),
                         ("Mean cross-entropy", f"{ce.mean():.2f}", "1/N Σ −log p(true class)")])
         terms = losses.hinge_margins(scores, losses.LECTURE_LABELS, margin=margin)
-        layout.show_figure(figs.fig_hinge_terms(terms, losses.LECTURE_LABELS, CLASSES, EXAMPLES), key="fig_hinge")
+        with chart:
+            layout.show_figure(figs.fig_hinge_terms(terms, losses.LECTURE_LABELS, CLASSES, EXAMPLES), key="fig_hinge")
         layout.download_csv("hinge terms", {"example": EXAMPLES, **{f"term_{c}": terms[:, j] for j, c in enumerate(CLASSES)},
                                             "hinge": hinge, "cross_entropy": ce}, "hinge_terms.csv", key="dl_terms")
 

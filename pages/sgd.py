@@ -162,10 +162,14 @@ def _clocks() -> None:
             st.caption("Capped runs: " + "; ".join(
                 f"{figs.batch_label(t.batch_size, t.n_samples)} stopped after {t.nit:,} updates "
                 f"({t.epochs[-1]:.1f} epochs)" for t in capped) + f" — every run stops after {sgd.MAX_STEPS:,} updates.")
-        for col, fig in zip(st.columns(3), figs.fig_loss_clocks(runs, y_title="training loss (CE + λ/2‖W‖²)",
-                                                                 log_y=log_y)):
-            with col:
-                layout.show_figure(fig, key=f"fig_loss_{fig.layout.title.text}")
+        if layout.presenting():  # one wide figure on the wall: the three clocks in one row
+            layout.show_figure(figs.fig_loss_clocks_row(runs, y_title="training loss (CE + λ/2‖W‖²)", log_y=log_y),
+                               key="fig_loss_row")
+        else:  # three charts in columns (they stack on a phone)
+            for col, fig in zip(st.columns(3), figs.fig_loss_clocks(runs, y_title="training loss (CE + λ/2‖W‖²)",
+                                                                     log_y=log_y)):
+                with col:
+                    layout.show_figure(fig, key=f"fig_loss_{fig.layout.title.text}")
         _table(pd.DataFrame({
             "B": [figs.batch_label(t.batch_size, t.n_samples).removeprefix("B = ") for t in runs.traces],
             "η": [f"{t.lr:g}" for t in runs.traces],

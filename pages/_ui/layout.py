@@ -43,7 +43,10 @@ _BASE_CSS = """
 @media (max-width: 640px) {
   .modebar-container, .modebar { display: none !important; }
   [data-testid="stAppViewContainer"] .block-container { padding-left: 0.6rem; padding-right: 0.6rem; }
-  [data-testid="stPlotlyChart"] { margin-left: -0.3rem; margin-right: -0.3rem; }
+  /* charts use the full screen width (text keeps its padding): Streamlit sizes a plotly chart to its
+     element container, so the container is widened by the page padding */
+  [data-testid="stElementContainer"]:has([data-testid="stPlotlyChart"]) {
+    margin-left: -0.55rem; margin-right: -0.55rem; width: calc(100% + 1.1rem) !important; max-width: none !important; }
 }
 </style>
 """
@@ -114,10 +117,13 @@ def page_header(title: str, formula: str | None, intro: str, *, sections: Sequen
         st.info(f"There is no page called “/{unknown}” here, so this is the home page. The pages are listed "
                 "in the menu.", icon=":material/explore:")
     if presenting():
+        # figure first: the title shares its row with the folded formula and introduction, the section
+        # picker is one row, the section's header shares its row with its folded prose (see section())
         st.markdown(_PRESENT_CSS, unsafe_allow_html=True)
         _tour_bar()
-        st.title(title)
-        with st.expander("Formula and introduction", icon=":material/menu_book:"):
+        head, about = st.columns((3, 2), vertical_alignment="center")
+        head.title(title)
+        with about.expander("Formula and introduction", icon=":material/menu_book:"):
             if formula:
                 st.latex(formula)
             st.markdown(intro)
@@ -144,18 +150,30 @@ def _tour_bar() -> None:
     except ValueError:
         return
     step = tour.step(k)
-    text, prev, nxt = st.columns((8, 1, 1), vertical_alignment="center")
+    text, ask, prev, nxt = st.columns((6, 2, 1, 1), vertical_alignment="center")
     text.markdown(f"**Lecture tour · step {k} of {len(tour.STEPS)}** — {step.look}")
-    with text.expander("Ask the room first", icon=":material/help:"):
+    with ask.expander("Ask the room first", icon=":material/help:"):
         st.markdown(step.ask)
-    target = None
-    if prev.button("Previous", icon=":material/arrow_back:", disabled=k == 1, key="_tour_prev", width="stretch"):
-        target = k - 1
-    if nxt.button("Next", icon=":material/arrow_forward:", disabled=k == len(tour.STEPS), key="_tour_next",
-                  width="stretch"):
-        target = k + 1
+    prev.button("Previous", icon=":material/arrow_back:", disabled=k == 1, key="_tour_prev", width="stretch",
+                on_click=_tour_go, args=(k - 1,))
+    nxt.button("Next", icon=":material/arrow_forward:", disabled=k == len(tour.STEPS), key="_tour_next",
+               width="stretch", on_click=_tour_go, args=(k + 1,))
+    target = st.session_state.pop(_TOUR_TARGET, None)
     if target is not None:
-        st.switch_page(registry.by_url_path(tour.step(target).page).path, query_params=tour.url_params(target))
+        # through the tour page, never straight to the step's page: Streamlit refuses to set a query
+        # parameter that a widget of the current page is bound to (steps 3 → 4 both set ``reg`` on /losses)
+        st.switch_page(registry.by_url_path("tour").path, query_params={"step": str(target)})
+
+
+_TOUR_TARGET = "_regopt_tour_target"
+
+
+def _tour_go(target: int) -> None:
+    """Callback of the tour's previous/next: forget this page's control values (the next step states its
+    own; a control it does not name opens at its default), then go (see :func:`_tour_bar`)."""
+    for key in widgets.registered_defaults():
+        st.session_state.pop(key, None)
+    st.session_state[_TOUR_TARGET] = target
 
 
 def _selected_section(n: int) -> int:
@@ -199,13 +217,17 @@ def section(index: int, title: str, *, prose: str | Sequence[str] = "") -> Calla
         names = st.session_state.get(_SECTIONS) or []
         if presenting() and names and _selected_section(len(names)) != index:
             return
-        st.header(title)
         text = prose if isinstance(prose, str) else "\n\n".join(prose)
-        if text and presenting():
-            with st.expander("About this section", icon=":material/notes:"):
+        if presenting():
+            head, about = st.columns((3, 2), vertical_alignment="center")
+            head.subheader(title)
+            if text:
+                with about.expander("About this section", icon=":material/notes:"):
+                    st.markdown(text)
+        else:
+            st.header(title)
+            if text:
                 st.markdown(text)
-        elif text:
-            st.markdown(text)
         st.fragment(body)()
 
     return run
@@ -255,6 +277,24 @@ def show_figure(fig: go.Figure, *, key: str | None = None, on_select: str = "ign
         config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}},
         theme=None,
     )
+
+
+def show_thumbnail(fig: go.Figure, *, height: int = 170) -> None:
+    """A small static picture of a figure (the home page's cards): no titles, legends, axis labels, frames,
+    sliders or toolbar, and no interaction (``staticPlot``), so it costs the browser and the server little."""
+    fig.frames = ()
+    fig.update_layout(height=height, showlegend=False, title_text=None, sliders=[], updatemenus=[],
+                      margin=dict(l=4, r=4, t=4, b=4), annotations=[], hovermode=False)
+    fig.update_xaxes(showticklabels=False, title_text=None, ticks="")
+    fig.update_yaxes(showticklabels=False, title_text=None, ticks="")
+    for tr in fig.data:
+        if "showscale" in tr:
+            tr.showscale = False
+        marker = getattr(tr, "marker", None)
+        if marker is not None and "showscale" in marker:
+            marker.showscale = False
+    st.plotly_chart(fig, width="stretch", theme=None,
+                    config={"staticPlot": True, "displayModeBar": False, "responsive": True})
 
 
 def metrics(items: Sequence[tuple[str, str]] | Sequence[tuple[str, str, str]]) -> None:

@@ -86,9 +86,12 @@ def url_fallbacks() -> list[str]:
         kept = st.query_params.get_all(key)
         if kept != raw and not _matches(raw, st.session_state.get(key)):
             label = reg["labels"][key]
+            value = st.session_state.get(key)
+            if value is None:  # the widget has no value yet: it shows its default
+                value = reg["defaults"][key]
             notices.append(
                 f"**{label}**: the link's value `{raw_value[:40]}` is not valid here; "
-                f"using `{_fmt(st.session_state.get(key, reg['defaults'][key]))}` instead."
+                + (f"using `{_fmt(value)}` instead." if value is not None else "using the default instead.")
             )
     return notices
 
@@ -111,6 +114,11 @@ def _matches(raw: list[str], value: Any) -> bool:
 
 
 def _fmt(v: Any) -> str:
+    """A value as the user sees it on screen (never ``None``: no value is shown as "none")."""
+    if v is None:
+        return "none"
+    if isinstance(v, bool):
+        return "on" if v else "off"
     if isinstance(v, float):
         return f"{v:g}"
     if isinstance(v, (list, tuple)):

@@ -16,6 +16,7 @@ __all__ = [
     "CLOCKS",
     "fig_loss_clock",
     "fig_loss_clocks",
+    "fig_loss_clocks_row",
     "fig_trajectories",
     "fig_gradient_cloud",
     "fig_gradient_variance",
@@ -103,6 +104,35 @@ def fig_loss_clocks(runs: BatchComparison, *, y_title: str = "training loss", lo
     """The same runs against the three clocks, one chart each (the legend on the first)."""
     return tuple(fig_loss_clock(runs, c, y_title=y_title, log_y=log_y, show_legend=k == 0)
                  for k, c in enumerate(CLOCKS))
+
+
+_SHORT_CLOCK_TITLES = {"updates": "updates", "epochs": "epochs", "examples": "examples (epochs × N)"}
+
+
+def fig_loss_clocks_row(runs: BatchComparison, *, y_title: str = "training loss", log_y: bool = False,
+                        height: int = 460) -> go.Figure:
+    """The three clocks of :func:`fig_loss_clocks` as one figure in one row (presentation mode: one wide
+    figure on the wall). The panels share the loss axis; the legend stands on the right; the panel titles
+    are the only titles (no figure title above them to collide with)."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=[CLOCKS[c][0] for c in CLOCKS])
+    for k, clock in enumerate(CLOCKS, start=1):
+        part = fig_loss_clock(runs, clock, y_title=y_title, log_y=log_y, show_legend=k == 1)
+        for tr in part.data:
+            tr.update(xaxis=f"x{'' if k == 1 else k}", yaxis=f"y{'' if k == 1 else k}")
+            fig.add_trace(tr)
+        xa = part.layout.xaxis.to_plotly_json()
+        xa["title"] = {**xa.get("title", {}), "text": _SHORT_CLOCK_TITLES[clock]}  # three fit side by side
+        fig.layout[f"xaxis{'' if k == 1 else k}"].update({**xa, "anchor": f"y{'' if k == 1 else k}",
+                                                          "domain": fig.layout[f"xaxis{'' if k == 1 else k}"].domain})
+    ya = log_axis() if log_y else {}
+    fig.update_yaxes(**ya)
+    fig.update_yaxes(title_text=y_title, row=1, col=1)
+    styled(fig, height=height)
+    fig.update_layout(legend=dict(orientation="v", x=1.01, xanchor="left", y=1.0, yanchor="top"))
+    return fig
 
 
 def _thin(path: np.ndarray) -> np.ndarray:

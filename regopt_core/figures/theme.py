@@ -48,6 +48,9 @@ IMAGE = "gray"
 
 BASE_FONT = 16
 TITLE_FONT = 20
+TICK_FONT = 14
+#: the template's margins: minima, grown by plotly's automargin to fit what the axes draw
+MARGIN = {"l": 8, "r": 10, "t": 60, "b": 12}
 
 TEMPLATE = go.layout.Template(
     layout=go.Layout(
@@ -56,14 +59,16 @@ TEMPLATE = go.layout.Template(
         colorway=list(PALETTE),
         paper_bgcolor="white",
         plot_bgcolor="white",
+        # automargin: the margins grow to fit tick labels and axis titles (a title never lands on a tick
+        # label, at any font size), and start small so that a phone's 380 px keep a ≥ 300 px plot area
         xaxis=dict(showgrid=True, gridcolor="#E5E5E5", zeroline=False, linecolor="#444", ticks="outside",
-                   showline=True, title=dict(standoff=8)),
+                   showline=True, automargin=True, tickfont=dict(size=TICK_FONT), title=dict(standoff=8)),
         yaxis=dict(showgrid=True, gridcolor="#E5E5E5", zeroline=False, linecolor="#444", ticks="outside",
-                   showline=True, title=dict(standoff=8)),
+                   showline=True, automargin=True, tickfont=dict(size=TICK_FONT), title=dict(standoff=4)),
         # legends sit in a row above the plot: they never eat the plot's width (a phone is 390 px wide)
         legend=dict(bgcolor="rgba(255,255,255,0.8)", bordercolor="#CCC", borderwidth=1, orientation="h",
                     x=0.0, xanchor="left", y=1.02, yanchor="bottom"),
-        margin=dict(l=70, r=30, t=60, b=60),
+        margin=dict(l=MARGIN["l"], r=MARGIN["r"], t=MARGIN["t"], b=MARGIN["b"]),
         hoverlabel=dict(font=dict(size=BASE_FONT)),
     )
 )
@@ -116,15 +121,23 @@ def log_axis(**extra) -> dict:
 
 
 def tidy_log_axes(fig: go.Figure, *, max_labels: int = 8) -> go.Figure:
-    """Thin the decade labels of every :func:`log_axis` (``dtick=1``) that spans more than ``max_labels``
-    decades of its data (17 decades labelled one by one overlap): label every k-th decade instead."""
+    """Label log axes at decades only, and never more than ``max_labels`` of them.
+
+    Every log axis that spans at least one decade of its data (or range) and has no explicit tick
+    values gets :func:`log_axis`'s decade labels (``dtick=1``, 10ⁿ form) — plotly's own labels on such an
+    axis include minor ticks ("2 5 2 5"); an axis spanning more than ``max_labels`` decades (17 decades
+    labelled one by one overlap) gets every k-th decade instead. Shorter log axes keep plotly's labels
+    (there every label is a plain number). Called by the page layer on every figure it shows.
+    """
     import math
 
     import numpy as np
 
     for axis_name in [k for k in fig.layout.to_plotly_json() if k.startswith(("xaxis", "yaxis"))]:
         axis = fig.layout[axis_name]
-        if axis.type != "log" or axis.dtick != 1:
+        if axis.type != "log" or axis.tickvals is not None:
+            continue
+        if axis.dtick not in (None, 1, "D1", "D2"):
             continue
         letter, suffix = axis_name[0], axis_name[5:]
         ref = letter + suffix  # "x", "x2", ...
@@ -136,17 +149,24 @@ def tidy_log_axes(fig: go.Figure, *, max_labels: int = 8) -> go.Figure:
             if v is None:
                 continue
             with np.errstate(all="ignore"):
-                a = np.asarray(v, dtype=float).ravel()
+                try:
+                    a = np.asarray(v, dtype=float).ravel()
+                except (TypeError, ValueError):
+                    continue
             a = a[np.isfinite(a) & (a > 0)]
             if a.size:
                 values += [a.min(), a.max()]
-        if axis.range is not None and len(axis.range) == 2:
+        if axis.range is not None and len(axis.range) == 2 and None not in axis.range:
             decades = abs(axis.range[1] - axis.range[0])
         elif values:
             decades = math.log10(max(values) / min(values))
         else:
-            continue
-        if decades > max_labels:
+            decades = None
+        if axis.dtick is None or axis.dtick in ("D1", "D2"):
+            if decades is None or decades < 1:
+                continue
+            axis.update(dtick=1, exponentformat="power", minor=dict(ticks="inside", showgrid=False))
+        if decades is not None and decades > max_labels:
             axis.dtick = math.ceil(decades / max_labels)
     return fig
 
@@ -158,22 +178,42 @@ def horizontal_colorbar(title: str = "", **extra) -> dict:
 
 
 def scale_text(fig: go.Figure, factor: float) -> go.Figure:
-    """Scale every font size in the layout by ``factor`` (presentation mode), and the margins with them,
-    so axis titles are neither clipped nor drawn over tick labels. Returns the figure."""
-    base = fig.layout.font.size or BASE_FONT
-    m = fig.layout.margin
-    fig.update_layout(margin=dict(l=round((m.l if m.l is not None else 70) * factor),
-                                  r=round((m.r if m.r is not None else 30) * factor),
-                                  t=round((m.t if m.t is not None else 60) * factor),
-                                  b=round((m.b if m.b is not None else 60) * factor)))
-    fig.update_layout(font_size=round(base * factor))
-    title_size = fig.layout.title.font.size or TITLE_FONT
-    fig.update_layout(title_font_size=round(title_size * factor))
-    fig.update_layout(legend_font_size=round(base * factor))
-    for ann in fig.layout.annotations or ():
+    """Scale every font size of the figure by ``factor`` (presentation mode) — text, titles, ticks, legend,
+    annotations, colorbars — and the minimum margins with them (plotly's automargin adds what the larger
+    tick labels and titles need, so an axis title never lands on a tick label). Returns the figure."""
+    lay = fig.layout
+    base = lay.font.size or BASE_FONT
+    m = lay.margin
+
+    def grow(v, default):
+        return round((v if v is not None else default) * factor)
+
+    title_size = lay.title.font.size or TITLE_FONT
+    update: dict = {
+        "margin": dict(l=grow(m.l, MARGIN["l"]), r=grow(m.r, MARGIN["r"]), t=grow(m.t, MARGIN["t"]),
+                       b=grow(m.b, MARGIN["b"])),
+        "font_size": round(base * factor),
+        "title_font_size": round(title_size * factor),
+        "legend_font_size": round((lay.legend.font.size or base) * factor),
+        "hoverlabel_font_size": round(base * factor),
+    }
+    if lay.height:
+        update["height"] = round(lay.height * min(factor, 1.3))
+    fig.update_layout(**update)
+    for ann in lay.annotations or ():
         ann.font.size = round((ann.font.size or base) * factor)
-    fig.for_each_xaxis(lambda ax: ax.update(tickfont_size=round(base * factor * 0.95)))
-    fig.for_each_yaxis(lambda ax: ax.update(tickfont_size=round(base * factor * 0.95)))
-    if fig.layout.height:
-        fig.update_layout(height=round(fig.layout.height * min(factor, 1.3)))
+
+    def axis(ax):
+        ax.tickfont.size = round((ax.tickfont.size or TICK_FONT) * factor)
+        if ax.title.font.size:
+            ax.title.font.size = round(ax.title.font.size * factor)
+
+    fig.for_each_xaxis(axis)
+    fig.for_each_yaxis(axis)
+    for tr in fig.data:
+        cb = getattr(tr, "colorbar", None) or getattr(getattr(tr, "marker", None), "colorbar", None)
+        if cb is not None and cb.to_plotly_json():
+            cb.tickfont.size = round((cb.tickfont.size or TICK_FONT) * factor)
+            if cb.title.font.size:
+                cb.title.font.size = round(cb.title.font.size * factor)
     return fig

@@ -41,6 +41,26 @@ def test_loss_curves_one_chart_per_clock_same_runs(runs):
     assert all(not f.layout.annotations for f in figs3)
 
 
+def test_loss_clocks_row_is_one_wide_figure_with_the_same_runs(runs):
+    """Presentation mode: the three clocks in one figure, same curves, one legend, no figure title."""
+    row = figs.fig_loss_clocks_row(runs, y_title="loss")
+    assert [a.text for a in row.layout.annotations] == ["per update", "per epoch", "per example processed"]
+    assert not row.layout.title.text
+    by_axis = {}
+    for t in row.data:
+        by_axis.setdefault(t.xaxis, []).append(t)
+    assert sorted(by_axis) == ["x", "x2", "x3"]
+    for ref, clock in zip(("x", "x2", "x3"), figs.CLOCKS):
+        ref_fig = figs.fig_loss_clock(runs, clock)
+        for a, b in zip(by_axis[ref], ref_fig.data, strict=True):
+            np.testing.assert_array_equal(a.x, b.x)
+            np.testing.assert_array_equal(a.y, b.y)
+    assert row.layout.xaxis.type == "log" and row.layout.xaxis3.type == "log" and row.layout.xaxis2.type != "log"
+    assert sum(bool(t.showlegend) for t in row.data if t.mode == "lines") == 3
+    assert row.layout.legend.orientation == "v" and row.layout.legend.x > 1  # beside the panels, not over titles
+    assert row.layout.yaxis.title.text == "loss"
+
+
 def test_loss_curves_mark_divergence(ls):
     res = sgd.compare_batch_sizes(ls, np.zeros(2), (1,), lr=2.5, n_epochs=2, rng=np.random.default_rng(0))
     fig = figs.fig_loss_clock(res, "updates")

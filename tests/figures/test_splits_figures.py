@@ -51,6 +51,7 @@ def test_reported_vs_true_marks_both_means_per_approach(comparison):
     np.testing.assert_allclose(tru.x, comparison.true.mean(axis=1))
     assert list(rep.y) == list(S.APPROACHES)
     assert "mean squared error" in fig.layout.xaxis.title.text
+    _assert_rows_named_in_the_plot(fig, comparison.names)
 
 
 def test_optimism_boxes_one_per_approach_with_zero_line(comparison):
@@ -58,6 +59,15 @@ def test_optimism_boxes_one_per_approach_with_zero_line(comparison):
     assert [t.type for t in fig.data] == ["box"] * 5
     np.testing.assert_allclose(fig.data[0].x, comparison.optimism[0])
     assert 0 in _shape_xs(fig)
+    _assert_rows_named_in_the_plot(fig, comparison.names)
+
+
+def _assert_rows_named_in_the_plot(fig, names):
+    """Issue 13 (phone): row names sit above their rows in the plot, not in a wide left margin."""
+    assert fig.layout.yaxis.showticklabels is False and (fig.layout.margin.l or 0) < 100
+    notes = [a for a in fig.layout.annotations if a.text in names]
+    assert [a.text for a in notes] == list(names)
+    assert [a.y for a in notes] == [i - 0.5 for i in range(len(names))]
 
 
 def test_tuning_histogram_marks_zero_mean_and_theory(comparison):
@@ -108,3 +118,4 @@ def test_leak_figure_boxes_and_true_markers():
     assert [t.type for t in fig.data] == ["box", "box", "scatter"]
     np.testing.assert_allclose(fig.data[2].x, res.true.mean(axis=1))
     assert fig.layout.title.text == "groups"
+    _assert_rows_named_in_the_plot(fig, res.names)

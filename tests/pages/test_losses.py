@@ -51,3 +51,12 @@ def test_extremes_raise_nothing():
 
 def test_hostile_links_raise_nothing():
     run_page(PAGE, {"margin": "banana", "lam": "inf", "reg": "L7", "seed": "-3", "steps": "1e9"})
+
+
+def test_bad_link_notice_names_the_users_value_and_the_label_they_see():
+    """Issue 13: "Regularizer R(w): the link's value `XX` ... using `L1`", never an internal key or None."""
+    at = run_page(PAGE, {"reg": "XX", "lam": "abc"})
+    text = " ".join(w.value for w in at.warning if "link were not used" in w.value)
+    assert "**Regularizer R(w)**" in text and "`XX`" in text, text
+    assert "`abc`" in text and "**Strength λ**" in text, text
+    assert "None" not in text and "l1" not in text and "elastic_net" not in text, text
