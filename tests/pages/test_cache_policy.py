@@ -1,6 +1,9 @@
-"""Every cache is bounded, and pinned defaults survive a client's "clear cache" message."""
+"""The one cache layer (``pages/_ui/cached.py``): every cache is bounded, results are shared read-only, and
+pinned defaults and memoized results survive a client's "clear cache" message."""
 
 import ast
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -9,39 +12,61 @@ import streamlit as st
 from pages._ui import cached
 
 ROOT = Path(__file__).resolve().parents[2]
+CALLS: list[int] = []
 
 
-def test_every_cache_decorator_in_the_app_is_bounded():
+def _square(cfg: int) -> np.ndarray:
+    CALLS.append(cfg)
+    return np.array([cfg**2])
+
+
+def _slow_square(cfg: int) -> np.ndarray:
+    CALLS.append(cfg)
+    time.sleep(0.2)
+    return np.array([cfg**2])
+
+
+def test_the_cache_layer_is_one_module_and_every_streamlit_cache_is_bounded():
+    assert (ROOT / "pages/_ui/cached.py").is_file() and not (ROOT / "pages/_ui/cached").exists()
     offenders = []
     for path in [*ROOT.glob("pages/**/*.py"), ROOT / "app.py"]:
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
-            for dec in node.decorator_list:
-                src = ast.unparse(dec)
-                if "cache_data" in src:
-                    bounded = "SMALL" in src or "LARGE" in src or "max_entries" in src
-                    if not bounded:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for dec in node.decorator_list:
+                    src = ast.unparse(dec)
+                    if "cache_data" in src and "max_entries" not in src:
                         offenders.append(f"{path.relative_to(ROOT)}:{node.name}")
     assert not offenders, f"unbounded st.cache_data: {offenders}"
-    assert cached.SMALL["max_entries"] and cached.SMALL["max_size"] and cached.LARGE["max_size"]
 
 
-def test_pinned_results_survive_clearing_every_streamlit_cache():
-    calls = []
+def test_pinned_and_memoized_results_survive_clearing_every_streamlit_cache():
+    CALLS.clear()
+    with cached.isolated():
+        pinned = cached.pin(_square, 7)
+        memo = cached.result(_square, 8)
+        assert not pinned.flags.writeable and not memo.flags.writeable, "shared results are read-only"
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        assert cached.result(_square, 7) is pinned and cached.result(_square, 8) is memo
+        assert CALLS == [7, 8], "nothing was recomputed after a client's clear"
 
-    @cached.pinned
-    @st.cache_data(max_entries=4)
-    def square(x: int, power: int = 2) -> np.ndarray:
-        calls.append(x)
-        return np.array([x**power])
 
-    first = square.pin(7)
-    assert not first.flags.writeable, "shared pinned results are read-only"
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    again = square(7, power=2)  # same arguments, spelled differently
-    assert again is first and calls == [7], "a pinned default is not recomputed after a clear"
-    square(8)
-    assert calls == [7, 8], "other arguments go to the ordinary cache"
+def test_the_memo_is_bounded_by_entries_and_bytes():
+    memo = cached.Memo(max_entries=3, max_bytes=10_000)
+    for k in range(5):
+        memo.put(k, np.zeros(10))
+    assert len(memo) == 3 and 0 not in memo and 4 in memo, "least recently used entries go first"
+    memo.put("big", np.zeros(1_000))  # 8 kB: the older ones are dropped to stay under 10 kB
+    assert "big" in memo and sum(cached.nbytes(v) for _, v in memo.items()) <= 10_000
+
+
+def test_two_students_asking_for_the_same_result_compute_it_once():
+    CALLS.clear()
+    with cached.isolated():
+        out = []
+        threads = [threading.Thread(target=lambda: out.append(cached.result(_slow_square, 5))) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert CALLS == [5] and all(o is out[0] for o in out)

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "regopt_core"
 
 
@@ -307,7 +307,6 @@ def warm_defaults(*, wait: bool = False) -> dict[str, str]:
                 else:
                     cold.append((fn, config))
             t = threading.Thread(target=_warm_all, args=(cold,), name="regopt-warm-defaults", daemon=True)
-            _legacy_warm()
             _warm_state["thread"] = t
             t.start()
     if wait:
@@ -388,65 +387,3 @@ def isolated() -> Iterator[None]:
         RESULTS.clear()
         for k, v in saved:
             RESULTS.put(k, v)
-
-
-# ---------------------------------------------------------------------------------------------------
-# LEGACY (until every page has moved to ``result``): the per-page wrappers' helpers. Delete with them.
-# ---------------------------------------------------------------------------------------------------
-SMALL = dict(max_entries=256, max_size="64MB", show_spinner=False)
-LARGE = dict(max_entries=32, max_size="256MB", show_spinner=False)
-
-
-def pinned(func: Callable) -> Callable:  # legacy
-    import functools
-    import inspect
-
-    signature = inspect.signature(getattr(func, "__wrapped__", func))
-
-    def key(args: tuple, kwargs: dict) -> tuple:
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        return ("legacy", func.__module__, func.__qualname__, tuple(bound.arguments.items()))
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        hit = _PINNED.get(key(args, kwargs), _MISSING)
-        return func(*args, **kwargs) if hit is _MISSING else hit
-
-    def pin_(*args, **kwargs):
-        k = key(args, kwargs)
-        with _PIN_LOCK:
-            if k not in _PINNED:
-                _PINNED[k] = _freeze(func(*args, **kwargs))
-            return _PINNED[k]
-
-    wrapper.pin = pin_
-    wrapper.clear = getattr(func, "clear", None)
-    return wrapper
-
-
-def thaw(fig_dict: dict):  # legacy
-    import plotly.graph_objects as go
-
-    def copy(obj):
-        if isinstance(obj, dict):
-            return {k: copy(v) for k, v in obj.items()}
-        if isinstance(obj, list):
-            return [copy(v) for v in obj]
-        return obj
-
-    return go.Figure(copy(fig_dict), _validate=False)
-
-
-def _legacy_warm() -> None:
-    import importlib
-    import pkgutil
-
-    for info in pkgutil.iter_modules(__path__):
-        try:
-            module = importlib.import_module(f"{__name__}.{info.name}")
-            warm = getattr(module, "warm_defaults", None)
-            if warm is not None:
-                warm()
-        except Exception as exc:  # noqa: BLE001 — a page in the middle of its move must not stop the app
-                _warm_state["report"][f"legacy.{info.name}"] = f"{type(exc).__name__}: {exc}"
