@@ -80,6 +80,18 @@ def tv_vs_fbp(tv_db: float, fbp_db: float, *, views: int, fbp_name: str = "FBP")
     return f"At {views} views TV and {fbp_name} score about the same ({tv_db:.1f} vs {fbp_db:.1f} dB)."
 
 
+def half_views(tv_db: float, tv_views: int, fbp_db: float, fbp_views: int, *, fbp_name: str = "FBP") -> str:
+    """TV from fewer views against FBP/FDK from more: ahead, behind or level, by how much."""
+    d = tv_db - fbp_db
+    if d > SAME_DB:
+        how = f"is ahead of {fbp_name} at {fbp_views} views by {d:.1f} dB"
+    elif d < -SAME_DB:
+        how = f"trails {fbp_name} at {fbp_views} views by {-d:.1f} dB"
+    else:
+        how = f"scores about the same as {fbp_name} at {fbp_views} views"
+    return f"TV from {tv_views} views {how} ({tv_db:.1f} vs {fbp_db:.1f} dB)."
+
+
 def sweep_sentences(views: tuple[int, ...], psnr: dict[str, np.ndarray], *, fbp_name: str = "FBP",
                     honest_psnr: dict[str, np.ndarray] | None = None,
                     labels: dict[str, str] | None = None) -> list[str]:

@@ -100,3 +100,9 @@ def test_sweep_sentences_follow_the_numbers():
 def test_tv_vs_fbp_sentence():
     assert claims.tv_vs_fbp(35.0, 25.0, views=40) == "At 40 views TV beats FBP by 10.0 dB (35.0 vs 25.0 dB)."
     assert claims.tv_vs_fbp(20.0, 25.0, views=40, fbp_name="FDK").startswith("At 40 views FDK beats TV by 5.0")
+
+
+@pytest.mark.parametrize("tv,fbp,word", [(30.0, 25.0, "is ahead of"), (20.0, 25.0, "trails"), (25.1, 25.0, "about the same")])
+def test_half_views_sentence(tv, fbp, word):
+    s = claims.half_views(tv, 20, fbp, 40)
+    assert word in s and f"({tv:.1f} vs {fbp:.1f} dB)" in s

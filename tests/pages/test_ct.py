@@ -71,6 +71,11 @@ def test_ct_slice_deep_link_tv_beats_fbp_without_crime():
     tv40, fbp40 = metric(at, "TV (PDHG) PSNR"), metric(at, "FBP PSNR")
     assert not any("Inverse crime is on" in x.value for x in at.warning)
     assert tv40 > fbp40, (tv40, fbp40)
+    assert f"At 40 views TV beats FBP by {tv40 - fbp40:.1f} dB" in texts(at)
+    gap = metric(at, "Crime gap at the best λ")  # the inverse-crime gap, shown for the real slice
+    best_honest = [m.help for m in at.metric if m.label == "Best λ, honest data"][0]
+    best_crime = [m.help for m in at.metric if m.label == "Best λ, crime data"][0]
+    assert gap == pytest.approx(float(best_crime.split()[0]) - float(best_honest.split()[0]), abs=0.11)
 
 
 def test_extremes_give_messages_not_tracebacks():
