@@ -72,9 +72,11 @@ PAGES: tuple[PageSpec, ...] = (
         icon=":material/stacked_line_chart:",
         url_path="bias-variance",
         blurb="The lecture's RBF fits (spread 5 vs 0.1): bias², variance and noise computed exactly and by "
-        "Monte Carlo, U-curves over spread and λ, the optimism 2σ²·df/n, and double descent.",
+        "Monte Carlo, U-curves over spread and λ, the optimism 2σ²·df/n, double descent — and your own points "
+        "(bootstrap variance and K-fold CV).",
         deep_links=({"spread": "5"}, {"spread": "0.1"}, {"spread": "0.1", "K": "1000"},
-                    {"spread": "0.3", "lam": "0", "centres": "Grid", "p": "60"}),
+                    {"spread": "0.3", "lam": "0", "centres": "Grid", "p": "60"},
+                    {"source": "Your points", "own_s": "0.3", "own_lam": "0.01", "folds": "10"}),
         warm=lambda: _bias_variance_warm(),
     ),
     PageSpec(
@@ -90,7 +92,8 @@ PAGES: tuple[PageSpec, ...] = (
                     {"surface": "Saddle", "sx": "-2", "sy": "0"},
                     {"dim": "1000", "bug": "true"},
                     {"lr_gd": "2.2"},
-                    {"live_opt": "Momentum", "live_x": "0.9"}),
+                    {"live_opt": "Momentum", "live_x": "0.9"},
+                    {"surface": "Custom", "expr": "(x**2+y-11)**2 + (x+y**2-7)**2", "opts": "Adam"}),
         warm=lambda: _landscapes_warm(),
     ),
     PageSpec(
@@ -157,13 +160,17 @@ def _losses_warm() -> list[tuple[Callable, Any]]:
 
 
 def _landscapes_warm() -> list[tuple[Callable, Any]]:
-    """The landscapes page's default results: race, live step-size family, gradient check, search."""
+    """The landscapes page's default results: race, live step-size family, gradient check, search, and the
+    surface of the Custom landscape's default formula (the first student to pick Custom does not wait for
+    sympy to import and differentiate it)."""
     from regopt_core import landscapes as ls
 
+    custom = ls.SurfaceConfig(key="custom").clamped()
     return [(ls.race_experiment, ls.RaceConfig.DEFAULT.clamped()),
             (ls.step_family, ls.StepFamilyConfig.DEFAULT.clamped()),
             (ls.gradient_experiment, ls.GradientCheckConfig.DEFAULT.clamped()),
-            (ls.search_experiment, ls.SearchConfig.DEFAULT.clamped())]
+            (ls.search_experiment, ls.SearchConfig.DEFAULT.clamped()),
+            (ls.build_surface, custom)]
 
 
 def _ct_warm() -> list[tuple[Callable, Any]]:
