@@ -179,8 +179,12 @@ def objective(x: np.ndarray, sinogram: np.ndarray, projector: Projector, lam: fl
     """The TV objective exactly as the page writes it, in float64:
     :math:`\\tfrac12\\|Ax - b\\|_2^2 + \\lambda\\,\\mathrm{TV}(x)` (``A`` = ``projector.matrix``, line integrals in
     field-of-view units)."""
+    import scipy.sparse as sp
+
+    a = projector.matrix  # float32 CSR: only its values are widened (indices shared, no copy)
+    a64 = sp.csr_matrix((a.data.astype(np.float64), a.indices, a.indptr), shape=a.shape, copy=False)
     x64 = np.asarray(x, dtype=np.float64).reshape(-1)
-    r = projector.matrix @ x64 - np.asarray(sinogram, dtype=np.float64).reshape(-1)
+    r = a64 @ x64 - np.asarray(sinogram, dtype=np.float64).reshape(-1)
     return 0.5 * float(np.dot(r, r)) + float(lam) * total_variation(np.asarray(x, np.float64).reshape(projector.n, projector.n))
 
 
