@@ -28,7 +28,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from pages._ui import widgets
 from regopt_core.errors import NumericalError
-from regopt_core.figures.theme import scale_text, tidy_log_axes
+from regopt_core.figures.theme import legend_clear_of_title, scale_text, tidy_log_axes
 
 PRESENT_SCALE = 1.45
 _SLOT = "_regopt_notice_slot"
@@ -264,6 +264,7 @@ def show_figure(fig: go.Figure, *, key: str | None = None, on_select: str = "ign
                 selection_mode: str | Sequence[str] = ("points",), height: int | None = None):
     """Render a plotly figure the one way the app does it (presentation scaling included)."""
     tidy_log_axes(fig)
+    legend_clear_of_title(fig)
     if presenting():
         scale_text(fig, PRESENT_SCALE)
     if height is not None:
@@ -283,8 +284,11 @@ def show_thumbnail(fig: go.Figure, *, height: int = 170) -> None:
     """A small static picture of a figure (the home page's cards): no titles, legends, axis labels, frames,
     sliders or toolbar, and no interaction (``staticPlot``), so it costs the browser and the server little."""
     fig.frames = ()
-    fig.update_layout(height=height, showlegend=False, title_text=None, sliders=[], updatemenus=[],
-                      margin=dict(l=4, r=4, t=4, b=4), annotations=[], hovermode=False)
+    fig.layout.sliders = ()
+    fig.layout.updatemenus = ()
+    fig.layout.annotations = ()
+    fig.update_layout(height=height, showlegend=False, title_text=None, margin=dict(l=4, r=4, t=4, b=4),
+                      hovermode=False)
     fig.update_xaxes(showticklabels=False, title_text=None, ticks="")
     fig.update_yaxes(showticklabels=False, title_text=None, ticks="")
     for tr in fig.data:

@@ -74,6 +74,24 @@ TEMPLATE = go.layout.Template(
 )
 
 
+#: a horizontal legend at the bottom of the figure, under the x-axis title (plotly grows the bottom margin to
+#: fit its rows, however many a narrow screen needs); see :func:`legend_clear_of_title`
+LEGEND_BELOW = dict(orientation="h", x=0.0, xanchor="left", yref="container", y=0.0, yanchor="bottom")
+
+
+def legend_clear_of_title(fig: go.Figure) -> go.Figure:
+    """Move the template's legend (a row above the plot) under the plot when the figure also has a title:
+    on a narrow screen the legend wraps into several rows that grow upwards into the title. Figures that
+    place their legend themselves, or carry an in-figure slider at the bottom, are left alone."""
+    lay = fig.layout
+    if lay.legend.y is not None or lay.sliders or not (lay.title.text or "").strip():
+        return fig
+    if lay.showlegend is False or not any(t.showlegend is not False for t in fig.data if t.name):
+        return fig
+    fig.update_layout(legend=LEGEND_BELOW)
+    return fig
+
+
 def styled(
     fig: go.Figure,
     *,

@@ -6,19 +6,19 @@
 * 390×844: every chart's plot area is ≥ 300 px wide, the page does not scroll sideways, and the first
   section's controls are in the page (not only in the closed sidebar).
 
-Screenshots of every page on every screen go to ``tests/e2e/screenshots/`` (untracked) for review.
+Screenshots of every page on every screen go to ``tests/e2e/screenshots/`` (untracked) for review; the
+projector shot of the losses page is also the README's picture (``docs/screenshot-present.png``).
+Every test is parametrized by page (or tour step), so a failure names its page.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from pages._ui import registry, tour
-from tests.e2e.conftest import SHOTS, assert_no_exception, open_page, screenshot, wait_idle
+import shutil
 
-# Issue 13's "done when" is not met yet on every page (measured by these tests: phone plot areas under 300 px,
-# some axis titles over tick labels, the tour walk). They run, and report an expected failure until it is.
-pytestmark = pytest.mark.xfail(strict=False, reason="issue 13 screen criteria not met on every page yet")
+from pages._ui import registry, tour
+from tests.e2e.conftest import ROOT, SHOTS, assert_no_exception, open_page, screenshot, wait_idle
 
 LECTURE_PAGES = [p for p in registry.PAGES if p.url_path != "tour"]
 CHART_PAGES = [p for p in LECTURE_PAGES if not p.default]
@@ -82,22 +82,42 @@ def _context(browser, width: int, height: int):
     return browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
 
 
+def _assert_projector_screen(page, name: str) -> None:
+    """The first chart starts on the first screen with a ≥ 900 px plot area (or a ≥ 900 px row of panels),
+    and no text collides."""
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    page.wait_for_timeout(800)
+    assert_no_exception(page)
+    _shot(page, name)
+    plots = page.evaluate(_PLOT_AREAS)
+    first = min(plots, key=lambda p: p["top"])
+    assert first["top"] <= 1080 - 450, f"first chart starts at y = {first['top']:.0f} px"
+    assert max(first["areas"] or [0]) >= 900 or first["width"] >= 900, f"first chart {first}"
+    bad = _collisions(page.evaluate(_TEXT_BOXES))
+    assert not bad, bad[:8]
+
+
 @pytest.mark.parametrize("spec", CHART_PAGES, ids=[p.url_path for p in CHART_PAGES])
 def test_projector_first_figure_on_the_first_screen(app_server, _browser, spec):
     ctx = _context(_browser, 1920, 1080)
     page = ctx.new_page()
     try:
         open_page(page, app_server, spec.url_path, "present=1")
-        page.wait_for_selector(".js-plotly-plot", timeout=60_000)
-        page.wait_for_timeout(800)
-        assert_no_exception(page)
-        _shot(page, f"present-{spec.url_path}")
-        plots = page.evaluate(_PLOT_AREAS)
-        first = min(plots, key=lambda p: p["top"])
-        assert first["top"] <= 1080 - 450, f"first chart starts at y = {first['top']:.0f} px"
-        assert max(first["areas"] or [0]) >= 900 or first["width"] >= 900, f"first chart {first}"
-        bad = _collisions(page.evaluate(_TEXT_BOXES))
-        assert not bad, bad[:8]
+        _assert_projector_screen(page, f"present-{spec.url_path}")
+        if spec.url_path == "losses":  # the README's picture: presentation mode
+            shutil.copyfile(SHOTS / "present-losses.png", ROOT / "docs" / "screenshot-present.png")
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("k", range(1, len(tour.STEPS) + 1), ids=[f"step{k}" for k in range(1, len(tour.STEPS) + 1)])
+def test_projector_every_tour_step_shows_its_figure_on_the_first_screen(app_server, _browser, k):
+    ctx = _context(_browser, 1920, 1080)
+    page = ctx.new_page()
+    try:
+        open_page(page, app_server, "tour", f"step={k}")
+        page.get_by_text(f"step {k} of {len(tour.STEPS)}").first.wait_for(timeout=60_000)
+        _assert_projector_screen(page, f"tour-{k:02d}-{tour.step(k).page}")
     finally:
         ctx.close()
 

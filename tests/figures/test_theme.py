@@ -27,3 +27,23 @@ def test_presentation_scaling_grows_margins_with_the_text():
     f.update_layout(margin=dict(l=70, r=30, t=60, b=60), font_size=16)
     scale_text(f, 1.5)
     assert f.layout.margin.l == 105 and f.layout.font.size == 24
+
+
+def test_a_titled_figure_with_the_template_legend_gets_it_under_the_plot():
+    from regopt_core.figures.theme import LEGEND_BELOW, legend_clear_of_title, styled
+
+    f = styled(go.Figure(go.Scatter(x=[1, 2], y=[1, 2], name="a")), title="T")
+    legend_clear_of_title(f)
+    assert f.layout.legend.yref == "container" and f.layout.legend.y == LEGEND_BELOW["y"]
+    g = styled(go.Figure(go.Scatter(x=[1, 2], y=[1, 2], name="a")), title="T")
+    g.update_layout(legend=dict(y=-0.3))  # placed by its builder: left alone
+    assert legend_clear_of_title(g).layout.legend.y == -0.3
+    h = styled(go.Figure(go.Scatter(x=[1, 2], y=[1, 2], name="a")))  # no title: the row above stays
+    assert legend_clear_of_title(h).layout.legend.yref is None
+
+
+def test_log_axis_without_dtick_gets_decade_labels():
+    f = go.Figure(go.Scatter(x=np.logspace(-3, 2, 30), y=np.arange(30)))
+    f.update_layout(xaxis_type="log")
+    ax = tidy_log_axes(f).layout.xaxis
+    assert ax.dtick == 1 and ax.exponentformat == "power"
