@@ -488,14 +488,15 @@ def _search() -> None:
         d = int(w.log_slider("Dimension d (number of weights)", "dim", 1, landscapes.MAX_DIM, 10))
         n_evals = int(w.log_slider("Budget: evaluations of the loss", "evals", 100, landscapes.MAX_EVALS, 1000))
     cfg = landscapes.SearchConfig(d=d, n_evals=n_evals, seed=seed).clamped()
-    res = cached.result(landscapes.search_experiment, cfg, heavy=True, label="Searching")
-    comp = res.comparison
+    comp = cached.result(landscapes.search_comparison, cfg, heavy=cfg.d * cfg.n_evals > 2_000_000,
+                         label="Searching")
+    sweep = cached.result(landscapes.search_sweep, cfg.sweep_key(), heavy=True, label="Sweeping the dimension")
     with figure:
         left, right = st.columns(2)
         with left:
             layout.show_figure(figs.fig_search_vs_evals(comp), key="search_evals")
         with right:
-            layout.show_figure(figs.fig_search_vs_dimension(res.sweep, d_now=d), key="search_dims")
+            layout.show_figure(figs.fig_search_vs_dimension(sweep, d_now=d), key="search_dims")
     layout.metrics([
         ("Random search: best f / f(x₀)", f"{comp.random[-1]:.3g}"),
         ("Gradient descent: f / f(x₀)", f"{comp.gd[-1]:.3g}"),

@@ -156,21 +156,17 @@ def _losses_warm() -> list[tuple[Callable, Any]]:
     from regopt_core import linear_models as lm
 
     g = lm.GEOMETRY_DEFAULT.clamped()
-    return [(lm.geometry, g.path_key()), (lm.geometry_solution, g), (lm.classifier, lm.CLASSIFIER_DEFAULT.clamped())]
+    c = lm.CLASSIFIER_DEFAULT.clamped()
+    return [(lm.geometry, g.path_key()), (lm.geometry_solution, g), (lm.classifier, c),
+            (lm.classifier_trajectory, lm.classifier_trajectory_key(c))]  # every step count at the defaults
 
 
 def _landscapes_warm() -> list[tuple[Callable, Any]]:
-    """The landscapes page's default results: race, live step-size family, gradient check, search, and the
-    surface of the Custom landscape's default formula (the first student to pick Custom does not wait for
-    sympy to import and differentiate it)."""
+    """The landscapes page's default results, the Custom landscape's default surface and the dimension sweep at
+    every evaluation budget the page offers (``regopt_core.landscapes.warm_pairs``)."""
     from regopt_core import landscapes as ls
 
-    custom = ls.SurfaceConfig(key="custom").clamped()
-    return [(ls.race_experiment, ls.RaceConfig.DEFAULT.clamped()),
-            (ls.step_family, ls.StepFamilyConfig.DEFAULT.clamped()),
-            (ls.gradient_experiment, ls.GradientCheckConfig.DEFAULT.clamped()),
-            (ls.search_experiment, ls.SearchConfig.DEFAULT.clamped()),
-            (ls.build_surface, custom)]
+    return ls.warm_pairs()
 
 
 def _ct_warm() -> list[tuple[Callable, Any]]:

@@ -29,6 +29,7 @@ from regopt_core.landscapes.configs import (
     MAX_STEPS,
     MAX_WINDOW,
     OPTIMIZER_LABELS,
+    SEARCH_BUDGETS,
     SEARCH_DIMS,
     SUGGESTED_STEPS,
     SURFACE_KEYS,
@@ -67,8 +68,11 @@ from regopt_core.landscapes.search import (
     compare_search,
     diagonal_quadratic,
     random_search,
+    search_comparison,
     search_experiment,
+    search_sweep,
     search_vs_dimension,
+    warm_pairs,
 )
 from regopt_core.landscapes.thresholds import (
     local_curvature,
@@ -88,7 +92,7 @@ __all__ = [
     "explain_divergence", "race", "race_experiment", "step_family", "surface_grid", "gradient_sweep",
     "gradient_experiment", "planted_bug_gradient", "reference_curvature", "local_curvature", "SearchComparison",
     "DimensionSweep", "diagonal_quadratic", "random_search", "compare_search", "search_vs_dimension",
-    "search_experiment",
+    "search_experiment", "search_comparison", "search_sweep", "warm_pairs", "SEARCH_BUDGETS",
 ]
 
 DEFAULT = RaceConfig.DEFAULT

@@ -281,7 +281,10 @@ SEARCH_DIMS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)
 @dataclass(frozen=True)
 class SearchConfig:
     """Random search vs gradient descent: dimension ``d``, budget ``n_evals``, condition number, seed
-    (the comparison draws from stream 1 of ``seed``), and the dimensions of the sweep (``d`` is added)."""
+    (the comparison draws from stream 1 of ``seed``), and the dimensions of the sweep over d.
+
+    The sweep does not depend on ``d``: :meth:`sweep_key` is the config with ``d`` at its default, so moving
+    the dimension reuses the sweep and computes only the comparison at the new d."""
 
     d: int = 10
     n_evals: int = 1000
@@ -291,11 +294,17 @@ class SearchConfig:
 
     def clamped(self) -> SearchConfig:
         d = int(min(max(int(self.d), 1), MAX_DIM))
-        dims = tuple(sorted({int(min(max(int(v), 1), MAX_DIM)) for v in self.dims} | {d}))[:16]
+        dims = tuple(sorted({int(min(max(int(v), 1), MAX_DIM)) for v in self.dims}))[:16] or SEARCH_DIMS
         return SearchConfig(d=d, n_evals=int(min(max(int(self.n_evals), 2), MAX_EVALS)),
                             kappa=_clip(_finite("kappa", self.kappa), 1.0, 1e6),
                             seed=int(min(max(int(self.seed), 0), 2**31 - 1)), dims=dims)
 
+    def sweep_key(self) -> SearchConfig:
+        """The config of the sweep over dimensions: ``d`` does not matter there (one result for every d)."""
+        return replace(self, d=SearchConfig.d)
+
 
 SearchConfig.DEFAULT = SearchConfig()
+#: the evaluation budgets the page's slider offers (1-2-5 steps): the sweep of each is precomputed at the default seed
+SEARCH_BUDGETS: tuple[int, ...] = (100, 200, 500, 1000, 2000, 5000)
 

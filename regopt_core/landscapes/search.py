@@ -14,7 +14,8 @@ from regopt_core.optimizers import gd, run
 from regopt_core.seeding import stream
 
 __all__ = ["diagonal_quadratic", "random_search", "SearchComparison", "compare_search", "DimensionSweep",
-           "search_vs_dimension", "SearchResult", "search_experiment"]
+           "search_vs_dimension", "SearchResult", "search_experiment", "search_comparison", "search_sweep",
+           "warm_pairs"]
 
 
 def diagonal_quadratic(d: int, *, kappa: float = 10.0) -> np.ndarray:
@@ -145,13 +146,54 @@ class SearchResult:
     sweep: DimensionSweep
 
 
+def _streams(cfg: SearchConfig) -> tuple[np.random.Generator, np.random.Generator]:
+    """Stream 1 of the seed, split in two: the comparison at d, and the sweep over dimensions."""
+    rng_compare, rng_sweep = stream(cfg.seed, 1).spawn(2)
+    return rng_compare, rng_sweep
+
+
+def search_comparison(cfg: SearchConfig) -> SearchComparison:
+    """Random search vs gradient descent at ``cfg.d`` (clamped config) -- what the dimension slider changes."""
+    if cfg != cfg.clamped():
+        raise ValueError("search_comparison needs a clamped config (SearchConfig.clamped())")
+    return compare_search(cfg.d, n_evals=cfg.n_evals, kappa=cfg.kappa, rng=_streams(cfg)[0])
+
+
+def search_sweep(cfg: SearchConfig) -> DimensionSweep:
+    """The final losses over ``cfg.dims`` (clamped config; pass ``cfg.sweep_key()``: d does not enter)."""
+    if cfg != cfg.clamped():
+        raise ValueError("search_sweep needs a clamped config (SearchConfig.clamped())")
+    return search_vs_dimension(cfg.dims, n_evals=cfg.n_evals, kappa=cfg.kappa, rng=_streams(cfg)[1])
+
+
 def search_experiment(cfg: SearchConfig) -> SearchResult:
-    """The comparison at ``cfg.d`` and the sweep over ``cfg.dims`` (clamped config; stream 1 of the seed)."""
+    """The comparison at ``cfg.d`` and the sweep over ``cfg.dims`` plus ``d`` (clamped config; stream 1 of the
+    seed). The page asks for the two parts separately (:func:`search_comparison`, :func:`search_sweep`)."""
     if cfg != cfg.clamped():
         raise ValueError("search_experiment needs a clamped config (SearchConfig.clamped())")
-    rng_compare, rng_sweep = stream(cfg.seed, 1).spawn(2)
+    rng_compare, rng_sweep = _streams(cfg)
+    dims = tuple(sorted(set(cfg.dims) | {cfg.d}))[:16]
     return SearchResult(config=cfg, comparison=compare_search(cfg.d, n_evals=cfg.n_evals, kappa=cfg.kappa,
                                                               rng=rng_compare),
-                        sweep=search_vs_dimension(cfg.dims, n_evals=cfg.n_evals, kappa=cfg.kappa, rng=rng_sweep))
+                        sweep=search_vs_dimension(dims, n_evals=cfg.n_evals, kappa=cfg.kappa, rng=rng_sweep))
 
 
+def warm_pairs() -> list[tuple]:
+    """The landscapes page's results worth computing once per server: every section's default, and the sweep
+    over dimensions at each evaluation budget the page offers (the default seed)."""
+    from regopt_core.landscapes.configs import (
+        SEARCH_BUDGETS,
+        GradientCheckConfig,
+        RaceConfig,
+        StepFamilyConfig,
+        SurfaceConfig,
+        build_surface,
+    )
+    from regopt_core.landscapes.gradient_check import gradient_experiment
+    from regopt_core.landscapes.race import race_experiment, step_family
+
+    d = SearchConfig.DEFAULT.clamped()
+    return [(race_experiment, RaceConfig.DEFAULT.clamped()), (step_family, StepFamilyConfig.DEFAULT.clamped()),
+            (gradient_experiment, GradientCheckConfig.DEFAULT.clamped()), (search_comparison, d),
+            (build_surface, SurfaceConfig(key="custom").clamped()),
+            *[(search_sweep, SearchConfig(n_evals=n).clamped().sweep_key()) for n in SEARCH_BUDGETS]]

@@ -212,7 +212,7 @@ def test_random_search_collapses_with_dimension_but_gd_does_not():
 
 def test_search_sizes_are_capped_in_the_config_and_the_functions_raise():
     cfg = SearchConfig(d=10**7, n_evals=10**7).clamped()
-    assert cfg.d == MAX_DIM and cfg.n_evals == 5000 and MAX_DIM in cfg.dims
+    assert cfg.d == MAX_DIM and cfg.n_evals == 5000 and cfg.dims == SearchConfig.DEFAULT.dims
     with pytest.raises(ValueError):
         compare_search(10**7, n_evals=10**7, rng=np.random.default_rng(0))
     res = search_experiment(SearchConfig(d=20, n_evals=200).clamped())
@@ -314,3 +314,22 @@ def test_typed_race_that_overflows_is_the_usual_divergence():
     res = race_experiment(cfg)
     r = res.race.racers[0]
     assert r.trace.diverged and r.verdict.startswith(f"diverged at step {r.trace.diverged_at}")
+
+
+def test_search_parts_are_the_experiment_s_and_the_sweep_does_not_depend_on_d():
+    from regopt_core.landscapes import search_comparison, search_sweep
+
+    cfg = SearchConfig(d=30, n_evals=200).clamped()
+    res = search_experiment(cfg)
+    assert 30 in res.sweep.dims  # the experiment adds d to its sweep
+    comp = search_comparison(cfg)
+    np.testing.assert_array_equal(comp.random, res.comparison.random)
+    np.testing.assert_array_equal(comp.gd, res.comparison.gd)
+    assert cfg.sweep_key() == SearchConfig(d=700, n_evals=200).clamped().sweep_key()  # one sweep for every d
+    sweep = search_sweep(cfg.sweep_key())
+    assert tuple(sweep.dims) == SearchConfig.DEFAULT.dims and 30 not in sweep.dims
+    # default d = 10 is one of the sweep's dimensions: the two agree there
+    d10 = search_experiment(SearchConfig(n_evals=200).clamped()).sweep
+    np.testing.assert_array_equal(search_sweep(SearchConfig(n_evals=200).clamped().sweep_key()).random, d10.random)
+    with pytest.raises(ValueError):
+        search_sweep(SearchConfig(n_evals=10**9))
