@@ -179,8 +179,9 @@ def search_experiment(cfg: SearchConfig) -> SearchResult:
 
 
 def warm_pairs() -> list[tuple]:
-    """The landscapes page's results worth computing once per server: every section's default, and the sweep
-    over dimensions at each evaluation budget the page offers (the default seed)."""
+    """The landscapes page's results worth computing once per server: every section's default, the sweep over
+    dimensions at each evaluation budget the page offers (the default seed), and the live step-size family of
+    every built-in landscape x optimizer the live section offers (default β and start)."""
     from regopt_core.landscapes.configs import (
         SEARCH_BUDGETS,
         GradientCheckConfig,
@@ -192,8 +193,13 @@ def warm_pairs() -> list[tuple]:
     from regopt_core.landscapes.gradient_check import gradient_experiment
     from regopt_core.landscapes.race import race_experiment, step_family
 
+    from regopt_core.functions import SURFACE_NAMES
+
     d = SearchConfig.DEFAULT.clamped()
+    families = [(step_family, StepFamilyConfig(surface=SurfaceConfig(key=key), optimizer=opt).clamped())
+                for key in SURFACE_NAMES for opt in ("gd", "momentum", "nesterov")]  # ~1 s in all (logistic: most)
     return [(race_experiment, RaceConfig.DEFAULT.clamped()), (step_family, StepFamilyConfig.DEFAULT.clamped()),
             (gradient_experiment, GradientCheckConfig.DEFAULT.clamped()), (search_comparison, d),
             (build_surface, SurfaceConfig(key="custom").clamped()),
-            *[(search_sweep, SearchConfig(n_evals=n).clamped().sweep_key()) for n in SEARCH_BUDGETS]]
+            *[(search_sweep, SearchConfig(n_evals=n).clamped().sweep_key()) for n in SEARCH_BUDGETS],
+            *[pair for pair in families if pair[1] != StepFamilyConfig.DEFAULT.clamped()]]

@@ -333,3 +333,15 @@ def test_search_parts_are_the_experiment_s_and_the_sweep_does_not_depend_on_d():
     np.testing.assert_array_equal(search_sweep(SearchConfig(n_evals=200).clamped().sweep_key()).random, d10.random)
     with pytest.raises(ValueError):
         search_sweep(SearchConfig(n_evals=10**9))
+
+
+def test_warm_pairs_are_clamped_and_cover_every_live_family_and_budget():
+    from regopt_core.functions import SURFACE_NAMES
+    from regopt_core.landscapes import SEARCH_BUDGETS, search_sweep, step_family, warm_pairs
+
+    pairs = warm_pairs()
+    assert all(cfg == cfg.clamped() for _, cfg in pairs)
+    fams = {(c.surface.key, c.optimizer) for f, c in pairs if f is step_family}
+    assert fams == {(k, o) for k in SURFACE_NAMES for o in ("gd", "momentum", "nesterov")}
+    assert sorted(c.n_evals for f, c in pairs if f is search_sweep) == sorted(SEARCH_BUDGETS)
+    assert len({(f, c) for f, c in pairs}) == len(pairs)  # no pair twice
