@@ -161,7 +161,11 @@ def _digits() -> None:
         asked = replace(d, loss=closs, reg=creg, lam=clam, n_steps=steps, seed=seed)
         cfg = asked.clamped()
         layout.capped(asked, cfg, {"lam": "λ", "n_steps": "gradient steps"})
-        res = cached.result(lm.classifier, cfg, heavy=True, label="Training on 1,257 digit images")
+        traj = lm.classifier_trajectory_key(cfg)
+        if cached.ready(lm.classifier_trajectory, traj):  # a stored run to the slider's end: every step count is a cut
+            res = lm.classifier_at(cached.result(lm.classifier_trajectory, traj), cfg.n_steps)
+        else:
+            res = cached.result(lm.classifier, cfg, heavy=True, label="Training on 1,257 digit images")
         layout.metrics([
             ("Training accuracy", f"{100 * res.train_accuracy:.1f} %"),
             ("Validation accuracy", f"{100 * res.val_accuracy:.1f} %", "540 held-out images"),

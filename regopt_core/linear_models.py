@@ -273,11 +273,38 @@ class ClassifierResult:
 
 
 def _data_term(loss: str, scores: np.ndarray, y: np.ndarray, margin: float):
+    """Mean loss and the gradient with respect to the scores ``(n, K)``, through :mod:`regopt_core.losses`
+    (the definition that :func:`_data_term_t` computes faster; a test keeps the two equal)."""
     if loss == "softmax":
         return losses.softmax_cross_entropy(scores, y).mean(), losses.softmax_cross_entropy_grad(scores, y)
     if loss == "hinge":
         return losses.multiclass_hinge(scores, y, margin=margin).mean(), losses.multiclass_hinge_grad(scores, y, margin=margin)
     raise ValueError(f"unknown loss {loss!r}")
+
+
+def _data_term_t(loss: str, S: np.ndarray, y: np.ndarray, cols: np.ndarray, onehot: np.ndarray, margin: float):
+    """:func:`_data_term` on the transposed scores ``S`` of shape ``(K, n)`` (overwritten), returning the
+    gradient transposed too. The same formulas as :mod:`regopt_core.losses` written out once per step: in
+    this layout the reductions over the K classes are K-1 vector operations over the n examples (fast), and
+    the softmax is computed once for the value and the gradient (the training loop's hot path)."""
+    if loss == "softmax":
+        S -= S.max(axis=0)                     # shift for a stable exp
+        picked = S[y, cols]                    # s_y - max
+        np.exp(S, out=S)
+        Z = S.sum(axis=0)
+        value = float(np.mean(np.log(Z) - picked))  # log sum_j e^{s_j} - s_y
+        S /= Z                                 # probabilities p
+        S -= onehot                            # dL_i/ds = p - onehot(y_i)
+        return value, S
+    correct = S[y, cols]
+    S -= correct
+    S += margin
+    np.maximum(S, 0.0, out=S)                  # hinge terms max(0, s_j - s_y + Δ)
+    S[y, cols] = 0.0
+    value = float(S.sum(axis=0).mean())
+    active = (S > 0).astype(np.float64)
+    active[y, cols] = -active.sum(axis=0)      # +1 per violated class, minus their count on the true class
+    return value, active
 
 
 CLASSIFIER_TOL = 1e-4  # KKT residual (prox-gradient map, max entry) of the classifier
@@ -311,6 +338,15 @@ def train_linear_classifier(
     (for the hinge loss a subgradient version, which need not reach 0). A diverged iterate
     (:func:`iteration.diverged`) stops the loop and is recorded, not raised.
     """
+    return _train(X, y, X_val, y_val, loss=loss, reg=reg, lam=lam, alpha=alpha, margin=margin, n_steps=n_steps,
+                  n_classes=n_classes, tol=tol)[0]
+
+
+def _train(X, y, X_val, y_val, *, loss, reg, lam, alpha, margin, n_steps, n_classes, tol, snapshot_every=0,
+           start=None):
+    """:func:`train_linear_classifier`; also returns the per-step KKT residuals and, with ``snapshot_every``,
+    the weights after every ``snapshot_every`` steps. ``start = (Wb, t0)`` continues a run from its weights
+    after ``t0`` steps (``n_steps`` more steps; histories then cover those steps only)."""
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.int64)
     n, d = X.shape
@@ -324,25 +360,43 @@ def train_linear_classifier(
     lipschitz = np.linalg.norm(Xb, 2) ** 2 / n
     step = 1.0 / (0.5 * lipschitz if loss == "softmax" else lipschitz)
     r = regularizers.make(reg, lam, alpha=alpha)
-    Wb = np.zeros((d + 1, k))
+    if y.min() < 0 or y.max() >= k:
+        raise ValueError(f"labels must lie in [0, {k})")
+    XbT = np.ascontiguousarray(Xb.T)  # (d + 1, n): scores computed as (K, n), see _data_term_t
+    cols = np.arange(n)
+    onehot = np.zeros((k, n))
+    onehot[y, cols] = 1.0
+    Wb = np.zeros((d + 1, k)) if start is None else np.array(start[0], dtype=np.float64)
+    t0 = 0 if start is None else int(start[1])
     objective = np.empty(n_steps)
     data_hist = np.empty(n_steps)
+    resid_hist = np.empty(n_steps)
+    snaps = [Wb.copy()] if snapshot_every else []
     bad_at, nit, residual = None, 0, float("inf")
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(n_steps):
-            value, gs = _data_term(loss, Xb @ Wb, y, margin)
-            G = Xb.T @ gs / n
+            value, gsT = _data_term_t(loss, Wb.T @ XbT, y, cols, onehot, margin)
+            G = (gsT @ Xb).T / n
             data_hist[t] = value
             objective[t] = value + r.value(Wb[:-1])
             V = Wb - step * G
             W_new = np.vstack([r.prox(V[:-1], step), V[-1:]])
             residual = float(np.max(np.abs(W_new - Wb))) / step  # KKT residual at the iterate just evaluated
+            resid_hist[t] = residual
             nit = t + 1
             if diverged(W_new, objective[t]):
                 bad_at = nit
                 break
             Wb = W_new
+            if snapshot_every and nit % snapshot_every == 0:
+                snaps.append(Wb.copy())
     objective, data_hist = objective[:nit], data_hist[:nit]
+    res = _classifier_result(X, y, X_val, y_val, Wb, objective, data_hist, residual, nit, bad_at, step, tol, t0)
+    return res, resid_hist[:nit], snaps
+
+
+def _classifier_result(X, y, X_val, y_val, Wb, objective, data_hist, residual, nit, bad_at, step, tol, t0=0):
+    nit, bad_at = nit + t0, None if bad_at is None else bad_at + t0
     W, b = Wb[:-1], Wb[-1]
     train_acc = float(np.mean(np.argmax(X @ W + b, axis=1) == y))
     val_acc = float(np.mean(np.argmax(np.asarray(X_val) @ W + b, axis=1) == np.asarray(y_val)))
@@ -473,12 +527,75 @@ class ClassifierConfig:
 CLASSIFIER_DEFAULT = ClassifierConfig()
 
 
-def classifier(cfg: ClassifierConfig) -> ClassifierResult:
-    """Train the digits classifier of ``cfg`` (split from stream 1 of the seed)."""
+def _classifier_data(cfg: ClassifierConfig):
     from regopt_core import datasets
     from regopt_core.seeding import stream
 
     d = datasets.load_digits()
     train, val = datasets.split_indices(len(d.y), (0.7, 0.3), rng=stream(cfg.seed, SPLIT_STREAM))
-    return train_linear_classifier(d.X[train], d.y[train], d.X[val], d.y[val], loss=cfg.loss, reg=cfg.reg,
-                                   lam=cfg.lam, alpha=cfg.alpha, n_steps=cfg.n_steps, n_classes=10)
+    return d.X[train], d.y[train], d.X[val], d.y[val]
+
+
+def _knobs(cfg: ClassifierConfig) -> dict:
+    return {"loss": cfg.loss, "reg": cfg.reg, "lam": cfg.lam, "alpha": cfg.alpha, "margin": 1.0, "n_classes": 10,
+            "tol": CLASSIFIER_TOL}
+
+
+def classifier(cfg: ClassifierConfig) -> ClassifierResult:
+    """Train the digits classifier of ``cfg`` (split from stream 1 of the seed)."""
+    X, y, Xv, yv = _classifier_data(cfg)
+    return train_linear_classifier(X, y, Xv, yv, n_steps=cfg.n_steps, **_knobs(cfg))
+
+
+SNAPSHOT_EVERY = 10  # the steps slider's grid: a trajectory keeps the weights after every 10th step
+
+
+@dataclass(frozen=True)
+class ClassifierTrajectory:
+    """One run of :func:`classifier` to ``config.n_steps`` that serves every shorter run of the same settings
+    (:func:`classifier_at`): proximal gradient descent is deterministic and its state is the weights alone, so
+    the run for n steps is this run's first n steps. Weights after every ``SNAPSHOT_EVERY`` steps, the
+    per-step histories, and the step at which it diverged (if it did)."""
+
+    config: ClassifierConfig
+    snapshots: np.ndarray  # (n_snap, d + 1, K): weights (bias as last row) after 0, 10, 20 ... steps
+    objective: np.ndarray
+    data_loss: np.ndarray
+    residual: np.ndarray  # KKT residual at each step
+    nit: int
+    diverged_at: int | None
+    last: ClassifierResult  # the run to config.n_steps itself
+
+
+def classifier_trajectory(cfg: ClassifierConfig) -> ClassifierTrajectory:
+    """:func:`classifier` of ``cfg`` keeping what :func:`classifier_at` needs to give every shorter run."""
+    X, y, Xv, yv = _classifier_data(cfg)
+    last, resid, snaps = _train(X, y, Xv, yv, n_steps=cfg.n_steps, snapshot_every=SNAPSHOT_EVERY, **_knobs(cfg))
+    return ClassifierTrajectory(cfg, np.stack(snaps), last.objective, last.data_loss, resid, last.nit,
+                                last.diverged_at, last)
+
+
+def classifier_at(traj: ClassifierTrajectory, n_steps: int) -> ClassifierResult:
+    """The result of ``classifier(replace(traj.config, n_steps=n_steps))``, cut from the trajectory (at most
+    ``SNAPSHOT_EVERY - 1`` steps recomputed from the nearest snapshot): the same numbers, bit for bit."""
+    n = int(n_steps)
+    if not 1 <= n <= traj.config.n_steps:
+        raise ValueError(f"n_steps must lie in [1, {traj.config.n_steps}], got {n_steps}")
+    if n >= traj.nit:  # the whole run (a diverged run stops at the same step whatever n is beyond it)
+        return traj.last
+    cfg = traj.config
+    X, y, Xv, yv = _classifier_data(cfg)
+    base = n // SNAPSHOT_EVERY
+    Wb, t0 = traj.snapshots[base], base * SNAPSHOT_EVERY
+    if n > t0:  # finish the last few steps from the snapshot (never diverges: the full run did not before nit)
+        part, _, _ = _train(X, y, Xv, yv, n_steps=n - t0, start=(Wb, t0), **_knobs(cfg))
+        Wb = np.vstack([part.W, part.b[None, :]])
+    knobs = _knobs(cfg)
+    step = traj.last.step_size
+    return _classifier_result(X, y, Xv, yv, Wb, traj.objective[:n].copy(), traj.data_loss[:n].copy(),
+                              float(traj.residual[n - 1]), n, None, step, knobs["tol"])
+
+
+def classifier_trajectory_key(cfg: ClassifierConfig) -> ClassifierConfig:
+    """The trajectory that holds ``cfg``'s run: the same settings to the steps slider's end."""
+    return replace(cfg, n_steps=MAX_STEPS)

@@ -134,3 +134,36 @@ def test_diverging_classifier_is_recorded_not_raised():
     res = lm.train_linear_classifier(d.X[:200] * 1e8, d.y[:200], d.X[:20], d.y[:20], loss="hinge", n_steps=50,
                                      n_classes=10, lam=0.0)
     assert isinstance(res.diverged, bool) and res.convergence is not None
+
+
+@pytest.mark.parametrize("loss", ["softmax", "hinge"])
+def test_transposed_data_term_equals_the_losses_module(loss):
+    """The classifier's hot path (scores as (K, n), one softmax for value and gradient) computes the same mean
+    loss and score gradient as regopt_core.losses' per-example definitions."""
+    rng = np.random.default_rng(3)
+    S = 4 * rng.standard_normal((50, 10))
+    y = rng.integers(0, 10, 50)
+    onehot = np.zeros((10, 50))
+    onehot[y, np.arange(50)] = 1.0
+    v_ref, g_ref = lm._data_term(loss, S, y, 1.0)
+    v, gT = lm._data_term_t(loss, S.T.copy(), y, np.arange(50), onehot, 1.0)
+    assert v == pytest.approx(v_ref, rel=1e-12)
+    np.testing.assert_allclose(gT.T, g_ref, atol=1e-12)
+
+
+def test_one_trajectory_gives_every_step_count_of_the_classifier_bit_for_bit():
+    """Issue 12: the steps slider cuts one stored run instead of training again. Proximal GD is deterministic
+    with the weights as its whole state, so the cut must equal a fresh run of n steps exactly."""
+    from dataclasses import fields, replace
+
+    cfg = lm.ClassifierConfig(reg="l1", lam=1e-3, n_steps=60)
+    traj = lm.classifier_trajectory(cfg)
+    assert traj.snapshots.shape[0] == 60 // lm.SNAPSHOT_EVERY + 1
+    for n in (1, 7, 10, 33, 59, 60):
+        cut, fresh = lm.classifier_at(traj, n), lm.classifier(replace(cfg, n_steps=n))
+        for f in fields(fresh):
+            a, b = getattr(cut, f.name), getattr(fresh, f.name)
+            assert np.array_equal(a, b) if isinstance(b, np.ndarray) else a == b, (n, f.name)
+    with pytest.raises(ValueError):
+        lm.classifier_at(traj, 61)
+    assert lm.classifier_trajectory_key(cfg).n_steps == lm.MAX_STEPS
