@@ -322,8 +322,12 @@ def _run_stream(seed: int, section: str, batch_size: int) -> np.random.Generator
 def digits_run_configs(cfg: DigitsConfig) -> tuple[DigitsRunConfig, ...]:
     """The runs of a digits comparison (batch sizes resolved to the training set, linear scaling applied)."""
     obj, _ = digits_problem(cfg.lam)
+    N = obj.n_samples
+    # the full batch without replacement draws nothing (every step uses all N rows in order): its run is the
+    # same for every seed, so it is keyed (and cached, and precomputed) once, as seed 0
     return tuple(DigitsRunConfig(batch_size=B, lr=scaled_lr(cfg.lr, B) if cfg.scale_lr else float(cfg.lr),
-                                 replace=cfg.replace, seed=cfg.seed, lam=cfg.lam, horizon_epochs=cfg.horizon_epochs,
+                                 replace=cfg.replace, seed=0 if (B == N and not cfg.replace) else cfg.seed,
+                                 lam=cfg.lam, horizon_epochs=cfg.horizon_epochs,
                                  max_steps=cfg.max_steps, max_equal_steps=cfg.max_equal_steps,
                                  equal_steps_grid=cfg.equal_steps_grid, n_record=cfg.n_record)
                  for B in resolve_batches(cfg.batch_sizes, obj.n_samples))
@@ -458,10 +462,13 @@ LR_GRID = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 
 
 def lecture_states() -> tuple[SGDConfig, ...]:
-    """The page's prepared states: the defaults, the registry's deep links (same settings) and every η of
-    the slider at otherwise default settings (so a move of η from the lecture's state is a stored result)."""
+    """The page's prepared states: the defaults, the defaults with the sampling or the scaling switch flipped,
+    the registry's deep links (same settings) and every η of the slider at otherwise default settings (so a
+    move of η or of a switch from the lecture's state is a stored result)."""
     return (
         DEFAULT,
+        SGDConfig(replace=True),  # the page's two switches, flipped from the defaults
+        SGDConfig(scale_lr=True),
         SGDConfig(lr=2.0, epochs=5),
         SGDConfig(lr=1.0, replace=True, at="minimum"),
         SGDConfig(epochs=100, steps=1000),

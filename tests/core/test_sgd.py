@@ -426,3 +426,22 @@ def test_noise_and_floor_sentences_follow_their_numbers(diabetes):
     lo, hi = np.argmin(fl.lr_over_b), np.argmax(fl.lr_over_b)
     r = fl.excess_mean[hi] / fl.excess_mean[lo]
     assert f"{r:.3g}×" in s and ("higher" if r > 1 else "lower") in s
+
+
+def test_full_batch_run_without_replacement_is_one_cached_run_for_every_seed():
+    """Issue 12: a new seed must not retrain the full-batch run, which draws nothing: its run config is the same
+    for every seed (seed 0), and the run computed from another seed's stream is the same numbers bit for bit.
+    With replacement the full batch is a random draw, so its seed is kept."""
+    from dataclasses import replace
+
+    base = sgd.DigitsConfig(batch_sizes=(16, sgd.FULL_BATCH), horizon_epochs=2, max_steps=200, max_equal_steps=100)
+    runs = {s: sgd.digits_run_configs(replace(base, seed=s)) for s in (0, 7)}
+    full = [rc for rc in runs[7] if rc.batch_size > 16][0]
+    assert full == [rc for rc in runs[0] if rc.batch_size > 16][0] and full.seed == 0
+    assert [rc.seed for rc in runs[7] if rc.batch_size == 16] == [7]
+    a, b = sgd.digits_run(full), sgd.digits_run(replace(full, seed=7))
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.losses, b.losses)
+    np.testing.assert_array_equal(a.monitor, b.monitor)
+    with_repl = sgd.digits_run_configs(replace(base, seed=7, replace=True))
+    assert all(rc.seed == 7 for rc in with_repl)
