@@ -547,6 +547,7 @@ def classifier(cfg: ClassifierConfig) -> ClassifierResult:
     return train_linear_classifier(X, y, Xv, yv, n_steps=cfg.n_steps, **_knobs(cfg))
 
 
+LIGHT_STEPS = 400  # runs up to this many steps take ~50 ms (one BLAS thread): light work for the page
 SNAPSHOT_EVERY = 10  # the steps slider's grid: a trajectory keeps the weights after every 10th step
 
 
