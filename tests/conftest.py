@@ -11,6 +11,9 @@ os.chdir(ROOT)
 # Servers started by the tests do not build the precomputed store in the background (CPU for the tests).
 os.environ.setdefault("REGOPT_PRECOMPUTE_ON_START", "0")
 os.environ.setdefault("REGOPT_SKIP_PRECOMPUTE", "1")  # deploy/run_replicas.sh in the proxy test
+# Nor do they compute every page's defaults ahead at start: each test opens one or two pages, and dozens of servers
+# and AppTest processes each computing every page's defaults in the background slowed the whole suite.
+os.environ.setdefault("REGOPT_WARM_ON_START", "0")
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -295,6 +295,8 @@ def warm_defaults(*, wait: bool = False) -> dict[str, str]:
 
     Results already in the precomputed store are pinned at once (milliseconds); the rest are computed
     in a low-priority thread, so the first request is never held up by the warm-up.
+    ``REGOPT_WARM_ON_START=0`` skips that computation (the test suite: dozens of servers and AppTest processes
+    would each compute every page's defaults, though each test opens one or two pages).
     """
     with _WARM_LOCK:
         if _warm_state["thread"] is None:
@@ -306,6 +308,8 @@ def warm_defaults(*, wait: bool = False) -> dict[str, str]:
                     pin(fn, config)
                 else:
                     cold.append((fn, config))
+            if os.environ.get("REGOPT_WARM_ON_START", "1") == "0":
+                cold = []  # pin what the store holds, compute nothing ahead (the test suite's servers)
             t = threading.Thread(target=_warm_all, args=(cold,), name="regopt-warm-defaults", daemon=True)
             _warm_state["thread"] = t
             t.start()
