@@ -123,6 +123,7 @@ def _geometry() -> None:
                 st.warning(f"The {name} did not converge: {res.message} The weights shown are the last iterate.")
         zeros = int(np.sum(w_now == 0.0))
         first = "never" if not np.isfinite(g.first_zero) else f"{g.first_zero:.3g}"
+        charts = st.container()  # the figures first (on the projector's first screen), the numbers under them
         layout.metrics([("w₁ at current λ", f"{w_now[0]:.3f}"), ("w₂ at current λ", f"{w_now[1]:.3f}"),
                         ("weights exactly 0", str(zeros)),
                         ("first exact zero at λ ≈", first, "Smallest λ with a weight exactly 0")])
@@ -131,7 +132,8 @@ def _geometry() -> None:
             st.caption(f"λ = {lam:g} is {side} the first exact zero (λ ≈ {g.first_zero:.3g}): "
                        + ("no weight is" if zeros == 0 else "both weights are" if zeros == 2 else "one weight is")
                        + " exactly 0 here.")
-        left, right = st.columns([1.15, 1])
+        with charts:  # side by side; one under the other on the projector (each as wide as the wall allows)
+            left, right = (st.container(), st.container()) if layout.presenting() else st.columns([1.15, 1])
         with left:
             layout.show_figure(figs.fig_regularizer_geometry(g.w1, g.w2, g.loss_grid, path, w_now, reg, alpha,
                                                              path.x[0]), key="fig_geometry")

@@ -52,6 +52,27 @@ _PLOT_AREAS = """
 """
 
 
+# Labels of log axes that are not powers of ten ("2 5 2 5" minor labels) on axes spanning a decade or more.
+_MINOR_LOG_LABELS = """
+() => {
+  const out = [];
+  document.querySelectorAll('.js-plotly-plot').forEach((plot, i) => {
+    const fl = plot._fullLayout || {};
+    Object.keys(fl).filter(k => /^[xy]axis\\d*$/.test(k)).forEach(k => {
+      const ax = fl[k];
+      if (!ax || ax.type !== 'log' || ax.tickmode === 'array' || !ax.range) return;
+      if (Math.abs(ax.range[1] - ax.range[0]) < 1) return;
+      (ax._vals || []).forEach(v => {
+        const t = String(v.text || '').replace(/<[^>]*>/g, '').trim();
+        if (t && Math.abs(v.x - Math.round(v.x)) > 1e-6) out.push(`chart ${i} ${k}: ${t}`);
+      });
+    });
+  });
+  return out;
+}
+"""
+
+
 def _overlaps(a, b, pad: float = 1.0) -> bool:
     return not (a[2] - pad <= b[0] or b[2] - pad <= a[0] or a[3] - pad <= b[1] or b[3] - pad <= a[1])
 
@@ -133,6 +154,8 @@ def test_laptop_screenshot_and_no_text_collisions(app_server, _browser, spec):
         screenshot(page, f"laptop-{spec.url_path}")
         bad = _collisions(page.evaluate(_TEXT_BOXES))
         assert not bad, bad[:8]
+        minor = page.evaluate(_MINOR_LOG_LABELS)
+        assert not minor, f"minor-tick labels on log axes: {minor[:8]}"
     finally:
         ctx.close()
 

@@ -34,3 +34,17 @@ def test_tour_step_opens_cleanly(k):
     assert not notices, notices
     assert any(f"step {k} of {len(tour.STEPS)}" in m.value for m in at.markdown), "the tour bar shows the step"
     assert at.get("plotly_chart"), "the step's section shows a figure"
+
+
+@pytest.mark.parametrize(("k", "zeros"), [(3, "1"), (4, "0")])
+def test_the_l1_and_l2_steps_show_what_their_sentence_says(k, zeros):
+    """Step 3 says one weight is exactly zero with L1; step 4 that L2 zeroes none — at the page's state."""
+    from tests.pages.helpers import metric_value
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    for key, value in tour.url_params(k).items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(registry.by_url_path(tour.step(k).page).path).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert metric_value(at, "weights exactly 0") == zeros
