@@ -197,6 +197,18 @@ def _section_picker(names: Sequence[str]) -> None:
              key="_section_pick", horizontal=True, on_change=_pick_section, label_visibility="collapsed")
 
 
+def _guarded(body: Callable[[], None], title: str) -> Callable[[], None]:
+    """A section's body, with any numerical failure or failed heavy job the body did not catch itself shown
+    as a message (with Retry where it helps) instead of a traceback; the other sections go on."""
+
+    @functools.wraps(body)
+    def run() -> None:
+        with numerical_guard(title.split("·", 1)[-1].strip() or title):
+            body()
+
+    return run
+
+
 def section(index: int, title: str, *, prose: str | Sequence[str] = "") -> Callable[[Callable[[], None]], None]:
     """Decorator: one page section, run at once as its own ``st.fragment``.
 
@@ -228,7 +240,7 @@ def section(index: int, title: str, *, prose: str | Sequence[str] = "") -> Calla
             st.header(title)
             if text:
                 st.markdown(text)
-        st.fragment(body)()
+        st.fragment(_guarded(body, title))()
 
     return run
 

@@ -158,3 +158,29 @@ def test_over_budget_the_page_waits_for_a_token_instead_of_failing(monkeypatch):
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert fake.calls == 3, "refused twice, then submitted"
     assert at.metric[0].value == "7"
+
+
+def _page_whose_first_section_fails():
+    import streamlit as st
+
+    from pages._ui import layout
+    from pages._ui.jobs import JobFailed
+
+    @layout.section(1, "1 · A failing section")
+    def _first() -> None:
+        raise JobFailed("The computation was interrupted: its worker process stopped.", hint="Press Retry.")
+
+    @layout.section(2, "2 · A healthy section")
+    def _second() -> None:
+        st.metric("healthy", "42")
+
+
+def test_a_failed_heavy_job_is_a_message_with_retry_and_the_other_sections_still_run():
+    """A stopped worker's failure reaches the page as a message with a Retry button, never a traceback."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_page_whose_first_section_fails, default_timeout=30).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("worker process stopped" in e.value for e in at.error)
+    assert any(b.label == "Retry" for b in at.button)
+    assert at.metric[0].value == "42"
