@@ -22,6 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPLETE = "COMPLETE"
 
 
+class StaleBuild(RuntimeError):
+    """The core's source changed while the store was being built."""
+
+
 def _states(spec) -> list[dict[str, str]]:
     states = [{}] + [dict(d) for d in spec.deep_links]
     if getattr(spec, "precompute_links", None):
@@ -49,10 +53,18 @@ def build(*, force: bool = False, quiet: bool = False) -> Path:
             if old.is_dir() and old.name != target.name:
                 shutil.rmtree(old, ignore_errors=True)
     t0 = time.monotonic()
+    version = cached.code_version()
+
+    def still_current() -> None:  # a build for code that changed meanwhile would only write a stale store
+        if cached.code_version(fresh=True) != version:
+            raise StaleBuild(f"the code changed during the build (store {version} is stale); nothing was written")
+
     for fn, config in cached.warm_pairs():
+        still_current()
         cached.RESULTS.put(cached.key_of(fn, config), fn(config))
     for spec in registry.PAGES:
         for state in _states(spec):
+            still_current()
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
             for k, v in state.items():
                 at.query_params[k] = v
@@ -63,9 +75,11 @@ def build(*, force: bool = False, quiet: bool = False) -> Path:
                 print(f"precompute: {spec.url_path} {state} raised: {at.exception[0].message[:200]}")
     for extra in getattr(registry, "PRECOMPUTE", ()):  # (fn, config) pairs beyond the pages' states
         for fn, config in extra():
+            still_current()
             key = cached.key_of(fn, config)
             if key not in cached.RESULTS:
                 cached.RESULTS.put(key, fn(config))
+    still_current()
     n = 0
     for key, value in cached.RESULTS.items():
         if isinstance(key, tuple) and str(key[0]).startswith("regopt_core"):
@@ -84,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.store:
         os.environ["REGOPT_STORE"] = args.store
-    build(force=args.force)
+    try:
+        build(force=args.force)
+    except StaleBuild as exc:
+        print(f"precompute: stopped: {exc}", file=sys.stderr)
+        return 3
     return 0
 
 

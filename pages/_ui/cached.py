@@ -158,15 +158,21 @@ def key_of(fn: Callable, config: Hashable) -> tuple:
 _VERSION: str | None = None
 
 
-def code_version() -> str:
-    """Hash of every source file of ``regopt_core``: a store written by other code is never used."""
+def code_version(*, fresh: bool = False) -> str:
+    """Hash of every source file of ``regopt_core``: a store written by other code is never used.
+
+    Computed once per process (the code a process runs does not change under it); ``fresh=True`` hashes the
+    files on disk again (the store builder checks that the code it is building for is still the code there).
+    """
     global _VERSION
-    if _VERSION is None:
+    if _VERSION is None or fresh:
         h = hashlib.sha256()
         for path in sorted(CORE.rglob("*.py")):
             h.update(str(path.relative_to(CORE)).encode())
             h.update(path.read_bytes())
-        _VERSION = h.hexdigest()[:16]
+        if not fresh or _VERSION is None:
+            _VERSION = h.hexdigest()[:16]
+        return h.hexdigest()[:16]
     return _VERSION
 
 

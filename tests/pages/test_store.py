@@ -73,3 +73,20 @@ def test_build_lock_of_a_dead_builder_is_taken_over(tmp_path):
     assert not cached._claim_build_lock(lock)  # a live builder's lock (ours) is respected
     lock.write_text("garbage")
     assert cached._claim_build_lock(lock)
+
+
+def test_a_build_for_code_that_changed_meanwhile_stops_and_writes_nothing(tmp_path, monkeypatch):
+    """A background build started by an old server must not go on for code that is no longer there."""
+    import pytest
+
+    from deploy import precompute
+
+    monkeypatch.setenv("REGOPT_STORE", str(tmp_path))
+    for var in ("REGOPT_WORKERS", "REGOPT_MEMO_MB"):  # build() sets them for its own process; restore after
+        monkeypatch.setenv(var, os.environ.get(var, ""))
+    real = cached.code_version
+    monkeypatch.setattr(cached, "code_version", lambda *, fresh=False: "edited-code" if fresh else real())
+    monkeypatch.setattr(cached, "warm_pairs", lambda: [(_square, 3)])
+    with pytest.raises(precompute.StaleBuild):
+        precompute.build(quiet=True)
+    assert not list(tmp_path.rglob("*.pkl")) and not list(tmp_path.rglob("COMPLETE"))
