@@ -280,6 +280,7 @@ def run(fn: Callable, config: Any, key: Hashable, label: str,
     session = _session_id()
     note = st.empty()
     t0 = time.monotonic()
+    shown: Any = None  # what the note shows now
     try:
         while True:
             try:
@@ -295,22 +296,28 @@ def run(fn: Callable, config: Any, key: Hashable, label: str,
                 break
             prev = sched.running(session)
             what = f" ({prev.label})" if prev is not None and prev.label else ""
-            note.info(f"**{label or 'Computing'}** — your previous request{what} is still running; this one "
-                      "starts when it is done. The rest of the page stays usable.", icon=":material/hourglass_top:")
-            time.sleep(0.15)
+            if shown != "previous":
+                note.info(f"**{label or 'Computing'}** — your previous request{what} is still running; this one "
+                          "starts when it is done. The rest of the page stays usable.", icon=":material/hourglass_top:")
+                shown = "previous"
+            time.sleep(0.25)
+        # Wait for the worker. The page is told only what changed (about once a second: the elapsed time), so a
+        # waiting student costs the server next to nothing; each update is also where a newer move of the same
+        # student interrupts this run (Streamlit checks for a rerun request whenever the script writes).
         while True:
             try:
-                return job.future.result(timeout=0.15)
+                return job.future.result(timeout=0.1 if time.monotonic() - t0 < 1.0 else 0.5)
             except TimeoutError:
                 pass
             elapsed = time.monotonic() - t0
             if job.started_at is None:
-                ahead = sched.position(job)
-                text = f"{label or 'Computing'} — waiting for a free worker ({ahead} request(s) ahead)"
-                note.progress(0.0, text=text)
+                view = (0.0, f"{label or 'Computing'} — waiting for a free worker ({sched.position(job)} request(s) ahead)")
             else:
                 run_s = time.monotonic() - job.started_at
-                note.progress(min(0.95, run_s / (run_s + 2.0)), text=f"{label or 'Computing'} — {elapsed:.0f} s")
+                view = (round(min(0.95, run_s / (run_s + 2.0)), 2), f"{label or 'Computing'} — {elapsed:.0f} s")
+            if view != shown:
+                note.progress(view[0], text=view[1])
+                shown = view
     except Superseded:
         st.stop()  # the session asked for something newer; that run shows its own result
     finally:
