@@ -91,7 +91,10 @@ def start_server(port: int, extra_args: list[str], log_path: Path, timeout: floa
            "--server.fileWatcherType", "none", *extra_args]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "w")  # noqa: SIM115 - lives as long as the server
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    # A measured server never starts a background build of the precomputed store (its CPU would be counted as the
+    # students'): build the store first (`python -m deploy.precompute`), as a deployment does.
+    env = {**os.environ, "REGOPT_PRECOMPUTE_ON_START": os.environ.get("REGOPT_PRECOMPUTE_ON_START", "0")}
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     base_path = next((a.split("=", 1)[1].strip("/") for a in extra_args if a.startswith("--server.baseUrlPath=")), "")
     health = f"http://127.0.0.1:{port}/{base_path + '/' if base_path else ''}_stcore/health"
     deadline = time.time() + timeout
