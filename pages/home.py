@@ -71,7 +71,7 @@ def _thumb_sgd():
 
     cfg = sgd.SGDConfig(batch_sizes=tuple(sorted({1, 4, 16, 64, 256, sgd.FULL_BATCH}))).clamped()
     noise = _ready(sgd.gradient_noise, cfg.noise())
-    return None if noise is None else figs.fig_gradient_variance(noise)
+    return None if noise is None else figs.fig_gradient_variance(noise.without, noise.with_)
 
 
 def _thumb_splits():
@@ -99,17 +99,28 @@ THUMBS = {"losses": _thumb_losses, "bias-variance": _thumb_bias_variance, "lands
           "sgd": _thumb_sgd, "splits": _thumb_splits, "ct": _thumb_ct}
 
 
+_MADE: dict[str, go.Figure] = {}  # per process: the thumbnails are the same for every visitor
+
+
+def _thumbnail(url_path: str) -> go.Figure | None:
+    """The page's thumbnail, built once per process from its pinned default result (None until ready)."""
+    if url_path not in _MADE:
+        build = THUMBS.get(url_path)
+        try:
+            fig = build() if build is not None else None
+        except Exception:  # noqa: BLE001 -- a thumbnail is decoration: a page's own errors show on the page
+            fig = None
+        if fig is None:
+            return None
+        _MADE[url_path] = layout.thumbnail(fig)
+    return _MADE[url_path]
+
+
 def _card(p: registry.PageSpec) -> None:
     with st.container(border=True):
         st.page_link(p.path, label=p.title, icon=p.icon)
         st.markdown(f"**{QUESTIONS.get(p.url_path, p.blurb)}**")
-        build = THUMBS.get(p.url_path)
-        fig = None
-        if build is not None:
-            try:
-                fig = build()
-            except Exception:  # noqa: BLE001 -- a thumbnail is decoration: a page's own errors show on the page
-                fig = None
+        fig = _thumbnail(p.url_path)
         if fig is not None:
             layout.show_thumbnail(fig)
         st.caption(p.blurb)

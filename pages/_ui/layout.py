@@ -292,9 +292,9 @@ def show_figure(fig: go.Figure, *, key: str | None = None, on_select: str = "ign
     )
 
 
-def show_thumbnail(fig: go.Figure, *, height: int = 170) -> None:
-    """A small static picture of a figure (the home page's cards): no titles, legends, axis labels, frames,
-    sliders or toolbar, and no interaction (``staticPlot``), so it costs the browser and the server little."""
+def thumbnail(fig: go.Figure, *, height: int = 170) -> go.Figure:
+    """A small static version of a figure (the home page's cards): no titles, legends, axis labels, frames,
+    sliders or colour bars. Returns the same figure."""
     fig.frames = ()
     fig.layout.sliders = ()
     fig.layout.updatemenus = ()
@@ -309,6 +309,32 @@ def show_thumbnail(fig: go.Figure, *, height: int = 170) -> None:
         marker = getattr(tr, "marker", None)
         if marker is not None and "showscale" in marker:
             marker.showscale = False
+        _thin_for_thumbnail(tr)
+    return fig
+
+
+def _thin_for_thumbnail(tr, *, max_grid: int = 40, max_points: int = 150) -> None:
+    """Fewer numbers for a 170 px picture: grids to at most ``max_grid`` per side, lines to ``max_points``."""
+    z = getattr(tr, "z", None) if "z" in tr else None
+    if z is not None and tr.type in ("contour", "heatmap"):
+        z = np.asarray(z, dtype=float)
+        if z.ndim == 2:
+            sy, sx = max(1, -(-z.shape[0] // max_grid)), max(1, -(-z.shape[1] // max_grid))
+            upd = {"z": z[::sy, ::sx]}
+            if tr.x is not None and np.ndim(tr.x) == 1:
+                upd["x"] = np.asarray(tr.x)[::sx]
+            if tr.y is not None and np.ndim(tr.y) == 1:
+                upd["y"] = np.asarray(tr.y)[::sy]
+            tr.update(upd)
+        return
+    if tr.type == "scatter" and tr.x is not None and tr.y is not None and len(tr.x) > max_points:
+        k = -(-len(tr.x) // max_points)
+        x, y = np.asarray(tr.x), np.asarray(tr.y)
+        tr.update(x=np.r_[x[::k], x[-1:]], y=np.r_[y[::k], y[-1:]])
+
+
+def show_thumbnail(fig: go.Figure | dict) -> None:
+    """Draw a :func:`thumbnail` with no interaction (``staticPlot``) and no toolbar."""
     st.plotly_chart(fig, width="stretch", theme=None,
                     config={"staticPlot": True, "displayModeBar": False, "responsive": True})
 
