@@ -167,7 +167,9 @@ def _digits() -> None:
         if cached.ready(lm.classifier_trajectory, traj):  # a stored run to the slider's end: every step count is a cut
             res = lm.classifier_at(cached.result(lm.classifier_trajectory, traj), cfg.n_steps)
         else:
-            res = cached.result(lm.classifier, cfg, heavy=True, label="Training on 1,257 digit images")
+            # a short run (~50-90 ms) costs less in this thread than a worker round trip; longer runs go to a worker
+            res = cached.result(lm.classifier, cfg, heavy=cfg.n_steps > lm.LIGHT_STEPS,
+                                label="Training on 1,257 digit images")
         layout.metrics([
             ("Training accuracy", f"{100 * res.train_accuracy:.1f} %"),
             ("Validation accuracy", f"{100 * res.val_accuracy:.1f} %", "540 held-out images"),
