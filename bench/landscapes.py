@@ -1,4 +1,4 @@
-"""Benchmarks of the loss-landscape page (``python -m regopt_core.bench -k landscapes``).
+"""Benchmarks of the loss-landscape page (``python -m bench -k landscapes``).
 
 * ``landscapes.race``: 6 optimizers x 1000 steps on Rosenbrock from (-1.2, 1) plus the 101 x 101
   contour grid -- the work behind one uncached race (issue budget: 50 ms). Reference: the same
