@@ -81,14 +81,8 @@ def _sync_steps_to_surface(scfg: landscapes.SurfaceConfig, steps: dict[str, floa
 
 
 def _formula_box(label: str, key: str, default: str, *, help: str) -> str:
-    """A text box bound to ``?key=...``: the formula of a custom landscape.
-
-    (``pages._ui.widgets`` has no text helper yet; this registers the key the same way its helpers do, so
-    "Reset to defaults" and the link notices know it.)"""
-    w._register(key, default, label)
-    value = st.text_input(label, value=default, key=key, help=help, bind="query-params",
-                          placeholder=expressions.DEFAULT_EXPRESSION)
-    return "" if value is None else str(value)
+    """A text box bound to ``?key=...``: the formula of a custom landscape."""
+    return w.text(label, key, default, help=help, placeholder=expressions.DEFAULT_EXPRESSION)
 
 
 def _custom_controls(expr_key: str, *, with_range: bool) -> tuple[str, tuple]:

@@ -232,6 +232,15 @@ def toggle(label: str, key: str, default: bool = False, *, help: str | None = No
     return bool(st.toggle(label, value=default, key=key, help=help, bind="query-params"))
 
 
+def text(label: str, key: str, default: str = "", *, help: str | None = None, placeholder: str | None = None,
+         max_chars: int | None = None) -> str:
+    """A one-line text box bound to ``?key=...`` (e.g. a typed formula). The page validates what it gets."""
+    _register(key, str(default), label)
+    value = st.text_input(label, value=default, key=key, help=help, placeholder=placeholder, max_chars=max_chars,
+                          bind="query-params")
+    return "" if value is None else str(value)
+
+
 def number(label: str, key: str, min_value: float, max_value: float, default: float, *,
            step: float | None = None, help: str | None = None) -> float:
     """A number box bound to the URL. Integer inputs return an ``int``.
