@@ -256,6 +256,7 @@ def _noise() -> None:
     cfg = sgd.SGDConfig(PAGE.batch_sizes, at=point, replace=PAGE.replace, seed=seed).clamped()
     with figure, layout.numerical_guard("Sampling minibatch gradients"):
         res = cached.result(sgd.gradient_noise, cfg.noise(), label="Sampling minibatch gradients")
+        charts = st.container()  # the figures first (the projector's first screen), the numbers under them
         wo, wi = res.without, res.with_
         N = wo.n_samples
         half = int(wo.batch_sizes[np.argmin(np.abs(wo.batch_sizes - N // 2))])
@@ -272,7 +273,8 @@ def _noise() -> None:
         st.markdown(sgd.claims.noise_falls(wo) + f" At B = N = {N} without replacement the measured variance is "
                     f"{wo.variance[-1]:.1e}, {wo.variance[-1] / wo.sigma2:.0e} of σ²: zero up to round-off, since "
                     "every such batch is the whole data set.")
-        left, right = st.columns(2)
+        with charts:  # side by side; one under the other on the projector
+            left, right = (st.container(), st.container()) if layout.presenting() else st.columns(2)
         with left:
             layout.show_figure(figs.fig_gradient_cloud(res.main), key="fig_cloud")
         with right:

@@ -104,6 +104,7 @@ def _best_of_k():
         acc = w.slider("True accuracy p", "acc", 0.5, 0.99, 0.8, step=0.01)
     res = cached.result(C.best_of_k, C.BestOfKConfig(n_test, acc, k, seed=seed).clamped())
     with figure:
+        layout.show_figure(figs.fig_best_of_k(res), key="fig_bok")  # the figure first: the projector's first screen
         layout.metrics([
             ("Normal approx. p + s·E[max]", f"{res.expected_best_normal:.4f}",
              "An approximation; clipped to 1 when it exceeds 1." if res.normal_exceeds_one else "An approximation."),
@@ -112,7 +113,6 @@ def _best_of_k():
             ("Fresh test set", f"{res.fresh.mean():.4f}", "The chosen model on new data (mean)."),
         ])
         _say(claims.best_of_k_claims(res))
-        layout.show_figure(figs.fig_best_of_k(res), key="fig_bok")
         layout.show_figure(figs.fig_optimism_vs_k(n_test=res.n_test, accuracy=res.accuracy, mark=res), key="fig_bok_k")
         layout.download_csv("best-of-K repetitions", {"best_on_test": res.best, "fresh_test": res.fresh},
                             "splits_best_of_k.csv", key="dl_bok")
@@ -163,11 +163,11 @@ def _esl():
                   {"n_repeats": "Repetitions", "n_keep": "Predictors kept"})
     with figure:
         m = res.estimates.mean(axis=1)
+        layout.show_figure(figs.fig_leak(res, title=f"Pure noise, {res.estimates.shape[1]} repetitions: CV estimates"),
+                           key="fig_esl")  # the figure first: the projector's first screen
         layout.metrics([("Wrong-way CV error", f"{100 * m[0]:.1f} %"), ("Right-way CV error", f"{100 * m[1]:.1f} %"),
                         ("True error", "50 %")])
         _say(claims.leak_claims(res))
-        layout.show_figure(figs.fig_leak(res, title=f"Pure noise, {res.estimates.shape[1]} repetitions: CV estimates"),
-                           key="fig_esl")
         layout.download_csv("ESL experiment", {"wrong_way": res.estimates[0], "right_way": res.estimates[1]},
                             "splits_esl.csv", key="dl_esl")
     layout.show_code(splits.selection_leak)

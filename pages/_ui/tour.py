@@ -74,7 +74,7 @@ STEPS: tuple[Step, ...] = (
     Step("splits", {"bk": "1000", "nt": "1000"}, 2,
          "Pick the best of many models on one test set, and the winner's score is optimistic.",
          "How optimistic is the best of 1000 coin-flipping models?"),
-    Step("splits", {"esl_p": "1000", "esl_keep": "20"}, 5,
+    Step("splits", {"esl_p": "1000", "esl_keep": "20"}, 4,
          "Choosing features on all the data before cross-validation: the error looks far too good.",
          "Where exactly did the test data leak in?"),
     Step("ct", {}, 1,
