@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from regopt_core.figures.theme import COLORS, styled
+from regopt_core.figures.theme import COLORS, LEGEND_BELOW, styled
 from regopt_core.splits import ApproachComparison, BestOfK, EarlyStopping, ErrorCurves, LeakResult, expected_max_normal
 
 __all__ = [
@@ -73,7 +73,7 @@ def fig_best_of_k(res: BestOfK, *, title: str | None = None) -> go.Figure:
     _vline(fig, res.accuracy, f"true accuracy {res.accuracy:.3f}", COLORS["black"], dash="solid")
     _vline(fig, res.expected_best_normal, f"theory p + s·E[max] = {res.expected_best_normal:.3f}",
            COLORS["vermillion"], position="low", side="right" if res.n_models > 1 else "left")
-    fig.update_layout(barmode="overlay", legend=dict(orientation="h", y=-0.25, x=0))
+    fig.update_layout(barmode="overlay", legend=LEGEND_BELOW)
     return styled(fig, title=title or f"Pick the best of {res.n_models} equally good models on {res.n_test} test points",
                   x_title="test accuracy", y_title="repetitions", height=440)
 
@@ -100,7 +100,7 @@ def fig_optimism_vs_k(*, n_test: int, accuracy: float, k_max: int = 1000, mark: 
         fig.add_scatter(x=[mark.n_models], y=[exact], mode="markers", name="exact (binomial)",
                         marker=dict(color=COLORS["green"], size=12, symbol="x"))
     fig.update_xaxes(type="log")
-    fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
+    fig.update_layout(legend=LEGEND_BELOW)
     return styled(fig, title="Optimism grows like √(2 ln K)", x_title="K, configurations compared (log scale)",
                   y_title="expected optimism (accuracy)", height=440)
 
@@ -131,7 +131,7 @@ def fig_error_curves(c: ErrorCurves, *, chosen: dict[str, float] | None = None) 
     allv = np.r_[c.train, c.validation, c.test, c.cv, c.true]
     lo, hi = float(np.nanmin(allv)), float(np.nanmax(allv))
     fig.update_yaxes(range=[min(0.0, lo), hi + 0.05 * (hi - min(0.0, lo)) + 1e-9])
-    fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
+    fig.update_layout(legend=LEGEND_BELOW)
     return styled(fig, title="One study: every error against the ridge strength λ",
                   x_title="λ (ridge strength, log scale)", y_title=_error_label(c.kind), height=480)
 
@@ -150,7 +150,7 @@ def fig_fits(c: ErrorCurves, picks: dict[str, int]) -> go.Figure:
         fig.add_scatter(x=c.x_plot, y=c.fits_plot[:, j], mode="lines", name=f"{name} (λ = {c.lams[j]:.2g})",
                         line=dict(color=colors[i % len(colors)], width=3, dash=("solid", "dash", "dot")[i % 3]))
     fig.update_yaxes(range=[-2.5, 2.5])
-    fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
+    fig.update_layout(legend=LEGEND_BELOW)
     return styled(fig, title="What the chosen models look like", x_title="x", y_title="y", height=440)
 
 
@@ -185,7 +185,7 @@ def fig_reported_vs_true(cmp: ApproachComparison) -> go.Figure:
                     marker=dict(symbol="diamond", size=16, color=COLORS["black"]),
                     error_x=dict(type="data", array=2 * se_t, visible=True))
     _row_labels(fig, names)
-    fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
+    fig.update_layout(legend=LEGEND_BELOW)
     return styled(fig, title=f"Reported vs true error, mean over {r} random studies of n = {cmp.n_samples}",
                   x_title=_error_label(cmp.kind), height=430)
 
@@ -246,7 +246,7 @@ def fig_early_stopping(res: EarlyStopping, *, show_ridge: bool = True) -> go.Fig
            side="right" if right else "left")
     fig.update_xaxes(type="log", range=[0.0, float(np.log10(max(last, 2)))])
     fig.update_yaxes(range=[0, float(np.percentile(np.r_[res.validation, res.test, res.true], 99)) * 1.1])
-    fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
+    fig.update_layout(legend=LEGEND_BELOW)
     return styled(fig, title="Gradient descent keeps lowering the training error; the true error turns back up",
                   x_title="epoch (log scale)", y_title="mean squared error", height=480)
 
