@@ -93,7 +93,7 @@ PAGES: tuple[PageSpec, ...] = (
                     {"dim": "1000", "bug": "true"},
                     {"lr_gd": "2.2"},
                     {"live_opt": "Momentum", "live_x": "0.9"},
-                    {"surface": "Custom", "expr": "(x**2+y-11)**2 + (x+y**2-7)**2", "opts": "Adam"}),
+                    {"surface": "Custom", "expr": "(x**2+y-11)**2 + (x+y**2-7)**2"}),
         warm=lambda: _landscapes_warm(),
     ),
     PageSpec(
