@@ -132,6 +132,22 @@ def reset_to_defaults() -> None:
         st.session_state[key] = default
 
 
+def _drop_if_invalid(key: str, valid: Callable[[Any], bool]) -> None:
+    """Forget a value left in the session under ``key`` that this widget cannot hold.
+
+    Pages share short keys with different ranges (``steps`` is up to 3000 on one page, 100 on another). A value
+    that another page (or a section drawn in an earlier run) left behind would make Streamlit raise
+    (``StreamlitValueAboveMaxError``) when the widget is created; the widget takes its URL value or default instead.
+    """
+    if key in st.session_state:
+        try:
+            ok = bool(valid(st.session_state[key]))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            del st.session_state[key]
+
+
 # --------------------------------------------------------------------------------------------- controls
 def slider(
     label: str,
@@ -146,6 +162,7 @@ def slider(
 ) -> float:
     """A linear slider bound to ``?key=value``. Ints give an int slider."""
     _register(key, default, label)
+    _drop_if_invalid(key, lambda v: all(min_value <= x <= max_value for x in (v if isinstance(v, (tuple, list)) else (v,))))
     return st.slider(label, min_value=min_value, max_value=max_value, value=default, step=step, format=format,
                      key=key, help=help, bind="query-params")
 
@@ -188,6 +205,7 @@ def log_slider(
     if default not in options:
         options = sorted(set(options) | {float(default)})
     _register(key, float(default), label)
+    _drop_if_invalid(key, lambda v: float(v) in options)
     return float(st.select_slider(label, options=options, value=float(default), format_func=fmt_g, key=key,
                                   help=help, bind="query-params"))
 
@@ -210,6 +228,7 @@ def select(
     by_label = {v: k for k, v in labels.items()}
     shown = list(by_label)
     _register(key, labels[default], label)
+    _drop_if_invalid(key, lambda v: v in by_label)
     if horizontal_radio:
         choice = st.radio(label, shown, index=shown.index(labels[default]), key=key, help=help, horizontal=True,
                           bind="query-params")
@@ -223,6 +242,7 @@ def multiselect(label: str, key: str, options: Sequence[Any], default: Sequence[
                 format_func: Callable[[Any], str] = str, help: str | None = None) -> list:
     """Choose several; may return an empty list (pages must handle that with a message)."""
     _register(key, list(default), label)
+    _drop_if_invalid(key, lambda v: all(x in list(options) for x in v))
     return list(st.multiselect(label, list(options), default=list(default), format_func=format_func, key=key,
                                help=help, bind="query-params"))
 
@@ -251,6 +271,7 @@ def number(label: str, key: str, min_value: float, max_value: float, default: fl
     """
     integer = all(isinstance(v, int) for v in (min_value, max_value, default)) and (step is None or isinstance(step, int))
     _register(key, float(default) if integer else default, label)
+    _drop_if_invalid(key, lambda v: min_value <= v <= max_value)
     if integer:
         value = st.number_input(label, min_value=float(min_value), max_value=float(max_value), value=float(default),
                                 step=float(step or 1), format="%.0f", key=key, help=help, bind="query-params")
