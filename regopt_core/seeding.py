@@ -21,8 +21,12 @@ def streams(seed: int, n: int) -> list[np.random.Generator]:
     return [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(int(n))]
 
 
-def stream(seed: int, index: int) -> np.random.Generator:
-    """Stream number ``index`` of ``seed``: the same generator as ``streams(seed, index + 1)[index]``."""
-    if int(seed) < 0 or int(index) < 0:
-        raise ValueError(f"seed and index must be non-negative integers, got {seed}, {index}")
-    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(index),)))
+def stream(seed: int, index: int, *sub: int) -> np.random.Generator:
+    """Stream number ``index`` of ``seed``: the same generator as ``streams(seed, index + 1)[index]``.
+
+    ``sub`` picks a child of that stream (``stream(seed, 1, 40)``: child 40 of stream 1), for a family of draws
+    keyed by a setting — e.g. the photon noise of a scan with 40 views — without a fixed count of siblings.
+    """
+    if int(seed) < 0 or int(index) < 0 or any(int(i) < 0 for i in sub):
+        raise ValueError(f"seed and indices must be non-negative integers, got {seed}, {index}, {sub}")
+    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(index), *map(int, sub))))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from regopt_core import seeding
 from regopt_core.ct import experiments
 from regopt_core.ct.experiments import Reconstruction, Scan
 from regopt_core.ct.filters import FILTER_NAMES
@@ -234,7 +235,7 @@ def phantom_of(cfg: CTConfig):
         from regopt_core.ct.anatomy import ct_slice_phantom
 
         return ct_slice_phantom()
-    return make_phantom(cfg.phantom, rng=np.random.default_rng([cfg.seed, 0]))
+    return make_phantom(cfg.phantom, rng=seeding.stream(cfg.seed, 0))
 
 
 @functools.lru_cache(maxsize=4)
@@ -271,7 +272,7 @@ def scan(cfg: CTConfig) -> Scan:
     g = experiments.make_geometry(k.kind, k.n, k.views, dso=k.dso, dsd=k.dsd)
     proj = _projector_of(k) if k.crime else None
     return experiments.simulate_scan(phantom_of(k), g, i0=k.i0 if k.i0 > 0 else None, inverse_crime=k.crime,
-                                     projector=proj, rng=np.random.default_rng([k.seed, 1, k.views]))
+                                     projector=proj, rng=seeding.stream(k.seed, 1, k.views))
 
 
 @dataclass(frozen=True)

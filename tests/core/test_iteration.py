@@ -52,3 +52,16 @@ def test_convergence_sentence_follows_its_numbers():
     bad = Convergence(False, "relative change", 1e-3, 1e-6, 500)
     assert "converged" in ok.sentence() and "without" not in ok.sentence()
     assert "without converging" in bad.sentence() and "500" in bad.sentence()
+
+
+def test_a_child_of_a_stream_is_that_streams_spawned_child():
+    """``stream(seed, i, j)`` is child ``j`` of stream ``i`` as numpy's own spawn makes it (one seeding scheme for
+    keyed families of draws, e.g. the photon noise of a scan per view count)."""
+    import numpy as np
+
+    from regopt_core.seeding import stream
+
+    children = np.random.SeedSequence(7).spawn(2)[1].spawn(41)
+    want = np.random.default_rng(children[40]).standard_normal(5)
+    assert np.array_equal(stream(7, 1, 40).standard_normal(5), want)
+    assert not np.array_equal(stream(7, 1, 40).standard_normal(5), stream(7, 1, 39).standard_normal(5))
