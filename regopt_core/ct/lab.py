@@ -15,11 +15,11 @@ the TV λ never recomputes SART; the strip's TV at 40 views is the comparison's 
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from regopt_core.caps import clip, finite
 from regopt_core import seeding
 from regopt_core.ct import experiments
 from regopt_core.ct.experiments import Reconstruction, Scan
@@ -78,17 +78,6 @@ def iterative_max_views(n: int) -> int:
     return int(min(ITERATIVE_MAX_VIEWS, MATRIX_CAP // (int(n) * int(n))))
 
 
-def _finite(name: str, v: float) -> float:
-    v = float(v)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be a finite number, got {v}")
-    return v
-
-
-def _clip(v: float, lo: float, hi: float) -> float:
-    return min(max(v, lo), hi)
-
-
 @dataclass(frozen=True)
 class CTConfig:
     """Everything that decides a CT result (hashable; the page builds it from its widgets).
@@ -135,15 +124,15 @@ class CTConfig:
             raise ValueError(f"unknown TV solver {self.method!r}; choose one of {TV_METHODS}")
         if self.filter_name not in FILTER_NAMES:
             raise ValueError(f"unknown filter {self.filter_name!r}; choose one of {FILTER_NAMES}")
-        n = min(N_CHOICES, key=lambda c: abs(c - _finite("n", self.n)))
-        dso = _clip(_finite("dso", self.dso), *DSO_RANGE)
-        dsd = _clip(_finite("dsd", self.dsd), dso, DSD_MAX)
-        i0 = _finite("i0", self.i0)
-        i0 = 0.0 if i0 <= 0 else _clip(i0, *I0_RANGE)
-        lam = _clip(_finite("lam", self.lam), *LAM_RANGE)
-        n_iter = int(round(_clip(_finite("n_iter", self.n_iter), *ITER_RANGE)))
-        views = int(round(_clip(_finite("views", self.views), 1, MAX_VIEWS)))
-        eps = _clip(_finite("eps_pct", self.eps_pct), *EPS_RANGE)
+        n = min(N_CHOICES, key=lambda c: abs(c - finite("n", self.n)))
+        dso = clip(finite("dso", self.dso), *DSO_RANGE)
+        dsd = clip(finite("dsd", self.dsd), dso, DSD_MAX)
+        i0 = finite("i0", self.i0)
+        i0 = 0.0 if i0 <= 0 else clip(i0, *I0_RANGE)
+        lam = clip(finite("lam", self.lam), *LAM_RANGE)
+        n_iter = int(round(clip(finite("n_iter", self.n_iter), *ITER_RANGE)))
+        views = int(round(clip(finite("views", self.views), 1, MAX_VIEWS)))
+        eps = clip(finite("eps_pct", self.eps_pct), *EPS_RANGE)
         if self.kind == "parallel":
             dso, dsd = DEFAULT.dso, DEFAULT.dsd  # unused by a parallel beam: one key for all
         upload = self.upload if self.phantom == UPLOAD else None

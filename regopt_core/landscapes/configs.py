@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from regopt_core.caps import clip, finite
 from regopt_core.expressions.validate import DEFAULT_BOUNDS, DEFAULT_EXPRESSION, normalize
 from regopt_core.functions import SURFACE_NAMES, Surface, make_surface
 from regopt_core.optimizers import OPTIMIZER_NAMES, Optimizer, make_optimizer
@@ -65,17 +66,6 @@ FAMILY_FACTORS: tuple[float, ...] = tuple(round(0.5 + 0.05 * i, 2) for i in rang
 
 
 # ------------------------------------------------------------------------------- configs
-def _finite(name: str, v: float) -> float:
-    v = float(v)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {v}")
-    return v
-
-
-def _clip(v: float, lo: float, hi: float) -> float:
-    return float(min(max(float(v), lo), hi))
-
-
 #: every landscape key a config accepts: the built-in surfaces and a typed formula
 SURFACE_KEYS: tuple[str, ...] = (*SURFACE_NAMES, "custom")
 
@@ -84,7 +74,7 @@ def _window(window) -> tuple[tuple[float, float], tuple[float, float]]:
     """A custom landscape's contour range, each limit clipped to +-MAX_WINDOW; min < max or ValueError."""
     try:
         (x_lo, x_hi), (y_lo, y_hi) = window
-        vals = [_clip(_finite("contour range", v), -MAX_WINDOW, MAX_WINDOW) for v in (x_lo, x_hi, y_lo, y_hi)]
+        vals = [clip(finite("contour range", v), -MAX_WINDOW, MAX_WINDOW) for v in (x_lo, x_hi, y_lo, y_hi)]
     except (TypeError, ValueError) as err:
         raise ValueError(f"the contour range must be ((x min, x max), (y min, y max)) of finite numbers: {err}") from None
     for name, lo, hi in (("x", vals[0], vals[1]), ("y", vals[2], vals[3])):
@@ -122,12 +112,12 @@ class SurfaceConfig:
         if self.key == "custom":
             return replace(base, expr=normalize(self.expr), window=_window(self.window))
         if self.key == "quadratic":
-            return replace(base, kappa=_clip(_finite("kappa", self.kappa), 1.0, 1e6),
-                           theta=_clip(_finite("theta", self.theta), -360.0, 360.0))
+            return replace(base, kappa=clip(finite("kappa", self.kappa), 1.0, 1e6),
+                           theta=clip(finite("theta", self.theta), -360.0, 360.0))
         if self.key == "logistic":
             if self.penalty not in ("l1", "l2"):
                 raise ValueError(f"penalty must be 'l1' or 'l2', got {self.penalty!r}")
-            return replace(base, lam=_clip(_finite("lam", self.lam), 0.0, 10.0), penalty=self.penalty,
+            return replace(base, lam=clip(finite("lam", self.lam), 0.0, 10.0), penalty=self.penalty,
                            seed=int(min(max(int(self.seed), 0), 2**31 - 1)),
                            n_samples=int(min(max(int(self.n_samples), 10), 2000)))
         return base
@@ -185,10 +175,10 @@ class RaceEntry:
     def clamped(self) -> RaceEntry:
         if self.name not in OPTIMIZER_NAMES:
             raise ValueError(f"unknown optimizer {self.name!r}; expected one of {OPTIMIZER_NAMES}")
-        return RaceEntry(self.name, _clip(_finite("learning rate", self.learning_rate), *LR_RANGE),
-                         beta=_clip(_finite("beta", self.beta), 0.0, 0.999), rho=_clip(_finite("rho", self.rho), 0.0, 0.9999),
-                         beta1=_clip(_finite("beta1", self.beta1), 0.0, 0.999),
-                         beta2=_clip(_finite("beta2", self.beta2), 0.0, 0.99999))
+        return RaceEntry(self.name, clip(finite("learning rate", self.learning_rate), *LR_RANGE),
+                         beta=clip(finite("beta", self.beta), 0.0, 0.999), rho=clip(finite("rho", self.rho), 0.0, 0.9999),
+                         beta1=clip(finite("beta1", self.beta1), 0.0, 0.999),
+                         beta2=clip(finite("beta2", self.beta2), 0.0, 0.99999))
 
 
 DEFAULT_ENTRIES = (RaceEntry("gd", 1.0), RaceEntry("momentum", 0.1), RaceEntry("adam", 0.1))
@@ -200,7 +190,7 @@ def _clamp_start(start: tuple[float, float] | None) -> tuple[float, float] | Non
     x, y = (float(v) for v in start)
     if not (math.isfinite(x) and math.isfinite(y)):
         return None
-    return (_clip(x, -MAX_START, MAX_START), _clip(y, -MAX_START, MAX_START))
+    return (clip(x, -MAX_START, MAX_START), clip(y, -MAX_START, MAX_START))
 
 
 @dataclass(frozen=True)
@@ -223,7 +213,7 @@ class RaceConfig:
         return RaceConfig(surface=self.surface.clamped(),
                           entries=tuple(e.clamped() for e in self.entries)[:MAX_RACERS],
                           start=_clamp_start(self.start), n_steps=int(min(max(int(self.n_steps), 1), MAX_STEPS)),
-                          tol=_clip(_finite("tol", self.tol), 0.0, 1.0), grid_n=int(min(max(int(self.grid_n), 5), MAX_GRID)))
+                          tol=clip(finite("tol", self.tol), 0.0, 1.0), grid_n=int(min(max(int(self.grid_n), 5), MAX_GRID)))
 
 
 RaceConfig.DEFAULT = RaceConfig()
@@ -245,11 +235,11 @@ class StepFamilyConfig:
     def clamped(self) -> StepFamilyConfig:
         if self.optimizer not in ("gd", "momentum", "nesterov"):
             raise ValueError(f"the step-size family needs gd, momentum or nesterov, got {self.optimizer!r}")
-        facs = tuple(sorted({round(_clip(_finite("factor", f), 0.01, 10.0), 4) for f in self.factors}))[:MAX_FAMILY]
+        facs = tuple(sorted({round(clip(finite("factor", f), 0.01, 10.0), 4) for f in self.factors}))[:MAX_FAMILY]
         if not facs:
             facs = FAMILY_FACTORS
         return StepFamilyConfig(surface=self.surface.clamped(), optimizer=self.optimizer,
-                                beta=_clip(_finite("beta", self.beta), 0.0, 0.999), start=_clamp_start(self.start),
+                                beta=clip(finite("beta", self.beta), 0.0, 0.999), start=_clamp_start(self.start),
                                 n_steps=int(min(max(int(self.n_steps), 1), MAX_FAMILY_STEPS)), factors=facs,
                                 grid_n=int(min(max(int(self.grid_n), 5), MAX_GRID)))
 
@@ -269,7 +259,7 @@ class GradientCheckConfig:
 
     def clamped(self) -> GradientCheckConfig:
         return GradientCheckConfig(surface=self.surface.clamped(), point=_clamp_start(self.point), bug=bool(self.bug),
-                                   h=_clip(_finite("h", self.h), 1e-12, 1e-1), n_h=int(min(max(int(self.n_h), 3), 200)))
+                                   h=clip(finite("h", self.h), 1e-12, 1e-1), n_h=int(min(max(int(self.n_h), 3), 200)))
 
 
 GradientCheckConfig.DEFAULT = GradientCheckConfig()
@@ -296,7 +286,7 @@ class SearchConfig:
         d = int(min(max(int(self.d), 1), MAX_DIM))
         dims = tuple(sorted({int(min(max(int(v), 1), MAX_DIM)) for v in self.dims}))[:16] or SEARCH_DIMS
         return SearchConfig(d=d, n_evals=int(min(max(int(self.n_evals), 2), MAX_EVALS)),
-                            kappa=_clip(_finite("kappa", self.kappa), 1.0, 1e6),
+                            kappa=clip(finite("kappa", self.kappa), 1.0, 1e6),
                             seed=int(min(max(int(self.seed), 0), 2**31 - 1)), dims=dims)
 
     def sweep_key(self) -> SearchConfig:
