@@ -158,6 +158,14 @@ def key_of(fn: Callable, config: Hashable) -> tuple:
 _VERSION: str | None = None
 
 
+def _hash_core() -> str:
+    h = hashlib.sha256()
+    for path in sorted(CORE.rglob("*.py")):
+        h.update(str(path.relative_to(CORE)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def code_version(*, fresh: bool = False) -> str:
     """Hash of every source file of ``regopt_core``: a store written by other code is never used.
 
@@ -165,14 +173,10 @@ def code_version(*, fresh: bool = False) -> str:
     files on disk again (the store builder checks that the code it is building for is still the code there).
     """
     global _VERSION
-    if _VERSION is None or fresh:
-        h = hashlib.sha256()
-        for path in sorted(CORE.rglob("*.py")):
-            h.update(str(path.relative_to(CORE)).encode())
-            h.update(path.read_bytes())
-        if not fresh or _VERSION is None:
-            _VERSION = h.hexdigest()[:16]
-        return h.hexdigest()[:16]
+    if fresh:
+        return _hash_core()
+    if _VERSION is None:
+        _VERSION = _hash_core()
     return _VERSION
 
 
