@@ -5,10 +5,12 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from pages._ui import cached, layout
+from pages._ui import cached, figures, layout
 from pages._ui import widgets as w
 from regopt_core import bias_variance as bv
-from regopt_core.figures import bias_variance as figs
+from regopt_core.figures import bias_variance as bias_variance_figures
+
+figs = figures.builders(bias_variance_figures)  # memoized: a rerun that changes nothing a figure uses reuses it
 
 D, DD = bv.DEFAULT, bv.DD_DEFAULT
 SOURCES = {"sim": "Simulated (known truth)", "own": "Your points"}

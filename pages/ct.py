@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from pages._ui import cached, layout, uploads
+from pages._ui import cached, figures, layout, uploads
 from pages._ui import widgets as w
 from regopt_core.ct import claims, lab
 from regopt_core.ct import fbp as fbp_module
@@ -13,7 +13,9 @@ from regopt_core.ct import projectors, tv
 from regopt_core.ct.anatomy import CT_SLICE_LABEL, CT_SLICE_SOURCE
 from regopt_core.ct.experiments import iterations_within
 from regopt_core.ct.geometry import pixel_centres
-from regopt_core.figures import ct as figs
+from regopt_core.figures import ct as ct_figures
+
+figs = figures.builders(ct_figures)  # memoized: a rerun that changes nothing a figure uses reuses it
 
 D = lab.DEFAULT
 SECTIONS = ("Lecture figure", "One view count", "Inverse crime", "Quality vs views")

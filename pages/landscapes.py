@@ -8,10 +8,12 @@ A thin page: widgets -> a frozen config of ``regopt_core.landscapes`` -> ``clamp
 import numpy as np
 import streamlit as st
 
-from pages._ui import cached, layout
+from pages._ui import cached, figures, layout
 from pages._ui import widgets as w
 from regopt_core import expressions, gradients, landscapes, optimizers
-from regopt_core.figures import landscapes as figs
+from regopt_core.figures import landscapes as landscapes_figures
+
+figs = figures.builders(landscapes_figures)  # memoized: a rerun that changes nothing a figure uses reuses it
 
 BUILTIN_SURFACES = {"quadratic": "Quadratic", "rosenbrock": "Rosenbrock", "himmelblau": "Himmelblau", "beale": "Beale",
                     "saddle": "Saddle", "camel": "Camel", "logistic": "Logistic"}

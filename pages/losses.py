@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages._ui import cached, layout
+from pages._ui import cached, figures, layout
 from pages._ui import widgets as w
 from regopt_core import linear_models as lm
 from regopt_core import losses
-from regopt_core.figures import losses as figs
+from regopt_core.figures import losses as losses_figures
+
+figs = figures.builders(losses_figures)  # memoized: a rerun that changes nothing a figure uses reuses it
 
 layout.page_header(
     "Losses & regularizers",

@@ -5,10 +5,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages._ui import cached, layout
+from pages._ui import cached, figures, layout
 from pages._ui import widgets as w
 from regopt_core import sgd
-from regopt_core.figures import sgd as figs
+from regopt_core.figures import sgd as sgd_figures
+
+figs = figures.builders(sgd_figures)  # memoized: a rerun that changes nothing a figure uses reuses it
 
 _FULL_RUN = "_sgd_full_run"  # True while the whole page runs (False during a section's own rerun)
 _SHARED = "_sgd_shared"      # the run settings of section 1 drawn by the last whole-page run

@@ -4,12 +4,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages._ui import cached, layout
+from pages._ui import cached, figures, layout
 from pages._ui import widgets as w
 from regopt_core import splits
-from regopt_core.figures import splits as figs
+from regopt_core.figures import splits as splits_figures
 from regopt_core.splits import claims
 from regopt_core.splits import configs as C
+
+figs = figures.builders(splits_figures)  # memoized: a rerun that changes nothing a figure uses reuses it
 
 layout.page_header(
     "Dataset splits: how optimistic is your error?",

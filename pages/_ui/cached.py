@@ -19,8 +19,8 @@ small frozen result dataclass; the key is ``(fn's module and name, config)``. Lo
 4. **compute**.
 
 Every array inside a shared result is made read-only. :func:`resource` holds a few large read-only objects
-per process (system matrices). Figures are *not* cached: builders are pure and cheap next to a result, and
-every page section is an ``st.fragment``, so a move rebuilds only its own section's figures.
+per process (system matrices). Figures have their own memo on top of this one (``pages/_ui/figures.py``):
+building and validating plotly figures was most of a light rerun's CPU.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from pages._ui import widgets
+from pages._ui import figures, widgets
 from regopt_core.errors import NumericalError
 from regopt_core.figures.theme import legend_clear_of_title, scale_text, tidy_log_axes
 
@@ -274,15 +274,23 @@ def what_to_notice(points: Sequence[str], *, title: str = "What to notice") -> N
 
 def show_figure(fig: go.Figure, *, key: str | None = None, on_select: str = "ignore",
                 selection_mode: str | Sequence[str] = ("points",), height: int | None = None):
-    """Render a plotly figure the one way the app does it (presentation scaling included)."""
-    tidy_log_axes(fig)
-    legend_clear_of_title(fig)
-    if presenting():
-        scale_text(fig, PRESENT_SCALE)
-    if height is not None:
-        fig.update_layout(height=height)
+    """Render a plotly figure the one way the app does it (presentation scaling included).
+
+    A figure from :func:`pages._ui.figures.builders` is styled and turned into a dict once per
+    (figure, presentation, height) for everyone; drawing it again costs a serialization only.
+    """
+    scale = PRESENT_SCALE if presenting() else None
+
+    def style(f: go.Figure) -> None:
+        tidy_log_axes(f)
+        legend_clear_of_title(f)
+        if scale is not None:
+            scale_text(f, scale)
+        if height is not None:
+            f.update_layout(height=height)
+
     return st.plotly_chart(
-        fig,
+        figures.drawable(figures.spec(fig, style, (scale, height))),
         width="stretch",
         key=key,
         on_select=on_select,

@@ -1,0 +1,166 @@
+"""The figure memo (pages/_ui/figures.py): same inputs -> the same figure object, any changed input -> a new
+figure, shared figures never restyled in place, and what Streamlit receives is exactly plotly's own JSON."""
+
+from __future__ import annotations
+
+import base64
+import json
+import types
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pages._ui import cached, figures
+from regopt_core.figures.theme import scale_text
+
+CALLS: list = []
+
+
+def fig_line(y: np.ndarray, *, title: str = "t", scale: float = 1.0) -> go.Figure:
+    CALLS.append(1)
+    return go.Figure(go.Scatter(y=np.asarray(y) * scale), layout=dict(title_text=title))
+
+
+def fig_pair(y: np.ndarray) -> tuple[go.Figure, go.Figure]:
+    CALLS.append(1)
+    return go.Figure(go.Scatter(y=y)), go.Figure(go.Bar(y=y))
+
+
+def label(x: float) -> str:
+    return f"x = {x}"
+
+
+@dataclass(frozen=True)
+class Result:
+    y: np.ndarray
+    note: str
+
+
+MODULE = types.ModuleType("tests_fake_figures")
+MODULE.fig_line, MODULE.fig_pair, MODULE.label = fig_line, fig_pair, label
+
+
+@pytest.fixture()
+def figs():
+    figures.clear()
+    CALLS.clear()
+    return figures.builders(MODULE)
+
+
+def _frozen(a) -> np.ndarray:
+    return cached._freeze(np.array(a, dtype=float))
+
+
+def test_same_inputs_give_the_same_figure_object_and_build_once(figs):
+    y = _frozen([1, 2, 3])
+    a = figs.fig_line(y, title="a")
+    assert figs.fig_line(y, title="a") is a
+    assert len(CALLS) == 1
+    assert figs.label(2) == "x = 2"  # not a builder: passed through
+
+
+@pytest.mark.parametrize("change", ["title", "scale", "values", "int-vs-float"])
+def test_any_changed_input_gives_a_new_figure(figs, change):
+    y = _frozen([1, 2, 3])
+    base = figs.fig_line(y, title="a", scale=1.0)
+    other = {
+        "title": lambda: figs.fig_line(y, title="b", scale=1.0),
+        "scale": lambda: figs.fig_line(y, title="a", scale=1.0000001),
+        "values": lambda: figs.fig_line(_frozen([1, 2, 4]), title="a", scale=1.0),
+        "int-vs-float": lambda: figs.fig_line(y, title="a", scale=1),
+    }[change]()
+    assert other is not base
+    assert len(CALLS) == 2
+
+
+def test_slices_of_a_shared_array_key_by_memory_and_page_made_arrays_by_content(figs):
+    y = _frozen(np.arange(10.0))
+    assert figs.fig_line(y[2:5]) is figs.fig_line(y[2:5])  # a new view object each time, same memory
+    assert figs.fig_line(y[2:5]) is not figs.fig_line(y[3:6])
+    w = np.arange(4.0)  # writeable: keyed by its bytes
+    f = figs.fig_line(w)
+    assert figs.fig_line(np.arange(4.0)) is f
+    w[0] = 9.0  # the page changed its array: a new figure, not the stale one
+    assert figs.fig_line(w) is not f
+    assert len(CALLS) == 4
+
+
+def test_frozen_results_key_field_by_field(figs):
+    y = _frozen([1, 2, 3])
+    r1, r2 = Result(y, "n"), Result(y, "n")  # a new result object around the same shared arrays
+    assert figs.fig_line(r1.y) is figs.fig_line(r2.y)
+    assert figures._key(r1, []) == figures._key(r2, [])
+    assert figures._key(Result(y, "m"), []) != figures._key(r1, [])
+    assert figures._key(Result(_frozen([1, 2, 3]), "n"), []) != figures._key(r1, [])  # other memory
+
+
+def test_unkeyable_arguments_are_built_every_time_and_never_shared(figs):
+    class Mutable:  # not a frozen dataclass: its contents could change under the same identity
+        pass
+
+    def fig_obj(o):
+        CALLS.append(1)
+        return go.Figure()
+
+    m = figures.memoized(fig_obj)
+    o = Mutable()
+    assert m(o) is not m(o)
+    big = np.zeros(figures._SMALL_ARRAY // 8 + 1)  # large and writeable
+    assert figs.fig_line(big) is not figs.fig_line(big)
+
+
+def test_lists_of_figures_are_memoized_and_each_figure_is_marked(figs):
+    y = _frozen([1, 2])
+    p = figs.fig_pair(y)
+    assert figs.fig_pair(y) is p and len(CALLS) == 1
+    keys = [getattr(f, figures._KEY_ATTR) for f in p]
+    assert keys[0] != keys[1]
+
+
+def test_spec_styles_a_copy_once_and_equals_plotlys_own_json(figs):
+    y = _frozen([1, 10, 100])
+    fig = figs.fig_line(y, title="shared")
+    before = fig.to_json()
+    calls = []
+
+    def style(f):
+        calls.append(1)
+        scale_text(f, 1.45)
+
+    s1 = figures.spec(fig, style, ("present",))
+    s2 = figures.spec(fig, style, ("present",))
+    assert s1 is s2 and len(calls) == 1
+    assert fig.to_json() == before  # the shared figure was not restyled in place
+    expected = go.Figure(fig)
+    scale_text(expected, 1.45)
+    got = pio.to_json(figures.drawable(s1).to_dict(), validate=False)
+    assert json.loads(got) == json.loads(expected.to_json())
+    assert figures.spec(fig, style, ("normal",)) is not s1  # another variant: its own spec
+
+
+def _script():
+    import numpy as np
+    import plotly.graph_objects as go
+
+    from pages._ui import figures, layout
+
+    def fig_demo(y):
+        return go.Figure(go.Scatter(y=y), layout=dict(title_text="demo", yaxis_type="log"))
+
+    f = figures.memoized(fig_demo)(np.array([1.0, 10.0, 1000.0]))
+    layout.show_figure(f, key="demo")
+
+
+def test_streamlit_receives_the_styled_figure():
+    at = AppTest.from_function(_script, default_timeout=30).run()
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["title"]["text"] == "demo"
+    y = spec["data"][0]["y"]  # plotly sends numpy arrays as typed arrays (base64)
+    assert np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist() == [1.0, 10.0, 1000.0]
+    # the app's styling ran (log axes labelled at decades only: tidy_log_axes sets explicit ticks)
+    assert spec["layout"]["yaxis"]["dtick"] == 1 and spec["layout"]["yaxis"]["exponentformat"] == "power"
