@@ -4,18 +4,20 @@
 Streamlit process only waits (polling, with a progress note); the numbers are computed in a worker process,
 so a student holding a key down on the CT page cannot take the GIL or the cores from light reruns.
 
-* **Workers**: ``REGOPT_WORKERS`` processes (default: cores − 1, at least 1; ``0`` = compute in the script
-  thread, as under AppTest), each its own single-worker ``ProcessPoolExecutor`` (a *slot*), started with
+* **Workers**: ``REGOPT_WORKERS`` processes (default: cores − 1, at least 2 — one client holds at most one,
+  so a second slot keeps the rest of the class moving; ``0`` = compute in the script thread, as under AppTest), each its own single-worker ``ProcessPoolExecutor`` (a *slot*), started with
   ``spawn`` at a lower priority (nice +5) and one BLAS thread. A slot whose worker dies (killed, out of
   memory) fails only its own job — with a message and a retry — and starts a new worker; other slots and
   their sessions are not touched (one shared executor would fail every job in flight).
-* **Fairness**: each session has at most one job in the scheduler, running or queued. A new request from
-  a session supersedes its own queued job; while its job runs, a new request waits outside the queue and
-  says so ("your previous request is still running"). Queued jobs are dispatched in arrival order across
-  sessions — with one job per session, that is round robin: a busy session never gets two turns in a row
-  ahead of a waiting one. Two sessions asking for the same result share one job.
-* **Budget**: a token bucket per session (``REGOPT_HEAVY_BURST`` jobs, refilled one per
-  ``REGOPT_HEAVY_REFILL_S`` seconds). Past it, a new heavy job waits for the session's next token with a
+* **Fairness**: turns go to *clients* — a browser, recognised by its XSRF cookie (one person's ten tabs are one
+  client; a session without the cookie is its own client). A client has at most one job running at a time,
+  so with two or more slots one person can never hold every worker; queued jobs are dispatched to the
+  client served least recently, so a client with many tabs gets one turn per round like everyone else.
+  Each session has at most one job in the scheduler, running or queued: a new request from a session
+  supersedes its own queued job; while its job runs, a new request waits outside the queue and says so
+  ("your previous request is still running"). Two sessions asking for the same result share one job.
+* **Budget**: a token bucket per client (``REGOPT_HEAVY_BURST`` jobs, refilled one per
+  ``REGOPT_HEAVY_REFILL_S`` seconds). Past it, a new heavy job waits for the client's next token with a
   friendly note on the page (a wait, not an error: the page never shows a failure for it, and a newer move
   of the same session replaces the waiting request). Results that are already cached never cost a token.
 * Finished results go straight into the shared memo, even if the session that asked has moved on.
@@ -24,6 +26,7 @@ so a student holding a key down on the CT page cannot take the GIL or the cores 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import multiprocessing
 import os
 import threading
@@ -62,7 +65,7 @@ def n_workers() -> int:
     raw = os.environ.get("REGOPT_WORKERS")
     if raw is not None:
         return max(0, int(raw))
-    return max(1, (os.cpu_count() or 2) - 1)
+    return max(2, (os.cpu_count() or 2) - 1)
 
 
 @dataclass
@@ -72,6 +75,7 @@ class Job:
     config: Any
     session: str
     label: str
+    client: str = ""
     future: Future = field(default_factory=Future)
     queued_at: float = field(default_factory=time.monotonic)
     started_at: float | None = None
@@ -108,7 +112,10 @@ class Scheduler:
         self._slots: list[Any] = [executor_factory() for _ in range(workers)]
         self._busy: list[Job | None] = [None] * workers
         self._queue: OrderedDict[str, Job] = OrderedDict()  # session -> its one queued job, in arrival order
-        self._running: dict[str, Job] = {}
+        self._running: dict[str, Job] = {}  # session -> its running job
+        self._client_running: dict[str, int] = {}  # client -> its running jobs (at most one)
+        self._served: dict[str, int] = {}  # client -> the dispatch count when it last got a turn
+        self._turns = 0
         self._inflight: dict[Hashable, Job] = {}
         self._buckets: dict[str, _Bucket] = {}
         self._cond = threading.Condition()
@@ -121,8 +128,11 @@ class Scheduler:
             ex.submit(int, 0)
 
     # ------------------------------------------------------------------------------------ requests
-    def submit(self, session: str, key: Hashable, fn: Callable, config: Any, label: str = "") -> Job | None:
-        """Queue ``fn(config)`` for ``session``; ``None`` if the session's previous job is still running."""
+    def submit(self, session: str, key: Hashable, fn: Callable, config: Any, label: str = "",
+               client: str | None = None) -> Job | None:
+        """Queue ``fn(config)`` for ``session`` (of browser ``client``; default: the session is its own client);
+        ``None`` if the session's previous job is still running."""
+        client = client or session
         with self._cond:
             shared = self._inflight.get(key)
             if shared is not None:
@@ -132,19 +142,17 @@ class Scheduler:
                 return None
             old = self._queue.get(session)
             if old is None:
-                wait = self._buckets.setdefault(session, _Bucket(_burst(), _refill())).take()
+                wait = self._buckets.setdefault(client, _Bucket(_burst(), _refill())).take()
                 if wait > 0:
                     raise BudgetExceeded(
                         "You started many heavy computations in a short time; this server shares its workers "
                         f"with the whole class. Try again in {wait:.0f} s.", wait_s=wait,
                         hint="Results that were computed before (by you or anyone) appear at once.")
-            job = Job(key, fn, config, session, label)
+            job = Job(key, fn, config, session, label, client)
             if old is not None:  # supersede the session's queued job, keeping its place in the line
                 self._inflight.pop(old.key, None)
                 old.future.set_exception(Superseded())
-                self._queue[session] = job
-            else:
-                self._queue[session] = job
+            self._queue[session] = job
             self._inflight[key] = job
             self._cond.notify_all()
             return job
@@ -154,25 +162,36 @@ class Scheduler:
             return self._running.get(session)
 
     def position(self, job: Job) -> int:
-        """Jobs ahead of ``job`` in the queue (0 when running or first)."""
+        """Jobs that start before ``job`` as things stand (0 when running or next)."""
         with self._cond:
-            for i, j in enumerate(self._queue.values()):
-                if j is job:
-                    return i
-            return 0
+            order = sorted(self._queue.values(), key=self._turn_order)
+            return order.index(job) if job in order else 0
 
     # ------------------------------------------------------------------------------------ dispatch
+    def _turn_order(self, job: Job) -> tuple:
+        """Clients served least recently first; within a client, arrival order."""
+        return (self._served.get(job.client, -1), job.queued_at)
+
+    def _next_job(self) -> Job | None:
+        """The queued job whose turn it is, among clients with nothing running (call with the lock held)."""
+        ready = [j for j in self._queue.values() if not self._client_running.get(j.client)]
+        return min(ready, key=self._turn_order) if ready else None
+
     def _dispatch(self) -> None:
         while True:
             with self._cond:
-                while not self._closed and not (self._queue and None in self._busy):
+                while not self._closed and not (None in self._busy and self._next_job() is not None):
                     self._cond.wait()
                 if self._closed:
                     return
-                _, job = self._queue.popitem(last=False)
+                job = self._next_job()
+                del self._queue[job.session]
                 slot = self._busy.index(None)
                 self._busy[slot] = job
                 self._running[job.session] = job
+                self._client_running[job.client] = self._client_running.get(job.client, 0) + 1
+                self._turns += 1
+                self._served[job.client] = self._turns
                 job.started_at = time.monotonic()
                 self.started.append((job.session, job.key))
                 executor = self._slots[slot]
@@ -203,6 +222,11 @@ class Scheduler:
         with self._cond:
             self._busy[slot] = None
             self._running.pop(job.session, None)
+            left = self._client_running.get(job.client, 1) - 1
+            if left > 0:
+                self._client_running[job.client] = left
+            else:
+                self._client_running.pop(job.client, None)
             self._inflight.pop(job.key, None)
             self._cond.notify_all()
         if error is None:
@@ -268,6 +292,39 @@ def _session_id() -> str:
     return ctx.session_id if ctx is not None else "no-session"
 
 
+XSRF_COOKIE = "_streamlit_xsrf"
+
+
+def client_of(cookie: str | None) -> str | None:
+    """The browser behind a session: the token inside Streamlit's XSRF cookie (Tornado's "2|mask|masked
+    token|time" form: the token is the masked token XOR the repeated 4-byte mask, so it stays the same when
+    the cookie is re-issued with a new mask). ``None`` when there is no readable cookie."""
+    if not isinstance(cookie, str) or not cookie:
+        return None
+    parts = cookie.split("|")
+    try:
+        if len(parts) == 4 and parts[0] == "2":
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+            if len(mask) != 4 or not masked:
+                return None
+            token = bytes(b ^ mask[i % 4] for i, b in enumerate(masked))
+        else:  # version 1 (the plain hex token) or another form: the cookie itself
+            token = cookie.encode()
+    except ValueError:
+        return None
+    return "browser:" + hashlib.sha256(token).hexdigest()[:16]
+
+
+def _client_id(session: str) -> str:
+    import streamlit as st
+
+    try:
+        cookie = st.context.cookies.get(XSRF_COOKIE)
+    except Exception:  # noqa: BLE001 — no request context (AppTest): the session is its own client
+        cookie = None
+    return client_of(cookie) or session
+
+
 def run(fn: Callable, config: Any, key: Hashable, label: str,
         on_result: Callable[[Hashable, Any], None] | None = None) -> Any:
     """Compute ``fn(config)`` in a worker, showing progress on the page until it is done."""
@@ -278,13 +335,14 @@ def run(fn: Callable, config: Any, key: Hashable, label: str,
         with st.spinner(label or "Computing…"):
             return fn(config)
     session = _session_id()
+    client = _client_id(session)
     note = st.empty()
     t0 = time.monotonic()
     shown: Any = None  # what the note shows now
     try:
         while True:
             try:
-                job = sched.submit(session, key, fn, config, label)
+                job = sched.submit(session, key, fn, config, label, client=client)
             except BudgetExceeded as exc:  # over the session's budget: wait for a token, politely, then go on
                 note.warning(f"**{label or 'Computing'}** — you started many heavy computations in a short time, "
                              "and this server shares its workers with the whole class: this one starts in "

@@ -24,6 +24,8 @@ Two more modes:
 ``--hostile N`` (issue 16): N extra sessions on ``--hostile-page`` (default ``ct``) move random controls with no
 think time, beside the students; the summary's latency and errors are the normal students' only, and the
 hostile sessions' figures are under ``"hostile"``. Run the same command without ``--hostile`` for the "without".
+The N sessions are tabs of one browser (they share its XSRF cookie, as one person's tabs do);
+``--hostile-browsers K`` spreads them over K browsers (K = N: N people, each holding a key down).
 
 ``--no-warmup`` (issue 12, the cold crowd): no warm-up visit, no waiting for the server to settle; with the
 server started by this run (no ``--url``), every student meets a just-started process, arriving within ``--ramp``
@@ -309,12 +311,15 @@ async def student(idx: int, args, pages: list, results: list, t_end: float, t_st
         await client.close()
 
 
-async def hostile(idx: int, args, results: list, t_end: float, t_start: float) -> None:
+async def hostile(idx: int, args, results: list, t_end: float, t_start: float, jar: dict | None = None) -> None:
     """One tab of a student who holds a key down: opens the costliest page and moves its controls with no
-    think time (the next move is sent as soon as the previous rerun finished), until the run ends."""
+    think time (the next move is sent as soon as the previous rerun finished), until the run ends. Tabs of
+    one browser share its cookie ``jar`` (``--hostile-browsers``), as a real browser's tabs do."""
     rng = random.Random(args.seed * 7_919 + 1_000_003 + idx)
     await asyncio.sleep(rng.uniform(0, min(args.ramp, 2.0)))
     client = StreamlitClient(args.url, timeout=args.timeout)
+    if jar:
+        client.cookies = dict(jar)
     record = _recorder(idx, "hostile", results, t_start)
     page = page_name(registry.by_url_path(args.hostile_page))
     try:
@@ -439,7 +444,8 @@ def summarize(args, all_results: list[dict], warmup: list[dict], rss: RssSampler
 def _hostile_summary(args, results: list[dict]) -> dict:
     errs = error_summary(results)
     span = max((r["t"] for r in results), default=0.0)
-    return {"sessions": args.hostile, "page": args.hostile_page, "reruns": len(results),
+    return {"sessions": args.hostile, "browsers": max(1, args.hostile_browsers), "page": args.hostile_page,
+            "reruns": len(results),
             "reruns_per_s": round(len(results) / span, 2) if span else None,
             "latency": stats([r["latency_s"] for r in results if r["status"] == "ok"]),
             "latency_incl_timeouts": stats([r["latency_s"] for r in results if r["status"] in ("ok", "timeout")]),
@@ -507,12 +513,16 @@ async def run(args, pages: list, server_pid: int | None) -> tuple[dict, list[dic
     rss.start()
     cpu0 = cpu_seconds(server_pid) if server_pid else None
     self0 = resource.getrusage(resource.RUSAGE_SELF)
+    # the hostile person's browsers: each one's cookies (its XSRF token), shared by its tabs
+    jars = [await asyncio.to_thread(StreamlitClient(args.url, timeout=args.timeout)._get_index)
+            for _ in range(max(1, args.hostile_browsers))] if args.hostile else []
     mach0, load0 = machine_cpu(), loadavg()
     results: list[dict] = []
     t_start = time.perf_counter()
     t_end = t_start + args.duration
     await asyncio.gather(*(student(i, args, pages, results, t_end, t_start) for i in range(args.students)),
-                         *(hostile(i, args, results, t_end, t_start) for i in range(args.hostile)))
+                         *(hostile(i, args, results, t_end, t_start, jars[i % len(jars)] if jars else None)
+                           for i in range(args.hostile)))
     wall = time.perf_counter() - t_start
     self1 = resource.getrusage(resource.RUSAGE_SELF)
     mach1 = machine_cpu()
@@ -559,6 +569,9 @@ def parse_args(argv=None):
                          "students; the students' latency is reported apart from theirs (compare with a run "
                          "without --hostile)")
     ap.add_argument("--hostile-page", default="ct", help="url_path of the page the hostile sessions use")
+    ap.add_argument("--hostile-browsers", type=int, default=1, metavar="K",
+                    help="the hostile sessions are tabs of K browsers (default 1: one person's tabs, one XSRF "
+                         "cookie); K = N makes every tab a browser of its own")
     ap.add_argument("--out", type=Path, help="write the JSON summary (and raw results next to it) here")
     return ap.parse_args(argv)
 

@@ -180,15 +180,20 @@ class StreamlitClient:
         self.pages: dict[str, str] = {}  # url_pathname -> page_script_hash, from the server's navigation message
 
     def _get_index(self) -> dict[str, str]:
-        """GET the app's HTML page as a browser does first, keeping its cookies (XSRF token; a reverse proxy's
-        sticky-session cookie, so that the websocket reaches the replica that a real browser would reach)."""
-        with urllib.request.urlopen(self.base_url + "/", timeout=self.timeout) as r:
-            r.read()
-            jar = {}
-            for header in r.headers.get_all("Set-Cookie") or []:
-                name, _, value = header.split(";", 1)[0].partition("=")
-                jar[name.strip()] = value.strip()
-            return jar
+        """GET the app's HTML page and its health check as a browser does first, keeping the cookies: the XSRF
+        token (Streamlit 1.67 sets it on ``/_stcore/health``; the app groups a browser's tabs by it) and a
+        reverse proxy's sticky-session cookie (so the websocket reaches the replica a real browser would)."""
+        jar: dict[str, str] = {}
+        for path in ("/", "/_stcore/health"):
+            req = urllib.request.Request(self.base_url + path)
+            if jar:
+                req.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in jar.items()))
+            with urllib.request.urlopen(req, timeout=self.timeout) as r:
+                r.read()
+                for header in r.headers.get_all("Set-Cookie") or []:
+                    name, _, value = header.split(";", 1)[0].partition("=")
+                    jar.setdefault(name.strip(), value.strip())
+        return jar
 
     async def connect(self) -> None:
         if self.load_html and self.cookies is None:
