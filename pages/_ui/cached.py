@@ -8,7 +8,13 @@ in ``clamped()`` in the core), then asks::
                         label="Sweeping views")     #   one job per session, progress on the page
 
 ``fn`` is a module-level function of ``regopt_core`` taking the config (and nothing else) and returning a
-small frozen result dataclass; the key is ``(fn's module and name, config)``. Lookup order:
+small frozen result dataclass; the key is ``(fn's module and name, config)``.
+
+**Warm starts** (optional): a function may carry ``fn.warm_from(config) -> [config, ...]``, candidate keys whose
+result it can continue from (e.g. the same CT reconstruction with fewer iterations), nearest first. On a miss,
+the first candidate already available (pinned, store or memo — never computed for this) is passed as
+``fn(config, start=result)``; ``fn`` must return exactly what ``fn(config)`` returns (the key does not record
+the start), so only exact continuations qualify. Lookup order:
 
 1. **pinned** — results computed at start by :func:`warm_defaults` from the ``(function, config)`` pairs the
    registry declares; plain process memory, so a client's ``clear_cache`` message cannot evict them;
@@ -26,6 +32,7 @@ building and validating plotly figures was most of a light rerun's CPU.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import pickle
@@ -244,13 +251,32 @@ def result(fn: Callable[[Any], Any], config: Hashable, *, heavy: bool = False, l
     hit = _lookup(key)
     if hit is not _MISSING:
         return hit
+    compute = warm_start(fn, config)
     if heavy:
         from pages._ui import jobs  # a worker process, one job per session (see pages/_ui/jobs.py)
 
-        value = jobs.run(fn, config, key, label, on_result=RESULTS.put)
+        value = jobs.run(compute, config, key, label, on_result=RESULTS.put)
         hit = RESULTS.get(key)
         return hit if hit is not _MISSING else RESULTS.put(key, value)
-    return RESULTS.compute(key, lambda: fn(config))
+    return RESULTS.compute(key, lambda: compute(config))
+
+
+def warm_start(fn: Callable[..., Any], config: Hashable) -> Callable[[Any], Any]:
+    """``fn``, or ``fn`` given a cached result to continue from (the warm-start protocol, see :func:`result`).
+
+    ``fn.warm_from(config)`` lists candidate configs, nearest first; the first one whose result is available
+    without computing (pinned, memo, store) is passed as ``fn(config, start=that_result)``. Nothing is computed
+    for a candidate. The returned callable is a picklable ``functools.partial`` of a module-level function, so a
+    worker process (``pages/_ui/jobs.py``, which calls ``fn(config)``) runs it unchanged.
+    """
+    candidates = getattr(fn, "warm_from", None)
+    if candidates is None:
+        return fn
+    for cand in candidates(config):
+        start = _lookup(key_of(fn, cand))
+        if start is not _MISSING:
+            return functools.partial(fn, start=start)
+    return fn
 
 
 def resource(fn: Callable[..., Any], *args: Hashable) -> Any:
@@ -267,7 +293,8 @@ def pin(fn: Callable, config: Hashable) -> Any:
             return _PINNED[key]
     value = _lookup(key)
     if value is _MISSING:
-        value = RESULTS.compute(key, lambda: fn(config))
+        compute = warm_start(fn, config)
+        value = RESULTS.compute(key, lambda: compute(config))
     with _PIN_LOCK:
         _PINNED[key] = _freeze(value)
         return _PINNED[key]

@@ -6,7 +6,8 @@ primitive arguments and keep the heavy objects (projectors) in a read-only resou
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -32,6 +33,9 @@ __all__ = [
 ]
 
 METHODS = ("fbp", "sart", "tv", "asd_pocs")
+#: iterations whose image a reconstruction keeps in ``snapshots`` (fixed, so a resumed run keeps the same ones)
+SNAPSHOT_ITERS = (1, 10, 30, 100, 300)
+_MAX_ITER_MESSAGE = "maximum number of iterations reached"
 
 
 def make_geometry(
@@ -128,6 +132,8 @@ class Reconstruction:
     snapshots: tuple = ()
     convergence: Convergence | None = None
     fun: float = float("nan")
+    #: the solver's state after ``nit`` iterations (TV-PDHG: :class:`~regopt_core.ct.tv.PDHGState`), to resume it
+    state: object = None
 
 
 def reconstruct(
@@ -140,8 +146,9 @@ def reconstruct(
     lam: float = 5e-4,
     n_iter: int = 200,
     eps_frac: float = 0.015,
-    n_snapshots: int = 4,
+    snapshot_at: tuple[int, ...] = SNAPSHOT_ITERS,
     x0: np.ndarray | None = None,
+    resume: Reconstruction | None = None,
     callback: Callback | None = None,
 ) -> Reconstruction:
     """Reconstruct ``scan`` with ``method`` in ``METHODS`` and score it against the truth.
@@ -150,8 +157,14 @@ def reconstruct(
     iterations for ASD-POCS (each solver raises ``ValueError`` beyond its own maximum; nothing is
     clipped here); ``eps_frac`` sets ASD-POCS's tolerance
     :math:`\\varepsilon = \\text{eps\\_frac}\\cdot\\|b\\|_2`. ``x0`` warm-starts TV-PDHG.
-    ``callback(Intermediate)`` is called after every iteration (the one signature of
+    ``snapshot_at``: iterations whose image is kept in ``snapshots`` (fixed numbers, so a resumed run keeps the
+    same ones). ``callback(Intermediate)`` is called after every iteration (the one signature of
     :mod:`regopt_core.iteration`); it may raise ``StopIteration``.
+
+    ``resume``: an earlier reconstruction of the same scan with the same method and settings but fewer
+    iterations (``resume.nit < n_iter``, see :func:`resumable`). TV-PDHG continues from its full solver state
+    (primal, dual and extrapolated iterates), SART from its image (its only state); the traces are continued,
+    so the result equals a run of ``n_iter`` iterations from scratch. ASD-POCS cannot be resumed (ValueError).
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
@@ -165,9 +178,18 @@ def reconstruct(
     n_total = int(n_iter)
     if n_total != n_iter or n_total < 1:
         raise ValueError(f"n_iter must be a positive integer, got {n_iter}")
-    marks = set(np.unique(np.linspace(1, n_total, max(1, n_snapshots)).round().astype(int)).tolist())
+    marks = {int(k) for k in snapshot_at if 1 <= int(k) <= n_total}
     trace: list[float] = []
     snaps: list[tuple[int, np.ndarray]] = []
+    done = 0
+    if resume is not None:
+        if not resumable(resume, method, n_total):
+            raise ValueError(f"cannot resume {method} for {n_total} iterations from {resume.method} after {resume.nit}")
+        if x0 is not None:
+            raise ValueError("give x0 or resume, not both")
+        done = resume.nit
+        trace = [float(v) for v in resume.psnr_trace]
+        snaps = [(k, im) for k, im in resume.snapshots if k in marks]
     data_range = float(truth.max() - truth.min()) or 1.0
 
     def record(it: Intermediate) -> None:
@@ -178,15 +200,21 @@ def reconstruct(
             raise StopIteration
 
     if method == "tv":
-        res = tv_pdhg(scan.data, projector, lam=lam, n_iter=n_total, x0=x0, callback=record)
+        res = tv_pdhg(scan.data, projector, lam=lam, n_iter=n_total, x0=x0, callback=record,
+                      start=None if resume is None else resume.state)
         obj, resid = res.objective, res.residual
-    elif method == "sart":
-        res = sart(scan.data, projector, n_iter=n_total, relax=1.0, callback=record)
+    elif method == "sart":  # SART counts its passes from 1: a resumed run passes the remaining number
+        res = sart(scan.data, projector, n_iter=n_total - done, relax=1.0, callback=_shifted(record, done),
+                   x0=None if resume is None else resume.x)
+        res = replace(res, nit=res.nit + done)
         obj, resid = 0.5 * res.residual**2, res.residual
     else:
         eps = float(eps_frac) * float(np.linalg.norm(scan.data))
         res = asd_pocs(scan.data, projector, eps=eps, n_iter=n_total, callback=record)
         obj, resid = res.objective, res.residual
+    if resume is not None:
+        obj = np.concatenate([resume.objective, obj])
+        resid = np.concatenate([resume.residual, resid])
     p, s, r = score(res.x, truth)
     return Reconstruction(
         method,
@@ -200,9 +228,24 @@ def reconstruct(
         objective=np.asarray(obj),
         residual=np.asarray(resid),
         snapshots=tuple(snaps),
-        convergence=res.convergence,
+        convergence=replace(res.convergence, nit=res.nit),
         fun=float(res.fun),
+        state=getattr(res, "state", None),
     )
+
+
+def resumable(prev: Reconstruction | None, method: str, n_iter: int) -> bool:
+    """Can ``prev`` be continued to ``n_iter`` iterations of ``method`` (TV-PDHG with its state, or SART)?"""
+    if prev is None or prev.method != method or not 0 < prev.nit < n_iter or prev.message != _MAX_ITER_MESSAGE:
+        return False
+    return method == "sart" or (method == "tv" and prev.state is not None)
+
+
+def _shifted(record: Callable[[Intermediate], None], done: int) -> Callable[[Intermediate], None]:
+    """A callback that sees iteration numbers ``done`` higher (SART resumed after ``done`` passes)."""
+    if done == 0:
+        return record
+    return lambda it: record(Intermediate(x=it.x, nit=it.nit + done, max_iter=it.max_iter + done, fun=it.fun))
 
 
 def iterations_within(psnr_trace: np.ndarray, db: float = 0.5) -> int:

@@ -15,6 +15,9 @@ the TV λ never recomputes SART; the strip's TV at 40 views is the comparison's 
 from __future__ import annotations
 
 import functools
+import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -47,6 +50,8 @@ __all__ = [
 #: student's own file, carried by ``CTConfig.upload``)
 PHANTOMS = (*PHANTOM_NAMES, "ct_slice")
 UPLOAD = "upload"
+#: phantoms drawn from the seed (the others are fixed images)
+RANDOM_PHANTOMS = ("piecewise", "smooth")
 KINDS = ("parallel", "fan")
 TV_METHODS = ("tv", "asd_pocs")
 N_CHOICES = (64, 128, 192, 256)
@@ -135,9 +140,12 @@ class CTConfig:
         eps = clip(finite("eps_pct", self.eps_pct), *EPS_RANGE)
         if self.kind == "parallel":
             dso, dsd = DEFAULT.dso, DEFAULT.dsd  # unused by a parallel beam: one key for all
+        seed = int(self.seed) % 2**31
+        if self.phantom not in RANDOM_PHANTOMS and i0 == 0:
+            seed = 0  # nothing random is drawn (a fixed phantom, noise-free data): every seed gives the same numbers
         upload = self.upload if self.phantom == UPLOAD else None
         return replace(self, upload=upload, n=int(n), dso=float(dso), dsd=float(dsd), i0=float(i0), crime=bool(self.crime),
-                       seed=int(self.seed) % 2**31, lam=float(lam), n_iter=n_iter, views=views,
+                       seed=seed, lam=float(lam), n_iter=n_iter, views=views,
                        eps_pct=float(round(eps, 6)))
 
     def iterative_views(self, views: int | None = None) -> int:
@@ -242,12 +250,33 @@ def phantom_image(cfg: CTConfig) -> np.ndarray:
     return img
 
 
-@functools.lru_cache(maxsize=2)
+#: bytes of system matrices one process keeps (the strip alone needs three: 20, 30 and 40 views; at 256² these
+#: take ~170 MB, at 128² ~45 MB). Least recently used matrices go first.
+PROJECTOR_CACHE_BYTES = int(os.environ.get("REGOPT_PROJECTOR_MB", "360")) * 1_000_000
+_PROJECTORS: OrderedDict[tuple, Projector] = OrderedDict()
+_PROJECTORS_LOCK = threading.Lock()
+
+
 def projector(kind: str, n: int, views: int, dso: float, dsd: float) -> Projector:
-    """Joseph system matrix and its transpose for one geometry (read-only; a few kept per process)."""
+    """Joseph system matrix and its transpose for one geometry, built once per process and shared (read-only).
+
+    Kept in a least-recently-used cache bounded by ``PROJECTOR_CACHE_BYTES`` (a worker process computes the
+    strip's 20, 30 and 40 views one after the other: a cache of two matrices rebuilt each of them every time).
+    """
     if views > iterative_max_views(n):
         raise ValueError(f"{views} views exceed the system-matrix cap of {iterative_max_views(n)} at n = {n}")
-    return make_projector(experiments.make_geometry(kind, n, views, dso=dso, dsd=dsd))
+    key = (kind, int(n), int(views), float(dso), float(dsd))
+    with _PROJECTORS_LOCK:  # one build at a time: two threads asking for one matrix build it once
+        proj = _PROJECTORS.get(key)
+        if proj is None:
+            proj = make_projector(experiments.make_geometry(kind, n, views, dso=dso, dsd=dsd))
+            _PROJECTORS[key] = proj
+            total = sum(p.nbytes for p in _PROJECTORS.values())
+            while total > PROJECTOR_CACHE_BYTES and len(_PROJECTORS) > 1:
+                _, old = _PROJECTORS.popitem(last=False)
+                total -= old.nbytes
+        _PROJECTORS.move_to_end(key)
+        return proj
 
 
 def _projector_of(cfg: CTConfig) -> Projector:
@@ -279,12 +308,33 @@ def sinogram(cfg: CTConfig) -> Sinogram:
     return Sinogram(sc.data, np.asarray(sc.geometry.det_positions), np.degrees(sc.geometry.angles))
 
 
-def reconstruction(cfg: CTConfig) -> Reconstruction:
-    """One scored reconstruction for a key from :meth:`CTConfig.recon` (method, views, iterations inside)."""
+def reconstruction(cfg: CTConfig, start: Reconstruction | None = None) -> Reconstruction:
+    """One scored reconstruction for a key from :meth:`CTConfig.recon` (method, views, iterations inside).
+
+    ``start``: the cached reconstruction of a key from :func:`warm_from` (the same key with fewer iterations).
+    TV-PDHG and SART then continue it instead of starting over; the result equals the one from scratch
+    (``experiments.reconstruct(resume=...)``). A ``start`` that cannot be continued is ignored.
+    """
     sc = scan(cfg)
     proj = None if cfg.method == "fbp" else _projector_of(cfg)
+    n_iter = max(1, cfg.n_iter)
+    resume = start if experiments.resumable(start, cfg.method, n_iter) else None
     return experiments.reconstruct(sc, cfg.method, projector=proj, filter_name=cfg.filter_name, lam=cfg.lam,
-                                   n_iter=max(1, cfg.n_iter), eps_frac=cfg.eps_pct / 100.0)
+                                   n_iter=n_iter, eps_frac=cfg.eps_pct / 100.0, resume=resume)
+
+
+def warm_from(cfg: CTConfig) -> list[CTConfig]:
+    """Keys whose result :func:`reconstruction` can continue to ``cfg``: the same key with fewer iterations
+    (TV-PDHG and SART only), nearest first — every multiple of 10 below (the page's iteration step) and the
+    default. ``cached.result`` takes the first one it holds; the result does not depend on which one it was.
+    """
+    if cfg.method not in ("tv", "sart") or cfg.n_iter <= 1:
+        return []
+    counts = {k for k in range(10, cfg.n_iter, 10)} | {DEFAULT.n_iter, SART_MAX_PASSES}
+    return [replace(cfg, n_iter=k) for k in sorted(counts, reverse=True) if 1 <= k < cfg.n_iter]
+
+
+reconstruction.warm_from = warm_from  # the warm-start protocol of pages/_ui/cached.py
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ needs early stopping: it is the unregularised iterative baseline next to TV.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +23,7 @@ import scipy.sparse as sp
 from regopt_core.ct.projectors import Projector
 from regopt_core.iteration import Callback, Convergence, notify
 
-__all__ = ["MAX_SART_ITER", "SARTResult", "sart", "view_order", "view_blocks"]
+__all__ = ["MAX_SART_ITER", "SARTPlan", "SARTResult", "sart", "sart_plan", "view_order", "view_blocks"]
 
 MAX_SART_ITER = 100
 #: stated tolerance: relative change of the image over the last pass
@@ -70,6 +72,39 @@ def view_blocks(projector: Projector) -> list[sp.csr_matrix]:
     return out
 
 
+@dataclass(frozen=True)
+class SARTPlan:
+    """What every SART pass over one projector reuses: per view, the rows :math:`A_v` (CSR), their transpose
+    :math:`A_v^T` (CSC, zero-copy), :math:`1/A_v\\mathbf 1` (0 for empty rays) and :math:`A_v^T\\mathbf 1`."""
+
+    blocks: tuple
+    blocks_t: tuple
+    inv_rows: tuple
+    cols: tuple
+
+
+_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_PLANS_LOCK = threading.Lock()
+
+
+def sart_plan(projector: Projector) -> SARTPlan:
+    """The :class:`SARTPlan` of ``projector``, built once per projector (ASD-POCS runs one SART pass per outer
+    iteration; rebuilding the per-view blocks each time cost more than the pass itself)."""
+    with _PLANS_LOCK:
+        plan = _PLANS.get(projector)
+    if plan is not None:
+        return plan
+    blocks = tuple(view_blocks(projector))
+    blocks_t = tuple(blk.T for blk in blocks)
+    inv_rows = tuple(np.where(r > 0, 1.0 / np.maximum(r, 1e-12), 0.0).astype(np.float32)
+                     for r in (np.asarray(blk.sum(axis=1)).ravel() for blk in blocks))
+    cols = tuple(bt @ np.ones(bt.shape[1], np.float32) for bt in blocks_t)
+    plan = SARTPlan(blocks, blocks_t, inv_rows, cols)
+    with _PLANS_LOCK:
+        _PLANS[projector] = plan
+    return plan
+
+
 def sart(
     sinogram: np.ndarray,
     projector: Projector,
@@ -110,9 +145,7 @@ def sart(
         raise ValueError(f"n_iter must be an integer in [1, {MAX_SART_ITER}], got {n_iter}")
     n_iter = int(n_iter)
     n = projector.n
-    blocks = view_blocks(projector)
-    row_sums = [np.asarray(blk.sum(axis=1)).ravel() for blk in blocks]
-    inv_rows = [np.where(r > 0, 1.0 / np.maximum(r, 1e-12), 0.0).astype(np.float32) for r in row_sums]
+    plan = sart_plan(projector)
     x = np.zeros(n * n, np.float32) if x0 is None else np.array(x0, dtype=np.float32).reshape(-1)
     order = view_order(projector.geometry.n_views)
     residual = []
@@ -122,10 +155,9 @@ def sart(
     for k in range(1, n_iter + 1):
         x_start = x.copy()
         for v in order:
-            blk = blocks[v]
-            r = (b[v] - blk @ x) * inv_rows[v]
-            back = blk.T @ r
-            cols = blk.T @ np.ones(blk.shape[0], np.float32)
+            r = (b[v] - plan.blocks[v] @ x) * plan.inv_rows[v]
+            back = plan.blocks_t[v] @ r
+            cols = plan.cols[v]
             upd = np.divide(back, cols, out=np.zeros_like(back), where=cols > 0)
             x += np.float32(relax) * upd
             if nonneg:

@@ -26,6 +26,7 @@ __all__ = [
     "TOL",
     "objective",
     "MAX_ITER",
+    "PDHGState",
     "TVResult",
     "asd_pocs",
     "divergence",
@@ -105,6 +106,8 @@ class TVResult:
         Per-iteration objective, data residual :math:`\\|Ax-b\\|_2` and TV of the iterate.
     convergence : Convergence
         Whether the last iteration changed the image by at most ``TOL`` (relative).
+    state : PDHGState or None
+        TV-PDHG only: everything the iteration carries, to resume the run later (``tv_pdhg(start=...)``).
     """
 
     x: np.ndarray
@@ -115,6 +118,27 @@ class TVResult:
     residual: np.ndarray
     tv: np.ndarray
     convergence: Convergence
+    state: PDHGState | None = None
+
+
+@dataclass(frozen=True)
+class PDHGState:
+    """The complete state of :func:`tv_pdhg` after ``nit`` iterations (float32, as the solver holds it).
+
+    ``x`` primal iterate, ``xbar`` its extrapolation :math:`2x_k - x_{k-1}`, ``ax``/``axbar`` the products
+    :math:`sAx`, :math:`sA\\bar x` the loop reuses, ``p``/``q`` the dual variables (data, gradient field), ``change``
+    the last relative change. ``tv_pdhg(b, A, n_iter=k + m, start=state_k)`` computes exactly what
+    ``tv_pdhg(b, A, n_iter=k + m)`` computes: the same float32 operations on the same numbers.
+    """
+
+    x: np.ndarray
+    xbar: np.ndarray
+    ax: np.ndarray
+    axbar: np.ndarray
+    p: np.ndarray
+    q: np.ndarray
+    nit: int
+    change: float
 
 
 @dataclass(frozen=True)
@@ -201,6 +225,7 @@ def tv_pdhg(
     nonneg: bool = True,
     preconditioned: bool = True,
     x0: np.ndarray | None = None,
+    start: PDHGState | None = None,
     callback: Callback | None = None,
     rho: float | None = None,
     tol: float = TOL,
@@ -248,6 +273,11 @@ def tv_pdhg(
         Diagonal (True) or scalar (False) step sizes.
     x0 : ndarray, optional
         Starting image (a warm start; default zeros).
+    start : PDHGState, optional
+        Resume a run of the same problem (same ``sinogram``, ``projector``, ``lam``, ``preconditioned``, ``rho``)
+        from its :attr:`TVResult.state` after ``start.nit < n_iter`` iterations: the iterations
+        ``start.nit + 1 .. n_iter`` are run, and the result equals a run of ``n_iter`` iterations from scratch.
+        The returned ``objective``, ``residual`` and ``tv`` then hold only the new iterations.
     callback : callable, optional
         ``callback(Intermediate)`` after every iteration (:mod:`regopt_core.iteration`); raising
         ``StopIteration`` stops the solver.
@@ -283,19 +313,29 @@ def tv_pdhg(
     sig_gc = np.float32(steps.sigma_grad * c)
     radius = np.float32(lam_int / c)
     n = projector.n
-    x = np.zeros((n, n), np.float32) if x0 is None else np.array(x0, dtype=np.float32).reshape(n, n)
     sb = b * s32
-    ax = s32 * projector.forward(x)
-    xbar, axbar = x.copy(), ax.copy()
-    p = np.zeros_like(b)
-    q = np.zeros((2, n, n), np.float32)
+    if start is None:
+        x = np.zeros((n, n), np.float32) if x0 is None else np.array(x0, dtype=np.float32).reshape(n, n)
+        ax = s32 * projector.forward(x)
+        xbar, axbar = x.copy(), ax.copy()
+        p = np.zeros_like(b)
+        q = np.zeros((2, n, n), np.float32)
+        k0, change = 0, float("inf")
+    else:
+        if x0 is not None:
+            raise ValueError("give x0 or start, not both")
+        if not 0 <= start.nit < n_iter or start.x.shape != (n, n) or start.p.shape != b.shape:
+            raise ValueError(f"start (after {start.nit} iterations, image {start.x.shape}) cannot resume a run of "
+                             f"{n_iter} iterations on a {n}x{n} image with sinogram {b.shape}")
+        x, xbar, ax, axbar, p, q = (np.array(a, dtype=np.float32) for a in
+                                     (start.x, start.xbar, start.ax, start.axbar, start.p, start.q))
+        k0, change = int(start.nit), float(start.change)
     inv_1ps = (1.0 / (1.0 + sig_a)).astype(np.float32)
     objective_, residual, tvs = [], [], []
     message = "maximum number of iterations reached"
-    change = float("inf")
-    k = 0
+    k = k0
     inv_s2 = 1.0 / (scale * scale)
-    for k in range(1, n_iter + 1):
+    for k in range(k0 + 1, n_iter + 1):
         p += sig_a * (axbar - sb)
         p *= inv_1ps
         if lam > 0:
@@ -334,6 +374,7 @@ def tv_pdhg(
         residual=np.array(residual),
         tv=np.array(tvs),
         convergence=convergence(change, k, tol),
+        state=PDHGState(x=x, xbar=xbar, ax=ax, axbar=axbar, p=p, q=q, nit=k, change=float(change)),
     )
 
 
@@ -413,8 +454,8 @@ def asd_pocs(
     for k in range(1, n_iter + 1):
         x_prev = x
         x_start = x
-        x = sart(b, projector, n_iter=1, relax=min(beta, 1.99), nonneg=True, x0=x).x
-        dd = float(np.linalg.norm(projector.forward(x) - b))
+        pocs = sart(b, projector, n_iter=1, relax=min(beta, 1.99), nonneg=True, x0=x)
+        x, dd = pocs.x, pocs.fun  # SART reports ‖Ax − b‖ of its image: no second projection
         dp = float(np.linalg.norm(x - x_prev))
         if dtvg is None:
             dtvg = alpha * dp

@@ -70,3 +70,33 @@ def test_two_students_asking_for_the_same_result_compute_it_once():
         for t in threads:
             t.join()
         assert CALLS == [5] and all(o is out[0] for o in out)
+
+
+def _counted(cfg: tuple, start=None) -> tuple:
+    """A toy resumable computation: ``cfg = (name, n)`` counts to ``n``, continuing from ``start`` if given."""
+    name, n = cfg
+    first = 0 if start is None else start[1]
+    CALLS.append((name, first, n))
+    return (name, n, first)
+
+
+_counted.warm_from = lambda cfg: [(cfg[0], k) for k in range(cfg[1] - 1, 0, -1)]
+
+
+def test_a_miss_starts_from_the_nearest_cached_candidate_and_never_computes_a_candidate():
+    import functools
+    import pickle
+
+    CALLS.clear()
+    with cached.isolated():
+        assert cached.result(_counted, ("a", 3)) == ("a", 3, 0)  # nothing cached: from scratch
+        assert cached.result(_counted, ("a", 7)) == ("a", 7, 3)  # continues the cached n = 3
+        assert cached.result(_counted, ("a", 5)) == ("a", 5, 3)  # nearest cached below 5 is 3 (7 is above)
+        assert cached.result(_counted, ("b", 4)) == ("b", 4, 0)  # another key's results are no candidates
+        assert CALLS == [("a", 0, 3), ("a", 3, 7), ("a", 3, 5), ("b", 0, 4)]
+        assert cached.result(_counted, ("a", 7)) == ("a", 7, 3) and len(CALLS) == 4  # a hit computes nothing
+        # what a worker process receives is picklable and is called as fn(config), like any heavy job
+        compute = cached.warm_start(_counted, ("a", 9))
+        assert isinstance(compute, functools.partial)
+        assert pickle.loads(pickle.dumps(compute))(("a", 9)) == ("a", 9, 7)
+    assert cached.warm_start(_square, 3) is _square  # a function without warm_from is called as it is

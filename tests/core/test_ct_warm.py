@@ -1,0 +1,121 @@
+"""CT work at the interaction budget (issue 12 item 4): resumed solvers equal runs from scratch, the faster SART
+equals the textbook per-view loop, keys drop what does not change a result, system matrices are kept."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from regopt_core.ct import lab
+from regopt_core.ct.experiments import make_geometry, reconstruct, resumable, simulate_scan
+from regopt_core.ct.phantoms import shepp_logan
+from regopt_core.ct.projectors import make_projector
+from regopt_core.ct.sart import sart, view_blocks, view_order
+from regopt_core.ct.tv import tv_pdhg
+from regopt_core.seeding import stream
+
+
+@pytest.fixture(scope="module")
+def noisy():
+    g = make_geometry("parallel", 64, 20)
+    proj = make_projector(g)
+    sc = simulate_scan(shepp_logan(), g, i0=1e4, rng=stream(5, 1))
+    return sc, proj
+
+
+@pytest.mark.parametrize("lam", [0.0, 5e-4, 1e-2])
+def test_pdhg_resumed_from_its_state_equals_the_run_from_scratch(noisy, lam):
+    sc, proj = noisy
+    full = tv_pdhg(sc.data, proj, lam=lam, n_iter=23)
+    part = tv_pdhg(sc.data, proj, lam=lam, n_iter=9)
+    more = tv_pdhg(sc.data, proj, lam=lam, n_iter=23, start=part.state)
+    np.testing.assert_allclose(more.x, full.x, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(np.concatenate([part.objective, more.objective]), full.objective, rtol=1e-12)
+    np.testing.assert_allclose(np.concatenate([part.residual, more.residual]), full.residual, rtol=1e-12)
+    assert more.nit == full.nit == 23 and more.fun == pytest.approx(full.fun, rel=1e-12)
+    assert more.convergence == full.convergence
+    # the cached state is not touched by the continuation (shared results are read-only)
+    again = tv_pdhg(sc.data, proj, lam=lam, n_iter=23, start=part.state)
+    np.testing.assert_array_equal(again.x, more.x)
+    with pytest.raises(ValueError):
+        tv_pdhg(sc.data, proj, lam=lam, n_iter=9, start=part.state)  # nothing left to run
+
+
+@pytest.mark.parametrize("method", ["tv", "sart"])
+def test_reconstruction_resumed_equals_from_scratch_with_its_traces(noisy, method):
+    sc, proj = noisy
+    kw = {"projector": proj, "lam": 1e-3}
+    full = reconstruct(sc, method, n_iter=31, **kw)
+    part = reconstruct(sc, method, n_iter=10, **kw)
+    assert resumable(part, method, 31) and not resumable(part, method, 10) and not resumable(part, "asd_pocs", 31)
+    more = reconstruct(sc, method, n_iter=31, resume=part, **kw)
+    np.testing.assert_allclose(more.x, full.x, rtol=0, atol=1e-7)
+    for name in ("psnr_trace", "objective", "residual"):
+        np.testing.assert_allclose(getattr(more, name), getattr(full, name), rtol=1e-12, err_msg=name)
+    assert (more.nit, more.psnr, more.message) == (full.nit, full.psnr, full.message)
+    assert more.convergence == full.convergence
+    assert [k for k, _ in more.snapshots] == [k for k, _ in full.snapshots] == [1, 10, 30]
+    for (_, a), (_, b) in zip(more.snapshots, full.snapshots, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def _sart_textbook(b, proj, n_iter, relax=1.0):
+    """The per-view SART update written out (Andersen & Kak 1984, eq. 9), as the solver stood before its plan."""
+    blocks = view_blocks(proj)
+    x = np.zeros(proj.n * proj.n, np.float32)
+    for _ in range(n_iter):
+        for v in view_order(proj.geometry.n_views):
+            blk = blocks[v]
+            rows = np.asarray(blk.sum(axis=1)).ravel()
+            r = (b[v] - blk @ x) * np.where(rows > 0, 1.0 / np.maximum(rows, 1e-12), 0.0).astype(np.float32)
+            cols = blk.T @ np.ones(blk.shape[0], np.float32)
+            x += np.float32(relax) * np.divide(blk.T @ r, cols, out=np.zeros(x.shape, np.float32), where=cols > 0)
+            np.maximum(x, 0.0, out=x)
+    return x.reshape(proj.n, proj.n)
+
+
+def test_sart_with_its_plan_equals_the_textbook_loop(noisy):
+    sc, proj = noisy
+    b = sc.data.astype(np.float32)
+    np.testing.assert_allclose(sart(b, proj, n_iter=4, relax=1.0).x, _sart_textbook(b, proj, 4), rtol=1e-6, atol=1e-7)
+
+
+def test_warm_start_candidates_are_the_same_key_with_fewer_iterations():
+    cfg = lab.DEFAULT.clamped()
+    tv = replace(cfg.recon("tv"), n_iter=250)
+    cands = lab.warm_from(tv)
+    assert cands[0] == replace(tv, n_iter=240) and cands[-1] == replace(tv, n_iter=10)
+    assert all(replace(c, n_iter=tv.n_iter) == tv and c.n_iter < tv.n_iter for c in cands)
+    assert replace(tv, n_iter=150) in cands
+    assert lab.warm_from(cfg.recon("asd_pocs")) == [] and lab.warm_from(cfg.recon("fbp")) == []
+    assert lab.reconstruction.warm_from is lab.warm_from
+
+
+def test_seed_enters_the_keys_only_when_something_random_is_drawn():
+    fixed = [replace(lab.DEFAULT, seed=s).clamped() for s in (1, 2)]
+    assert fixed[0] == fixed[1] and fixed[0].scan_key() == fixed[1].scan_key()
+    # ... and that is true of the numbers: the unnormalized keys give the same data and phantom
+    raw = [replace(lab.DEFAULT, views=12, n=64, seed=s) for s in (1, 2)]
+    np.testing.assert_array_equal(lab.scan(raw[0]).data, lab.scan(raw[1]).data)
+    np.testing.assert_array_equal(lab.phantom_image(raw[0]), lab.phantom_image(raw[1]))
+    for change in ({"i0": 1e4}, {"phantom": "piecewise"}, {"phantom": "smooth"}):
+        a, b = (replace(lab.DEFAULT, seed=s, **change).clamped() for s in (1, 2))
+        assert a.seed == 1 and b.seed == 2 and a.scan_key() != b.scan_key()
+
+
+def test_the_strips_system_matrices_are_built_once_per_process():
+    cfg = replace(lab.DEFAULT, n=64).clamped()
+    keys = [k for k in cfg.strip_keys() if k.method == "tv"]
+    first = [lab.projector(k.kind, k.n, k.views, k.dso, k.dsd) for k in keys]
+    again = [lab.projector(k.kind, k.n, k.views, k.dso, k.dsd) for k in reversed(keys)]
+    assert [id(p) for p in first] == [id(p) for p in reversed(again)]
+
+
+def test_lab_reconstruction_continues_a_cached_start_and_ignores_one_it_cannot_continue():
+    cfg = replace(lab.DEFAULT, n=64, i0=1e4, phantom="piecewise", seed=3).clamped()
+    key = replace(cfg.recon("tv", 20), n_iter=30)
+    ref = lab.reconstruction(key)
+    start = lab.reconstruction(replace(key, n_iter=20))
+    np.testing.assert_allclose(lab.reconstruction(key, start=start).x, ref.x, rtol=0, atol=1e-7)
+    other = lab.reconstruction(replace(key, n_iter=40))  # more iterations: not a start, computed from scratch
+    np.testing.assert_array_equal(lab.reconstruction(key, start=other).x, ref.x)
