@@ -7,7 +7,7 @@ in microseconds. So figures get the same treatment as results:
 
 * :func:`builders` wraps a module of pure builders (``regopt_core.figures.<page>``): a call of a ``fig_*``
   function is memoized by its arguments — read-only arrays of shared results (and slices of them: the
-  same memory for every session) by address, everything else (numbers, strings, frozen dataclasses field
+  same memory for every session) by address, functions by identity, everything else (numbers, strings, frozen dataclasses field
   by field, small page-made arrays by a hash of their bytes) by value — so a rerun that changes nothing a
   figure depends on gets the very same figure object back. Figures returned this way are shared by every
   session: never mutate them (:func:`spec` copies before styling);
@@ -74,6 +74,9 @@ def _key(x: Any, held: list) -> Hashable:
         if params is not None and params.frozen:  # a config or a result: its type and its fields' keys
             return ("dataclass", type(x).__module__, type(x).__qualname__,
                     tuple(_key(getattr(x, f), held) for f in x.__dataclass_fields__))
+    if callable(x):  # a surface's f, ∇f, ∇²f: the same function object means the same function
+        held.append(x)
+        return ("callable", id(x))
     raise _Unkeyable
 
 

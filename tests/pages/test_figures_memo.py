@@ -164,3 +164,15 @@ def test_streamlit_receives_the_styled_figure():
     assert np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist() == [1.0, 10.0, 1000.0]
     # the app's styling ran (log axes labelled at decades only: tidy_log_axes sets explicit ticks)
     assert spec["layout"]["yaxis"]["dtick"] == 1 and spec["layout"]["yaxis"]["exponentformat"] == "power"
+
+
+def test_functions_key_by_identity(figs):
+    def fig_of(f):
+        CALLS.append(1)
+        return go.Figure(go.Scatter(y=[f(1.0)]))
+
+    m = figures.memoized(fig_of)
+    sq, cube = (lambda x: x * x), (lambda x: x ** 3)
+    assert m(sq) is m(sq)
+    assert m(cube) is not m(sq)
+    assert len(CALLS) == 2
