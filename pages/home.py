@@ -99,10 +99,10 @@ THUMBS = {"losses": _thumb_losses, "bias-variance": _thumb_bias_variance, "lands
           "sgd": _thumb_sgd, "splits": _thumb_splits, "ct": _thumb_ct}
 
 
-_MADE: dict[str, go.Figure] = {}  # per process: the thumbnails are the same for every visitor
+_MADE: dict[str, dict] = {}  # per process: the thumbnails (finished plotly dicts) are the same for every visitor
 
 
-def _thumbnail(url_path: str) -> go.Figure | None:
+def _thumbnail(url_path: str) -> dict | None:
     """The page's thumbnail, built once per process from its pinned default result (None until ready)."""
     if url_path not in _MADE:
         build = THUMBS.get(url_path)
@@ -112,7 +112,7 @@ def _thumbnail(url_path: str) -> go.Figure | None:
             fig = None
         if fig is None:
             return None
-        _MADE[url_path] = layout.thumbnail(fig)
+        _MADE[url_path] = layout.thumbnail(fig).to_dict()
     return _MADE[url_path]
 
 

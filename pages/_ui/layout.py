@@ -342,8 +342,9 @@ def _thin_for_thumbnail(tr, *, max_grid: int = 40, max_points: int = 150) -> Non
 
 
 def show_thumbnail(fig: go.Figure | dict) -> None:
-    """Draw a :func:`thumbnail` with no interaction (``staticPlot``) and no toolbar."""
-    st.plotly_chart(fig, width="stretch", theme=None,
+    """Draw a :func:`thumbnail` with no interaction (``staticPlot``) and no toolbar (a dict is drawn as it is,
+    without plotly's validation: build it with ``thumbnail(fig).to_dict()``)."""
+    st.plotly_chart(figures.drawable(fig) if isinstance(fig, dict) else fig, width="stretch", theme=None,
                     config={"staticPlot": True, "displayModeBar": False, "responsive": True})
 
 
