@@ -14,6 +14,8 @@ figs = figures.builders(sgd_figures)  # memoized: a rerun that changes nothing a
 
 _FULL_RUN = "_sgd_full_run"  # True while the whole page runs (False during a section's own rerun)
 _SHARED = "_sgd_shared"      # the run settings of section 1 drawn by the last whole-page run
+_OPENED = "_sgd_opened"      # the page has run once in this session (its first run computes what it shows)
+_COMPUTE = "_sgd_compute"    # a Compute button was pressed: this whole-page run computes every missing result
 _SPLIT = sgd.digits_split()
 N_TRAIN, N_TEST = len(_SPLIT.y_train), len(_SPLIT.y_test)
 N_REG = sgd.regression_problem().n_samples
@@ -101,6 +103,36 @@ def _warn_diverged(runs: sgd.BatchComparison, extra: str = "") -> None:
         st.warning("\n".join(lines) + (f"\n\n{extra}" if extra else ""), icon=":material/trending_up:")
 
 
+def _ready(pairs: list[tuple], what: str, key: str) -> bool:
+    """Can the results ``pairs`` (``(function, config)``) be shown? Yes when they are cached (precomputed store,
+    pins, memo), on the page's first run in a session (a deep link computes what it shows), or after a *Compute*
+    press (every missing result of the page, with a progress bar). Otherwise the section offers a button: a
+    control move whose work cannot meet the 250 ms interaction budget (issue 12, item 3) runs only on request."""
+    missing = [(fn, c) for fn, c in pairs if not cached.ready(fn, c)]
+    if not missing:
+        return True
+    if not st.session_state.get(_OPENED) or st.session_state.get(_COMPUTE):
+        bar = st.progress(0.0, text=f"Computing {what}: 0 of {len(missing)} …")
+        for i, (fn, c) in enumerate(missing):
+            cached.result(fn, c, heavy=True, label=f"Computing {what} ({i + 1} of {len(missing)})")
+            bar.progress((i + 1) / len(missing), text=f"Computing {what}: {i + 1} of {len(missing)}")
+        bar.empty()
+        return True
+    st.info(f"**{what.capitalize()}** for these settings is not computed yet: {len(missing)} "
+            f"{'result' if len(missing) == 1 else 'results'}, about a second of work each — more than a move of a "
+            "control may take while the class is using the app. Press the button to compute every section of this "
+            "page for these settings (with a progress bar).", icon=":material/hourglass_empty:")
+    if st.button("Compute this page for these settings", key=f"compute_{key}", icon=":material/play_arrow:",
+                 type="primary"):
+        st.session_state[_COMPUTE] = True
+        st.rerun(scope="app")
+    return False
+
+
+def _digits_pairs(cfg: sgd.SGDConfig) -> list[tuple]:
+    return [(sgd.digits_run, rc) for rc in sgd.digits_run_configs(cfg.digits())]
+
+
 def _digits(cfg: sgd.SGDConfig) -> sgd.DigitsFamily:
     """The digits runs of ``cfg``, one cached result per batch size (a new batch size computes only itself)."""
     dcfg = cfg.digits()
@@ -157,6 +189,8 @@ def _clocks() -> None:
     cfg = requested.clamped()
     with figure, layout.numerical_guard("Training the digit classifier"):
         layout.capped(requested, cfg, {"batch_sizes": "Batch sizes"})
+        if not _ready(_digits_pairs(cfg), "the digits runs", "clocks"):
+            return
         runs = _digits(cfg).by_epochs(cfg.epochs)
         _warn_diverged(runs)
         capped = [tr for tr in runs.traces if tr.capped and not tr.diverged]
@@ -315,6 +349,8 @@ _FLOOR = sgd.FloorConfig()
 def _floor() -> None:
     cfg = sgd.SGDConfig(seed=seed).clamped()
     with layout.numerical_guard("Measuring the noise floor"):
+        if not _ready([(sgd.noise_floor, cfg.floor())], "the noise floor", "floor"):
+            return
         fl = cached.result(sgd.noise_floor, cfg.floor(), heavy=True, label="Measuring the noise floor")
         ok = np.isfinite(fl.excess_mean) & np.isfinite(fl.theory)
         dev = np.max(np.abs(fl.excess_mean[ok] / fl.theory[ok] - 1)) if np.any(ok) else np.nan
@@ -356,6 +392,8 @@ def _accuracy() -> None:
                               steps=n_steps, replace=shared.replace, seed=seed)
     cfg = requested.clamped()
     with figure, layout.numerical_guard("Training the digit classifier"):
+        if not _ready(_digits_pairs(cfg), "the digits runs", "accuracy"):
+            return
         fam = _digits(cfg)
         by_epochs, by_steps = fam.by_epochs(cfg.epochs), fam.by_updates(cfg.steps)
         N = fam.n_train
@@ -396,6 +434,8 @@ def _accuracy() -> None:
 def _critical() -> None:
     cfg = sgd.SGDConfig(seed=seed).clamped()
     with layout.numerical_guard("Estimating the best step size"):
+        if not _ready([(sgd.critical, cfg.critical())], "the best step sizes", "critical"):
+            return
         cb = cached.result(sgd.critical, cfg.critical(), label="Estimating the best step size")
         layout.metrics([
             ("ε_max (full-batch best step)", f"{cb.eps_max:.3g}", "|G|² / GᵀHG"),
@@ -416,3 +456,5 @@ def _critical() -> None:
 
 layout.finish_page()
 st.session_state[_FULL_RUN] = False
+st.session_state[_OPENED] = True
+st.session_state[_COMPUTE] = False
