@@ -103,15 +103,16 @@ def _warn_diverged(runs: sgd.BatchComparison, extra: str = "") -> None:
         st.warning("\n".join(lines) + (f"\n\n{extra}" if extra else ""), icon=":material/trending_up:")
 
 
-def _ready(pairs: list[tuple], what: str, key: str) -> bool:
+def _ready(pairs: list[tuple], what: str, key: str, *, live: bool = False) -> bool:
     """Can the results ``pairs`` (``(function, config)``) be shown? Yes when they are cached (precomputed store,
-    pins, memo), on the page's first run in a session (a deep link computes what it shows), or after a *Compute*
-    press (every missing result of the page, with a progress bar). Otherwise the section offers a button: a
-    control move whose work cannot meet the 250 ms interaction budget (issue 12, item 3) runs only on request."""
+    pins, memo), on the page's first run in a session (a deep link computes what it shows), after a *Compute*
+    press (every missing result of the page, with a progress bar), or when ``live`` (light work the caller may do
+    within the budget). Otherwise the section offers a button: a control move whose work cannot meet the 250 ms
+    interaction budget (issue 12, item 3) runs only on request."""
     missing = [(fn, c) for fn, c in pairs if not cached.ready(fn, c)]
     if not missing:
         return True
-    if not st.session_state.get(_OPENED) or st.session_state.get(_COMPUTE):
+    if live or not st.session_state.get(_OPENED) or st.session_state.get(_COMPUTE):
         bar = st.progress(0.0, text=f"Computing {what}: 0 of {len(missing)} …")
         for i, (fn, c) in enumerate(missing):
             cached.result(fn, c, heavy=True, label=f"Computing {what} ({i + 1} of {len(missing)})")
@@ -243,6 +244,11 @@ def _paths() -> None:
         return
     cfg = _shared_config().clamped()
     with layout.numerical_guard("Running SGD on the regression"):
+        # ~60 ms: live when the section's own controls move; a page-wide move (seed, batch sizes, sampling) that
+        # needs new paths, noise, floor and digits runs at once waits for the Compute button
+        if not _ready([(sgd.regression_paths, cfg.paths())], "the regression paths", "paths",
+                      live=not st.session_state.get(_FULL_RUN)):
+            return
         fam = cached.result(sgd.regression_paths, cfg.paths(), label="SGD paths on the regression")
         runs = fam.by_epochs(cfg.epochs)
         _warn_diverged(runs, f"Full-batch gradient descent on this problem is stable only for "
@@ -291,6 +297,9 @@ def _noise() -> None:
         return
     cfg = sgd.SGDConfig(PAGE.batch_sizes, at=point, replace=PAGE.replace, seed=seed).clamped()
     with figure, layout.numerical_guard("Sampling minibatch gradients"):
+        if not _ready([(sgd.gradient_noise, cfg.noise())], "the minibatch gradients", "noise",
+                      live=not st.session_state.get(_FULL_RUN)):  # ~75 ms: live for the section's own control
+            return
         res = cached.result(sgd.gradient_noise, cfg.noise(), label="Sampling minibatch gradients")
         charts = st.container()  # the figures first (the projector's first screen), the numbers under them
         wo, wi = res.without, res.with_
