@@ -26,16 +26,43 @@ layout.page_header(
 PROBLEMS = {"sine": "Sine", "cancer": "Cancer"}
 FOLDS = {"2": "2", "5": "5", "10": "10", "loo": "LOO"}
 
+_OPENED = "_splits_opened"      # the page has run once in this session (its first run computes what it shows)
+_COMPUTE = "_splits_compute"    # a Compute button was pressed: this whole-page run computes every missing result
+_FULL_RUN = "_splits_full_run"  # True while the whole page runs (False in a section's own fragment rerun)
+
 with st.sidebar:
     seed = w.seed()
+st.session_state[_FULL_RUN] = True
+
+
+def _may_compute(fn, cfg, key: str, *, live_ok: bool = True) -> bool:
+    """May ``fn(cfg)`` be shown now? Yes when it is cached, on the page's first run in a session (a deep link
+    computes what it shows), after a *Compute* press, or in a section's own rerun when ``live_ok`` (its work
+    fits the live budget). A page-wide move (the seed: every section at once) or a section's move whose work
+    cannot meet the 250 ms interaction budget gets a button instead (issue 12, item 3)."""
+    if cached.ready(fn, cfg) or not st.session_state.get(_OPENED) or st.session_state.get(_COMPUTE):
+        return True
+    if live_ok and not st.session_state.get(_FULL_RUN):
+        return True
+    st.info("Not computed for these settings yet: more work than a move of a control may take while the class "
+            "is using the app. Press the button to compute every section of this page for these settings.",
+            icon=":material/hourglass_empty:")
+    if st.button("Compute this page for these settings", key=f"compute_{key}", icon=":material/play_arrow:",
+                 type="primary"):
+        st.session_state[_COMPUTE] = True
+        st.rerun(scope="app")
+    return False
 
 
 def _result(fn, cfg, what: str, labels: dict[str, str]):
-    """The full result when it is ready (store, pins, memo) or asked for; else the live-budget one + a button."""
+    """The full result when it is ready (store, pins, memo) or asked for; else the live-budget one + a button.
+    ``None`` (and a Compute button) when even the live one is more than a control move may compute."""
     full = cfg.full().clamped()
     run = full if cached.ready(fn, full) else cfg.clamped()
     if run != full and st.button(f"Compute all {full.n_repeats} {what} (a few seconds)", key=f"full_{fn.__name__}"):
         run = full
+    elif not _may_compute(fn, run, fn.__name__, live_ok=run.n_repeats * run.seconds() <= 2 * C.LIVE_SECONDS):
+        return None
     res = cached.result(fn, run, heavy=True, label=f"Simulating {run.n_repeats} {what}…")
     layout.capped(cfg, run, labels)
     return res
@@ -62,6 +89,8 @@ def _approaches():
         folds = w.select("CV folds", "folds", FOLDS, "5", horizontal_radio=True)
     cfg = C.ApproachesConfig(problem, n, k_models, n if folds == "loo" else int(folds), seed=seed)
     with figure:
+        if not _may_compute(C.one_study, cfg.study(), "one_study"):
+            return
         curves = cached.result(C.one_study, cfg.study())
         p = splits.picks(curves)
         layout.show_figure(figs.fig_error_curves(curves, chosen={k: curves.lams[j] for k, j in p.items()}),
@@ -73,6 +102,8 @@ def _approaches():
                                               "cv": curves.cv, "true": curves.true}, "splits_error_curves.csv",
                             key="dl_curves")
     cmp = _result(C.approaches, cfg, "random studies", {"n_repeats": "Random studies"})
+    if cmp is None:
+        return
     s = cmp.summary()
     layout.metrics([(splits.SHORT_NAMES[i], f"{s['optimism'][i]:+.3f}",
                      f"Mean of (true − reported) over {cmp.n_repeats} studies.") for i in range(len(s["approach"]))])
@@ -104,7 +135,10 @@ def _best_of_k():
         k = int(w.log_slider("Models K", "bk", 1, 1000, 100))
         n_test = int(w.log_slider("Test points n", "nt", 10, 10000, 1000))
         acc = w.slider("True accuracy p", "acc", 0.5, 0.99, 0.8, step=0.01)
-    res = cached.result(C.best_of_k, C.BestOfKConfig(n_test, acc, k, seed=seed).clamped())
+    bcfg = C.BestOfKConfig(n_test, acc, k, seed=seed).clamped()
+    if not _may_compute(C.best_of_k, bcfg, "best_of_k"):
+        return
+    res = cached.result(C.best_of_k, bcfg)
     with figure:
         layout.show_figure(figs.fig_best_of_k(res), key="fig_bok")  # the figure first: the projector's first screen
         layout.metrics([
@@ -132,7 +166,10 @@ def _early():
         sigma = w.slider("Noise σ", "sigma", 0.0, 1.0, 0.3, step=0.05)
         epochs = int(w.log_slider("Epochs", "epochs", 10, 20000, 3000, mantissas=(1, 2, 3, 5)))
         show_ridge = w.toggle("Show ridge with λ = 1/(ηt)", "ridge", True)
-    res = cached.result(C.early, C.EarlyStoppingConfig(n_features=p, sigma=sigma, n_epochs=epochs, seed=seed).clamped())
+    ecfg = C.EarlyStoppingConfig(n_features=p, sigma=sigma, n_epochs=epochs, seed=seed).clamped()
+    if not _may_compute(C.early, ecfg, "early"):
+        return
+    res = cached.result(C.early, ecfg)
     with figure:
         t_stop = res.stop_epoch
         layout.metrics([
@@ -163,6 +200,8 @@ def _esl():
         keep = int(w.log_slider("Predictors kept", "esl_keep", 1, 1000, 100, mantissas=(1, 2, 5)))
     res = _result(C.esl, C.SelectionLeakConfig(n_features=p, n_keep=min(keep, p), seed=seed), "repetitions",
                   {"n_repeats": "Repetitions", "n_keep": "Predictors kept"})
+    if res is None:
+        return
     with figure:
         m = res.estimates.mean(axis=1)
         layout.show_figure(figs.fig_leak(res, title=f"Pure noise, {res.estimates.shape[1]} repetitions: CV estimates"),
@@ -185,6 +224,8 @@ def _prep():
         n = w.slider("Patients per study", "prep_n", 20, 300, 100, step=10)
     res = _result(C.preprocessing, C.PreprocessingLeakConfig(n_samples=n, seed=seed), "studies",
                   {"n_repeats": "Random studies"})
+    if res is None:
+        return
     with figure:
         m, t = res.estimates.mean(axis=1), res.true.mean(axis=1)
         layout.metrics([
@@ -210,6 +251,8 @@ def _patients():
         n_pat = w.slider("Patients", "pat", 10, 200, 40, step=10)
     res = _result(C.patients, C.PatientLeakConfig(n_patients=n_pat, n_per_patient=per, seed=seed), "studies",
                   {"n_repeats": "Random studies"})
+    if res is None:
+        return
     with figure:
         m, t = res.estimates.mean(axis=1), res.true.mean(axis=1)
         layout.metrics([("Random split CV", f"{100 * m[0]:.1f} %"), ("Split by patient CV", f"{100 * m[1]:.1f} %"),
@@ -222,3 +265,6 @@ def _patients():
 
 
 layout.finish_page()
+st.session_state[_FULL_RUN] = False
+st.session_state[_OPENED] = True
+st.session_state[_COMPUTE] = False

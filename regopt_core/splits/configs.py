@@ -36,9 +36,10 @@ from regopt_core.splits.protocols import (
     error_curves,
 )
 
-LIVE_SECONDS = 0.06  # a control move: compute within this. The page's budget is 250 ms CPU per interaction, and the
-# seed reruns the whole page: four budgeted sections (approaches, selection, preprocessing, patients) at 0.06 s
-# each plus the rest stay near it; the "Compute all" button gives the full repetitions
+LIVE_SECONDS = 0.04  # a section's control move: compute within this (the page's budget is 250 ms CPU per interaction,
+# the section's figures included; the cost models below are within a factor of two). A page-wide move (the seed)
+# or a move whose fewest repetitions cost more than twice this waits for the page's Compute button; the "Compute
+# all" button gives the full repetitions
 FULL_SECONDS = 3.0  # the store's states and an explicit button (budget 5 s with progress)
 
 MAX_MODELS = 1000  # K, configurations compared
@@ -236,11 +237,14 @@ class SelectionLeakConfig:
     def full(self) -> SelectionLeakConfig:
         return replace(self, live=False)
 
+    def seconds(self) -> float:
+        """Estimated seconds of one repetition on the project's 2-core machine."""
+        return 1e-3 + 5.5e-8 * _int(self.n_samples, 4, 500) * _int(self.n_features, 1, MAX_FEATURES)
+
     def clamped(self) -> SelectionLeakConfig:
         n = _int(self.n_samples, 4, 500)
         p = _int(self.n_features, 1, MAX_FEATURES)
-        per_rep = 1e-3 + 5.5e-8 * n * p
-        r, live = budget_repeats(self.n_repeats, 2, 200, per_rep, self.live)
+        r, live = budget_repeats(self.n_repeats, 2, 200, self.seconds(), self.live)
         return SelectionLeakConfig(n, p, _int(self.n_keep, 1, min(MAX_KEEP, p)), _int(self.n_folds, 2, n), r,
                                    _int(self.seed, 0, 2**31 - 1), live)
 
@@ -267,10 +271,15 @@ class PreprocessingLeakConfig:
     def full(self) -> PreprocessingLeakConfig:
         return replace(self, live=False)
 
-    def clamped(self) -> PreprocessingLeakConfig:
+    def seconds(self) -> float:
+        """Estimated seconds of one repetition (from the k-NN distances it computes)."""
         n = _int(self.n_samples, 10, 400)
         pairs = 2 * n * (569 - n) + 4 * 0.8 * n * n  # k-NN distances per repetition
-        r, live = budget_repeats(self.n_repeats, 2, MAX_SPLIT_REPEATS, 5e-4 + 1.5e-8 * pairs, self.live)
+        return 5e-4 + 1.5e-8 * pairs
+
+    def clamped(self) -> PreprocessingLeakConfig:
+        n = _int(self.n_samples, 10, 400)
+        r, live = budget_repeats(self.n_repeats, 2, MAX_SPLIT_REPEATS, self.seconds(), self.live)
         return PreprocessingLeakConfig(n, _int(self.n_folds, 2, min(stratified_counts(n))), r,
                                        _int(self.seed, 0, 2**31 - 1), live)
 
@@ -299,13 +308,17 @@ class PatientLeakConfig:
     def full(self) -> PatientLeakConfig:
         return replace(self, live=False)
 
+    def seconds(self) -> float:
+        """Estimated seconds of one repetition (from the k-NN distances it computes)."""
+        n = _int(self.n_patients, 4, MAX_PATIENTS) * _int(self.n_per_patient, 1, MAX_PER_PATIENT)
+        pairs = 2 * 0.8 * n * n + n * _int(self.n_fresh, 200, MAX_FRESH)
+        return 3e-4 + 4e-9 * pairs
+
     def clamped(self) -> PatientLeakConfig:
         pat = _int(self.n_patients, 4, MAX_PATIENTS)
         per = _int(self.n_per_patient, 1, MAX_PER_PATIENT)
         fresh = _int(self.n_fresh, 200, MAX_FRESH)
-        n = pat * per
-        pairs = 2 * 0.8 * n * n + n * fresh
-        r, live = budget_repeats(self.n_repeats, 2, MAX_SPLIT_REPEATS, 3e-4 + 4e-9 * pairs, self.live)
+        r, live = budget_repeats(self.n_repeats, 2, MAX_SPLIT_REPEATS, self.seconds(), self.live)
         return PatientLeakConfig(pat, per, _int(self.n_folds, 2, pat), r, fresh, _int(self.seed, 0, 2**31 - 1), live)
 
 

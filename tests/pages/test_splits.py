@@ -102,3 +102,39 @@ def test_bad_url_values_fall_back_with_a_notice():
     at = run({"n": "100000", "K": "-3", "folds": "7", "data": "nonsense"})
     assert at.slider(key="n").value != 100000
     assert any("not used" in w.value for w in at.warning)
+
+
+def test_a_new_seed_after_the_first_run_waits_for_the_compute_button():
+    """Issue 12, item 3: the seed reruns every section (about 0.3 s of simulations plus every figure), so after the
+    page's first run a seed whose results are not cached shows one Compute button per section instead of
+    computing; one press computes the whole page for the new seed."""
+    at = run()
+    at.number_input(key="seed").set_value(736_251).run()
+    assert not at.exception
+    keys = {b.key for b in at.button if b.key and b.key.startswith("compute_")}
+    assert keys == {f"compute_{k}" for k in ("one_study", "best_of_k", "early", "esl", "preprocessing", "patients")}
+    assert not at.dataframe and not at.metric
+    at.button(key="compute_early").click().run()
+    assert not at.exception
+    assert not [b for b in at.button if b.key and b.key.startswith("compute_")]
+    table = at.dataframe[0].value
+    assert len(table) == 5 and table["mean reported"].between(0, 2).all()
+    assert metric(at, "True error") == "50 %"
+    assert at.session_state["_splits_compute"] is False
+
+
+def test_which_section_moves_are_live():
+    """The page computes a section's own move live when its fewest repetitions fit twice the live budget
+    (``run.n_repeats * run.seconds() <= 2 * LIVE_SECONDS``); n = 200 (two studies cost ~0.25 s) waits for the button.
+    (AppTest reruns the whole script, so the fragment rerun itself is exercised in the browser only.)"""
+    from regopt_core.splits import configs as C
+
+    def live_ok(cfg) -> bool:
+        run = cfg.clamped()
+        return run.n_repeats * run.seconds() <= 2 * C.LIVE_SECONDS
+
+    assert live_ok(C.ApproachesConfig())  # K, folds, data moves at n = 40
+    assert live_ok(C.ApproachesConfig(n_folds=10)) and live_ok(C.ApproachesConfig(problem="cancer"))
+    assert not live_ok(C.ApproachesConfig(n_samples=200))
+    assert live_ok(C.PreprocessingLeakConfig(n_samples=300)) and live_ok(C.SelectionLeakConfig(n_features=5000))
+    assert not live_ok(C.PatientLeakConfig(n_patients=200, n_per_patient=20))
