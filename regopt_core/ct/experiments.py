@@ -149,6 +149,7 @@ def reconstruct(
     snapshot_at: tuple[int, ...] = SNAPSHOT_ITERS,
     x0: np.ndarray | None = None,
     resume: Reconstruction | None = None,
+    stop_at_tol: bool = False,
     callback: Callback | None = None,
 ) -> Reconstruction:
     """Reconstruct ``scan`` with ``method`` in ``METHODS`` and score it against the truth.
@@ -165,6 +166,8 @@ def reconstruct(
     iterations (``resume.nit < n_iter``, see :func:`resumable`). TV-PDHG continues from its full solver state
     (primal, dual and extrapolated iterates), SART from its image (its only state); the traces are continued,
     so the result equals a run of ``n_iter`` iterations from scratch. ASD-POCS cannot be resumed (ValueError).
+    ``stop_at_tol``: TV-PDHG stops at its stated tolerance (``tv_pdhg(stop_at_tol=True)``); ``n_iter`` is then
+    the most iterations.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
@@ -201,7 +204,7 @@ def reconstruct(
 
     if method == "tv":
         res = tv_pdhg(scan.data, projector, lam=lam, n_iter=n_total, x0=x0, callback=record,
-                      start=None if resume is None else resume.state)
+                      start=None if resume is None else resume.state, stop_at_tol=stop_at_tol)
         obj, resid = res.objective, res.residual
     elif method == "sart":  # SART counts its passes from 1: a resumed run passes the remaining number
         res = sart(scan.data, projector, n_iter=n_total - done, relax=1.0, callback=_shifted(record, done),

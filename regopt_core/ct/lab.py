@@ -25,6 +25,7 @@ import numpy as np
 from regopt_core.caps import clip, finite
 from regopt_core import seeding
 from regopt_core.ct import experiments
+from regopt_core.ct import tv as tv_module
 from regopt_core.ct.experiments import Reconstruction, Scan
 from regopt_core.ct.filters import FILTER_NAMES
 from regopt_core.ct.geometry import MAX_VIEWS
@@ -314,16 +315,26 @@ def sinogram(cfg: CTConfig) -> Sinogram:
 def reconstruction(cfg: CTConfig, start: Reconstruction | None = None) -> Reconstruction:
     """One scored reconstruction for a key from :meth:`CTConfig.recon` (method, views, iterations inside).
 
+    TV-PDHG runs at most ``cfg.n_iter`` iterations: it stops at its stated tolerance (relative change of the
+    image at most ``tv.TOL``; ``tv_pdhg(stop_at_tol=True)``). Near the default that is after ~60-100 iterations,
+    within 0.2 dB of the PSNR at 150.
+
     ``start``: the cached reconstruction of a key from :func:`warm_from` (the same key with fewer iterations).
-    TV-PDHG and SART then continue it instead of starting over; the result equals the one from scratch
-    (``experiments.reconstruct(resume=...)``). A ``start`` that cannot be continued is ignored.
+    A TV run that stopped at its tolerance *is* the result for every larger iteration count (the run from
+    scratch stops at the same iteration); otherwise TV-PDHG and SART continue it instead of starting over, and
+    the result equals the one from scratch (``experiments.reconstruct(resume=...)``). A ``start`` that cannot be
+    continued is ignored.
     """
+    n_iter = max(1, cfg.n_iter)
+    if (cfg.method == "tv" and start is not None and start.method == "tv" and start.message == tv_module.CONVERGED
+            and start.nit < n_iter):
+        return start
     sc = scan(cfg)
     proj = None if cfg.method == "fbp" else _projector_of(cfg)
-    n_iter = max(1, cfg.n_iter)
     resume = start if experiments.resumable(start, cfg.method, n_iter) else None
     return experiments.reconstruct(sc, cfg.method, projector=proj, filter_name=cfg.filter_name, lam=cfg.lam,
-                                   n_iter=n_iter, eps_frac=cfg.eps_pct / 100.0, resume=resume)
+                                   n_iter=n_iter, eps_frac=cfg.eps_pct / 100.0, resume=resume,
+                                   stop_at_tol=cfg.method == "tv")
 
 
 def warm_from(cfg: CTConfig) -> list[CTConfig]:

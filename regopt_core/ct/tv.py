@@ -22,6 +22,7 @@ from regopt_core.ct.projectors import Projector
 from regopt_core.iteration import Callback, Convergence, notify
 
 __all__ = [
+    "CONVERGED",
     "MAX_ASD_ITER",
     "TOL",
     "objective",
@@ -42,6 +43,8 @@ MAX_ASD_ITER = 200
 #: stated tolerance of every TV solver here: relative change of the image in the last iteration,
 #: :math:`\\|x_k - x_{k-1}\\|_2 / \\|x_k\\|_2`
 TOL = 1e-3
+#: the message of a run stopped by ``stop_at_tol`` (its last iteration changed the image by at most the tolerance)
+CONVERGED = "converged: the last iteration changed the image by at most the tolerance"
 
 
 def _check_iterations(n_iter: int, cap: int) -> int:
@@ -229,6 +232,7 @@ def tv_pdhg(
     callback: Callback | None = None,
     rho: float | None = None,
     tol: float = TOL,
+    stop_at_tol: bool = False,
 ) -> TVResult:
     """TV-regularised least squares by the diagonally preconditioned primal-dual hybrid gradient.
 
@@ -286,6 +290,9 @@ def tv_pdhg(
         :math:`\\sigma = \\tau = 1/\\|K\\|`) with scalar steps.
     tol : float
         Tolerance of the reported :class:`~regopt_core.iteration.Convergence` (relative change of x).
+    stop_at_tol : bool
+        Stop after the first iteration that changes the image by at most ``tol`` (relative), with the message
+        ``CONVERGED``; ``n_iter`` is then the most iterations. Default: always run ``n_iter``.
 
     Returns
     -------
@@ -364,6 +371,9 @@ def tv_pdhg(
             break
         if notify(callback, x, k, n_iter, objective_[-1]):
             message = "stopped by callback"
+            break
+        if stop_at_tol and change <= tol:
+            message = CONVERGED
             break
     return TVResult(
         x=x,

@@ -119,3 +119,31 @@ def test_lab_reconstruction_continues_a_cached_start_and_ignores_one_it_cannot_c
     np.testing.assert_allclose(lab.reconstruction(key, start=start).x, ref.x, rtol=0, atol=1e-7)
     other = lab.reconstruction(replace(key, n_iter=40))  # more iterations: not a start, computed from scratch
     np.testing.assert_array_equal(lab.reconstruction(key, start=other).x, ref.x)
+
+
+def test_pdhg_stopping_at_its_tolerance_is_the_full_run_cut_at_the_first_small_change(noisy):
+    from regopt_core.ct.tv import CONVERGED, TOL
+
+    sc, proj = noisy
+    stopped = tv_pdhg(sc.data, proj, lam=1e-3, n_iter=400, stop_at_tol=True)
+    k = stopped.nit
+    assert stopped.message == CONVERGED and 1 < k < 400 and stopped.convergence.converged
+    full = tv_pdhg(sc.data, proj, lam=1e-3, n_iter=400)
+    np.testing.assert_allclose(stopped.objective, full.objective[:k], rtol=1e-12)
+    np.testing.assert_array_equal(stopped.x, tv_pdhg(sc.data, proj, lam=1e-3, n_iter=k).x)
+    # the rule as stated: iteration k is the first whose relative change is at most TOL
+    before = tv_pdhg(sc.data, proj, lam=1e-3, n_iter=k - 1)
+    assert before.convergence.value > TOL >= stopped.convergence.value
+
+
+def test_a_tv_run_that_stopped_at_its_tolerance_is_the_result_for_more_iterations():
+    cfg = replace(lab.DEFAULT, n=64, views=20).clamped()
+    small = replace(cfg.recon("tv", 20), n_iter=150)
+    r = lab.reconstruction(small)
+    assert r.nit < 150  # converged
+    big = replace(small, n_iter=400)
+    assert lab.reconstruction(big, start=r) is r
+    scratch = lab.reconstruction(big)
+    np.testing.assert_array_equal(scratch.x, r.x)
+    assert (scratch.nit, scratch.psnr, scratch.message) == (r.nit, r.psnr, r.message)
+    np.testing.assert_array_equal(scratch.psnr_trace, r.psnr_trace)
