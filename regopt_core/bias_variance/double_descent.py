@@ -150,10 +150,12 @@ def double_descent(
         d = np.where(d > eps * max(n, p) * d[:, :1], d, 0.0)
         a_eval = phi_ev[:, :, :p] @ np.swapaxes(vt, 1, 2)  # (R, m, r)
         g = _gain(d[:, None, :], lams[None, :, None])  # (R, L, r)
-        ut_f = np.einsum("Rnr,n->Rr", u, f_train)
-        pred = np.einsum("Rmr,RLr->RLm", a_eval, g * ut_f[:, None, :])
-        bias2[:, :, j] = ((pred - f_eval) ** 2).mean(axis=2)
-        var[:, :, j] = sigma**2 * np.einsum("Rr,RLr->RL", (a_eval**2).mean(axis=1), g**2)
+        ut_f = f_train @ u  # (R, r): U^T f per draw
+        # batched matrix products (BLAS) instead of einsum: pred[R, L, m] = sum_r g ut_f a_eval[R, m, r]
+        pred = (g * ut_f[:, None, :]) @ np.swapaxes(a_eval, 1, 2)  # (R, L, m)
+        pred -= f_eval
+        bias2[:, :, j] = np.einsum("RLm,RLm->RL", pred, pred) / pred.shape[2]
+        var[:, :, j] = sigma**2 * ((g * g) @ (a_eval * a_eval).mean(axis=1)[:, :, None])[:, :, 0]
     mse = bias2 + var + sigma**2
     pick = _median_draw(mse)  # (L, P)
     take = lambda a: np.take_along_axis(a, pick[None], axis=0)[0]  # noqa: E731
