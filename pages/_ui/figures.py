@@ -22,6 +22,7 @@ arguments it was keyed by, so memory named by an address in a live key is never 
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import os
@@ -139,11 +140,34 @@ def spec(fig: go.Figure, style: Callable[[go.Figure], None], variant: Hashable) 
     def build() -> dict:
         own = go.Figure(fig) if key is not None else fig  # never restyle a shared figure in place
         style(own)
-        return own.to_dict()
+        return compact(own.to_dict())
 
     if key is None:
         return build()
     return SPECS.compute((key, variant), build)
+
+
+_F32_RANGE = (1e-30, 1e30)  # float32 keeps 7 significant digits; outside this range (log axes!) keep float64
+
+
+def compact(obj: Any) -> Any:
+    """Send drawn numbers as float32: plotly ships numpy data as base64 typed arrays (``{"dtype": "f8",
+    "bdata": ...}``); an array whose non-zero magnitudes lie in [1e-30, 1e30] is re-encoded as ``"f4"`` — half
+    the bytes per rerun and per student (a figure with an in-figure slider carries every frame's data), and
+    7 significant digits is more than a screen or a hover label shows. Walks dicts and lists in place."""
+    if isinstance(obj, dict):
+        if obj.get("dtype") == "f8" and isinstance(obj.get("bdata"), str):
+            a = np.frombuffer(base64.b64decode(obj["bdata"]), dtype="<f8")
+            mag = np.abs(a[np.isfinite(a) & (a != 0)])
+            if mag.size == 0 or (mag.min() >= _F32_RANGE[0] and mag.max() <= _F32_RANGE[1]):
+                obj["dtype"], obj["bdata"] = "f4", base64.b64encode(a.astype("<f4")).decode("ascii")
+            return obj
+        for k, v in obj.items():
+            obj[k] = compact(v)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            obj[i] = compact(v)
+    return obj
 
 
 class _Spec(go.Figure):

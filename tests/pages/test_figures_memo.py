@@ -137,9 +137,34 @@ def test_spec_styles_a_copy_once_and_equals_plotlys_own_json(figs):
     assert fig.to_json() == before  # the shared figure was not restyled in place
     expected = go.Figure(fig)
     scale_text(expected, 1.45)
-    got = pio.to_json(figures.drawable(s1).to_dict(), validate=False)
-    assert json.loads(got) == json.loads(expected.to_json())
+    got = json.loads(pio.to_json(figures.drawable(s1).to_dict(), validate=False))
+    want = json.loads(expected.to_json())
+    assert _decoded(got) == pytest.approx(_decoded(want), rel=1e-7)  # float32 on the wire (compact)
+    assert got["layout"] == want["layout"]
     assert figures.spec(fig, style, ("normal",)) is not s1  # another variant: its own spec
+
+
+def _decoded(spec: dict) -> list:
+    out = []
+    for tr in spec["data"]:
+        y = tr["y"]
+        out += np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).astype(float).tolist() \
+            if isinstance(y, dict) else list(y)
+    return out
+
+
+def test_compact_sends_float32_only_where_it_keeps_the_numbers():
+    def typed(a):
+        return {"dtype": "f8", "bdata": base64.b64encode(np.asarray(a, dtype="<f8").tobytes()).decode()}
+
+    spec = {"data": [{"x": typed([0.0, 1.5, -2.25, np.nan]), "y": typed([1e-40, 1.0]),  # a log axis' gap: keep
+                      "z": [[typed([3.0, 1e29])]]}]}
+    out = figures.compact(spec)
+    x, y, z = out["data"][0]["x"], out["data"][0]["y"], out["data"][0]["z"][0][0]
+    assert x["dtype"] == "f4" and z["dtype"] == "f4" and y["dtype"] == "f8"
+    back = np.frombuffer(base64.b64decode(x["bdata"]), dtype="f4")
+    assert back[:3].tolist() == [0.0, 1.5, -2.25] and np.isnan(back[3])
+    assert np.frombuffer(base64.b64decode(y["bdata"]), dtype="f8")[0] == 1e-40
 
 
 def _script():
