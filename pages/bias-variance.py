@@ -207,13 +207,13 @@ def _your_points(seed: int) -> None:
             layout.show_figure(figs.fig_cv_curve(cv, "lam", spread=cfg.spread, lam=cfg.lam), key="fig_cv_lam")
         layout.download_csv("CV errors over spread and λ", figs.table_cv(cv), "your_points_cv.csv", key="dl_own_cv")
         layout.show_code(bv.own_data.cv_errors, bv.own_data.own_cv)
-
-    layout.what_to_notice([
-        "Move the spread down or λ toward 0: the training error keeps falling, the bootstrap band widens, and past "
-        "some point the CV error rises again — the variance side of the trade-off, seen without knowing the truth.",
-        "A wide spread or a large λ gives a narrow band but a CV error that climbs: a rigid fit misses the trend the "
-        "same way on every resample, and only held-out points reveal it.",
-    ])
+        layout.what_to_notice([
+            "Move the spread down or λ toward 0: the training error keeps falling, the bootstrap band widens, and "
+            "past some point the CV error rises again — the variance side of the trade-off, seen without knowing "
+            "the truth.",
+            "A wide spread or a large λ gives a narrow band but a CV error that climbs: a rigid fit misses the trend "
+            "the same way on every resample, and only held-out points reveal it.",
+        ])
 
 
 if source == "own":
@@ -319,15 +319,14 @@ def _picture() -> None:
                              "k_first_sets": mc.k_path, "bias2_mc_first_k": mc.bias2_path, "variance_mc_first_k": mc.var_path},
                             "bias_variance_terms.csv", key="dl_terms")
         layout.show_code(bv.decompose)
+    layout.what_to_notice([
+        "**Spread 5** (button): every bump is wider than the whole input range, so the fit can only bend gently. "
+        "The blue curves agree with each other but all miss the dip in the same way — **high bias, low variance**.",
+        "**Spread 0.1**: the bumps are narrow enough to chase every noisy point. On average the curves follow f, but each "
+        "one wiggles differently — **low bias, high variance**. The green band is the exact ±2 sd.",
+        "The exact and the Monte-Carlo numbers differ only by sampling error, and the gap shrinks like 1/√K.",
+    ])
 
-
-layout.what_to_notice([
-    "**Spread 5** (button): every bump is wider than the whole input range, so the fit can only bend gently. "
-    "The blue curves agree with each other but all miss the dip in the same way — **high bias, low variance**.",
-    "**Spread 0.1**: the bumps are narrow enough to chase every noisy point. On average the curves follow f, but each "
-    "one wiggles differently — **low bias, high variance**. The green band is the exact ±2 sd.",
-    "The exact and the Monte-Carlo numbers differ only by sampling error, and the gap shrinks like 1/√K.",
-])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -348,7 +347,8 @@ def _u_curves() -> None:
         by_spread = cached.result(bv.fits_family, cfg.family_key(), heavy=True,
                                   label=f"Fitting at {len(bv.SPREADS)} spreads").sweep
         by_lam = cached.result(bv.lam_sweep, cfg.lam_sweep_key())
-        left, right = st.columns(2)
+        # side by side on a screen; one under the other when presenting, so the first is the figure's full width
+        left, right = (st.container(), st.container()) if layout.presenting() else st.columns(2)
         with left:
             layout.show_figure(figs.fig_u_curve(by_spread, cfg.spread), key="fig_u_spread")
         with right:
@@ -362,14 +362,13 @@ def _u_curves() -> None:
         layout.download_csv("U-curve over spread", figs.table_sweep(by_spread), "u_curve_spread.csv", key="dl_us")
         layout.download_csv("U-curve over λ and df", figs.table_sweep(by_lam), "u_curve_lambda.csv", key="dl_ul")
         layout.show_code(bv.sweep_lam)
+    layout.what_to_notice([
+        "Too wide (large spread, or large λ): bias dominates. Too narrow (small spread, tiny λ): variance dominates. "
+        "The best setting balances the two — the star.",
+        "Spread 0.01 is *narrower than the gaps between samples*: between the inputs the fit falls back to a constant, so "
+        "bias returns even though df ≈ n.",
+    ])
 
-
-layout.what_to_notice([
-    "Too wide (large spread, or large λ): bias dominates. Too narrow (small spread, tiny λ): variance dominates. "
-    "The best setting balances the two — the star.",
-    "Spread 0.01 is *narrower than the gaps between samples*: between the inputs the fit falls back to a constant, so "
-    "bias returns even though df ≈ n.",
-])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -408,12 +407,11 @@ def _double_descent() -> None:
                    "left and right of it.")
         layout.download_csv("double descent", figs.table_double_descent(dd), "double_descent.csv", key="dl_dd")
         layout.show_code(bv.double_descent)
+    layout.what_to_notice([
+        "The minimum-norm error **peaks at p = n**, the interpolation threshold, and falls again beyond it.",
+        "A small λ only lowers the peak; a large enough λ removes it: regularization, not the parameter count, "
+        "controls the variance.",
+    ])
 
-
-layout.what_to_notice([
-    "The minimum-norm error **peaks at p = n**, the interpolation threshold, and falls again beyond it.",
-    "A small λ only lowers the peak; a large enough λ removes it: regularization, not the parameter count, "
-    "controls the variance.",
-])
 
 layout.finish_page()

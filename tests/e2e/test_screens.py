@@ -103,8 +103,6 @@ def _shot(page, name: str) -> None:
 # 05:56-06:10 UTC, quiet machine). They are reported as expected failures with what fails, so the rest of the
 # suite guards what is met; each must become a passing test (the issue is not resolved while one is listed).
 UNMET = {
-    "step7": "bias-variance §2 (U-curves) when presenting: first chart at y ≈ 738 px (two U-curves side by side)",
-    "step8": "bias-variance §3 (double descent) when presenting: first chart at y ≈ 945 px",
     "step12": "landscapes §4 (dim=1000) when presenting: first chart 632 px wide, plot area 515 px",
     "step20": "CT when presenting: first chart below 630 px (y ≈ 1204 px)",
     "step21": "CT when presenting: first chart below 630 px (y ≈ 1125 px)",
