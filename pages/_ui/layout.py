@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
+import hashlib
 import inspect
 import io
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -389,12 +390,18 @@ def _source(fn: Callable) -> tuple[str, str]:
 
 
 def show_code(*functions: Callable, title: str = "Show the code") -> None:
-    """An expander with the real source of the ``regopt_core`` functions behind the main figure."""
-    with st.expander(title, icon=":material/code:"):
-        for fn in functions:
-            name, source = _source(fn)
+    """A switch that shows the real source of the ``regopt_core`` functions behind the main figure.
+
+    The code is sent only once the switch is on: a code block on the page (even folded in an expander) makes
+    every cold open download and start the syntax highlighter (1.6 MB of JavaScript), for a listing most
+    visitors never open. Turning it on reruns only the section it sits in.
+    """
+    names = [_source(fn)[0] for fn in functions]
+    key = "_code_" + hashlib.sha1("|".join(names).encode()).hexdigest()[:12]
+    if st.toggle(title, key=key, help="The functions of regopt_core that computed this figure, as they run."):
+        for name, fn in zip(names, functions, strict=True):
             st.caption(f"`{name}`")
-            st.code(source, language="python")
+            st.code(_source(fn)[1], language="python")
 
 
 def to_csv(columns: Mapping[str, Sequence | np.ndarray]) -> str:

@@ -60,3 +60,22 @@ def test_bad_link_notice_names_the_users_value_and_the_label_they_see():
     assert "**Regularizer R(w)**" in text and "`XX`" in text, text
     assert "`abc`" in text and "**Strength λ**" in text, text
     assert "None" not in text and "l1" not in text and "elastic_net" not in text, text
+
+
+def test_the_code_is_sent_only_when_asked_for_and_is_the_real_source():
+    """A code block on the page makes every cold open load the syntax highlighter: the listing comes on demand."""
+    import inspect
+
+    from regopt_core import linear_models as lm
+
+    at = run_page(PAGE)
+    assert not at.code, "source listings were sent before anyone asked for them"
+    keys = [t.key for t in at.toggle if t.key.startswith("_code_")]
+    assert len(keys) == len(set(keys)) >= 2
+    for key in keys:
+        at.toggle(key).set_value(True)
+    at.run()
+    assert not at.exception
+    listings = [c.value.strip() for c in at.code]
+    assert inspect.getsource(lm.regularization_path).strip() in listings
+    assert inspect.getsource(lm.train_linear_classifier).strip() in listings
