@@ -187,3 +187,10 @@ def test_float32_pdhg_matches_a_float64_textbook_run_within_a_tenth_of_a_db():
     x64 = _pdhg_float64(sc.data, proj, 5e-4, 150)
     assert abs(psnr(x32, sc.truth, data_range=r) - psnr(x64, sc.truth, data_range=r)) < 0.1
     assert np.max(np.abs(x32 - x64)) < 1e-3 * r
+
+
+def test_a_scan_is_measured_once_per_key_and_shared_read_only():
+    cfg = replace(lab.DEFAULT, n=64, i0=1e4, seed=7).clamped()
+    a, b = lab.scan(cfg.recon("tv", 20)), lab.scan(cfg.recon("sart", 20))
+    assert a is b and not a.data.flags.writeable and not a.truth.flags.writeable
+    np.testing.assert_array_equal(a.data, lab._measure(cfg.scan_key(20)).data)  # the cached scan is the measurement
