@@ -489,7 +489,8 @@ def _search() -> None:
                          label="Searching")
     sweep = cached.result(landscapes.search_sweep, cfg.sweep_key(), heavy=True, label="Sweeping the dimension")
     with figure:
-        left, right = st.columns(2)
+        # side by side on a screen; one under the other when presenting, so the first is the figure's full width
+        left, right = (st.container(), st.container()) if layout.presenting() else st.columns(2)
         with left:
             layout.show_figure(figs.fig_search_vs_evals(comp), key="search_evals")
         with right:

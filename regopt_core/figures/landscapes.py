@@ -421,14 +421,19 @@ def fig_step_ruler(racers: Sequence[tuple[str, str, float, float | None, str | N
                                      line=dict(color="black", width=1)),
                          hovertemplate=f"{label}: η = {eta:g}<extra></extra>"))
     title = "Step sizes on the slider's log scale"
-    if lipschitz is not None:
-        title += f" — shaded: unstable (L = {lipschitz:.3g})"
+    if lipschitz is not None:  # (a second line: one line was cut off at a phone's right edge)
+        title += f"<br><span style='font-size:0.8em'>shaded: unstable (L = {lipschitz:.3g})</span>"
+    # each row's name is written inside the plot, above its row at the left edge: as tick labels, names like
+    # "Momentum (heavy ball)" took a third of a phone's width from the plot
+    names = [dict(text=label, x=0.0, xref="paper", xanchor="left", y=label, yref="y", yanchor="bottom", yshift=10,
+                  showarrow=False, font=dict(color=color)) for label, color, *_ in racers]
     layout = dict(xaxis=log_axis(range=[float(np.log10(lo)), float(np.log10(hi))]),
                   yaxis=dict(categoryorder="array", categoryarray=labels[::-1], showgrid=False, automargin=True,
-                             range=[-0.5, len(labels) - 0.1]),  # room above the top row for its label
-                  margin=dict(l=30, r=20, t=60, b=55), showlegend=False)
+                             showticklabels=False, range=[-0.5, len(labels) - 0.1]),  # room above the top row
+                  annotations=names, margin=dict(l=12, r=20, t=84 if lipschitz is not None else 60, b=55),
+                  showlegend=False)
     return _assemble(data, layout, title=title, x_title="step size η (log scale)",
-                     height=height or 110 + 64 * max(1, len(racers)))
+                     height=height or 110 + 76 * max(1, len(racers)))
 
 
 def fig_gradient_check(sweep: StepSweep, *, height: int = 460) -> go.Figure:
@@ -460,8 +465,10 @@ def fig_gradient_check(sweep: StepSweep, *, height: int = 460) -> go.Figure:
             fig.add_scatter(x=list(window), y=[3e-16, 3e-16], mode="lines", showlegend=False, hoverinfo="skip",
                             line=dict(color=color, width=8), opacity=0.5)
     fig.update_layout(xaxis=log_axis(autorange="reversed"), yaxis=log_axis(range=[-16, 1]),
-                      margin=dict(l=64, r=10, t=30, b=55))
-    return styled(fig, title=None, x_title="step h (smaller to the right)", y_title="‖g_h − ∇f‖ / ‖∇f‖",
+                      margin=dict(l=12, r=10, t=60, b=55))
+    # the quantity is named in the title, not in a rotated y-axis title: on a phone that title and the 10⁻¹⁵
+    # labels left the plot under 300 px
+    return styled(fig, title="Relative error ‖g_h − ∇f‖ / ‖∇f‖", x_title="step h (smaller to the right)",
                   height=height)
 
 

@@ -103,13 +103,11 @@ def _shot(page, name: str) -> None:
 # 05:56-06:10 UTC, quiet machine). They are reported as expected failures with what fails, so the rest of the
 # suite guards what is met; each must become a passing test (the issue is not resolved while one is listed).
 UNMET = {
-    "step12": "landscapes §4 (dim=1000) when presenting: first chart 632 px wide, plot area 515 px",
     "step20": "CT when presenting: first chart below 630 px (y ≈ 1204 px)",
     "step21": "CT when presenting: first chart below 630 px (y ≈ 1125 px)",
     "step22": "CT when presenting: first chart below 630 px (y ≈ 1204 px)",
     "step23": "CT §3 when presenting: no chart in the picked section within 60 s",
     "step24": "CT when presenting: first chart below 630 px (y ≈ 1028 px)",
-    "phone-landscapes": "landscapes on a 390 px phone: a lower chart has a 201 px plot area",
     "phone-ct": "CT on a 390 px phone: multi-panel figures (strip 4 across, 6- and 3-panel) do not stack: 85-139 px panels",
 }
 

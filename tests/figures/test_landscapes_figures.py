@@ -172,3 +172,18 @@ def test_search_figures():
     fig = figs.fig_search_vs_dimension(sw, d_now=20)
     assert fig.layout.xaxis.type == "log" and list(fig.data[0].x) == [2, 20]
     assert fig.layout.xaxis.range[1] < np.log10(20) + 0.5  # the marker line does not stretch the axis
+
+
+def test_step_ruler_names_rows_inside_the_plot_not_as_tick_labels():
+    fig = figs.fig_step_ruler([("Momentum (heavy ball)", "#111", 0.1, 1.0, "2(1+β)/L"), ("Adam", "#222", 0.1, None, None)],
+                              1e-5, 10.0, lipschitz=3.8)
+    assert fig.layout.yaxis.showticklabels is False
+    assert [a.text for a in fig.layout.annotations] == ["Momentum (heavy ball)", "Adam"]
+    assert [a.y for a in fig.layout.annotations] == ["Momentum (heavy ball)", "Adam"]
+
+
+def test_gradient_check_names_its_quantity_in_the_title():
+    s = rosenbrock()
+    sweep = finite_difference_sweep(s.value, s.gradient, np.array([-1.2, 1.0]), n_h=25)
+    fig = figs.fig_gradient_check(sweep)
+    assert "‖g_h − ∇f‖ / ‖∇f‖" in fig.layout.title.text and not fig.layout.yaxis.title.text
