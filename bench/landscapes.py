@@ -5,6 +5,10 @@
   6000 gradient steps written as a bare numpy loop (no optimizer state, no history, no checks),
   so the ratio is the cost of the (init, update) pairs and the divergence-safe loop. ``cpu_s`` is
   the process CPU time of the last repeat: on a busy machine (other jobs) it is the fairer figure.
+* ``landscapes.race.floor``: the same 6 x 1000 steps with nothing but ``update``, ``x + u`` and
+  ``value_and_grad`` (no history, no divergence test), against the same bare loop: the ratio the race
+  could reach with a loop that costs nothing (on this machine ~2.0; the optimizers' own array operations
+  on 2-vectors, ~0.5 us each, are most of the race).
 * ``landscapes.race.figures``: building the animated contour and convergence figures of that race.
 * ``landscapes.search.d1000``: random search vs gradient descent, d = 1000, 1000 evaluations.
 * ``landscapes.gradient_sweep``: forward/central error vs h (57 steps) on Rosenbrock.
@@ -50,6 +54,18 @@ def entries() -> list[Case]:
             total += 1000
         return {"n_steps_total": total}
 
+    def floor_run() -> dict:
+        for spec in specs:
+            opt = spec.optimizer()
+            x = np.array(surface.start)
+            state = opt.init(x)
+            g = surface.value_and_grad(x)[1]
+            for _ in range(1000):
+                u, state = opt.update(g, state, x)
+                x = x + u
+                g = surface.value_and_grad(x)[1]
+        return {"n_steps_total": 1000 * len(specs)}
+
     def figures_run() -> dict:
         if "race" not in state:
             race_run()
@@ -67,6 +83,8 @@ def entries() -> list[Case]:
 
     return [
         Case("landscapes.race", race_run, repeats=7, warmup=1, budget_s=0.050,
+             reference="bare numpy GD loop, 6 x 1000 steps", reference_run=bare_loop),
+        Case("landscapes.race.floor", floor_run, repeats=7, warmup=1,
              reference="bare numpy GD loop, 6 x 1000 steps", reference_run=bare_loop),
         Case("landscapes.race.figures", figures_run, repeats=5, warmup=1),
         Case("landscapes.search.d1000", search_run, repeats=3, warmup=1),
