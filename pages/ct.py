@@ -135,9 +135,18 @@ def _strip() -> None:
         tv_runs = strip[:-1]
         panels = [(f"TV · {k.views} views<br>{r.psnr:.1f} dB", r.x) for k, r in zip(keys, tv_runs, strict=False)]
         panels.append((f"{FBP_NAME} · {keys[-1].views} views<br>{strip[-1].psnr:.1f} dB", strip[-1].x))
-        layout.show_figure(figs.fig_strip(panels, window=WINDOW, cols=2,
-                                          title=f"TV (λ = {CFG.lam:g}, {max(r.nit for r in tv_runs)} iterations) vs "
-                                                f"{FBP_NAME}, {CFG.n}×{CFG.n} pixels"), key="fig_strip")
+        title = (f"TV (λ = {CFG.lam:g}, {max(r.nit for r in tv_runs)} iterations) vs {FBP_NAME}, "
+                 f"{CFG.n}×{CFG.n} pixels")
+        if layout.presenting():  # one row of four images across the projector
+            layout.show_figure(figs.fig_strip(panels, window=WINDOW, cols=len(panels), title=title), key="fig_strip")
+        else:  # one figure per image, two to a row: one under the other on a phone
+            st.markdown(f"**{title}**")
+            for row in range(0, len(panels), 2):
+                for j, col in enumerate(st.columns(2), start=row):
+                    if j < len(panels):
+                        with col:
+                            layout.show_figure(figs.fig_image(panels[j][1], caption=panels[j][0], window=WINDOW,
+                                                              colorbar=j == len(panels) - 1), key=f"fig_strip_{j}")
         layout.metrics([(f"TV · {k.views} views", f"{r.psnr:.1f} dB", "PSNR against the phantom")
                         for k, r in zip(keys, tv_runs, strict=False)]
                        + [(f"{FBP_NAME} · {keys[-1].views} views", f"{strip[-1].psnr:.1f} dB",
@@ -151,20 +160,28 @@ def _strip() -> None:
                                                 for k, r in zip(keys, tv_runs, strict=False)},
                                              f"{FBP_NAME.lower()}_{keys[-1].views}_views": strip[-1].x.ravel()},
                             "ct_strip.csv", key="dl_strip")
+    layout.what_to_notice([
+        f"Look at {FBP_NAME}'s streaks radiating from the edges — the gaps between views show up as lines — and at "
+        "what TV does with half as many views (the numbers above say which scores higher).",
+        "TV's prior matches Shepp-Logan (flat regions, sharp edges). Switch the phantom to **Smooth** and TV's answer "
+        "turns blocky: the same prior now *adds* structure that is not there (staircasing).",
+    ])
 
-
-layout.what_to_notice([
-    f"Look at {FBP_NAME}'s streaks radiating from the edges — the gaps between views show up as lines — and at "
-    "what TV does with half as many views (the numbers above say which scores higher).",
-    "TV's prior matches Shepp-Logan (flat regions, sharp edges). Switch the phantom to **Smooth** and TV's answer "
-    "turns blocky: the same prior now *adds* structure that is not there (staircasing).",
-])
 
 
 # ------------------------------------------------------------------------------------------------
 @layout.section(2, "2 · FBP, SART and TV at one view count")
 def _compare() -> None:
-    c1, c2, c3 = st.columns(3)
+    if layout.presenting():  # the figure first: its controls beside it, the notes under it
+        controls, figure = layout.panel()
+        c1 = c2 = c3 = controls
+        with figure:
+            fig_slot, notes = st.container(), st.container()
+    else:
+        c1, c2, c3 = st.columns(3)
+        figure = st.container()
+        with figure:
+            notes, fig_slot = st.container(), st.container()
     with c1:
         views = int(w.log_slider("Number of views", "views", 8, 180, D.views,
                                  mantissas=(1, 1.2, 1.5, 1.8, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7.5, 9),
@@ -184,47 +201,64 @@ def _compare() -> None:
                         help="Ramp filter and its windows: smoother windows cut noise and resolution.")
         row_y = w.slider("Line profile at height y", "row", -0.95, 0.95, 0.1, step=0.05,
                          help="Row of the image for the line profile.")
-    req = replace(CFG, views=views, method=method, filter_name=filt, eps_pct=float(eps_pct))
-    cfg = req.clamped()
-    layout.capped(req, cfg, CAPPED)
-    it_views = cfg.iterative_views()
-    if cfg.views > it_views:
-        st.info(f"{cfg.views} views: {FBP_NAME} uses all of them; SART and TV are capped at {it_views} views at "
-                f"{cfg.n}×{cfg.n} pixels (their system matrix must fit a small server). With this many views "
-                f"{FBP_NAME} needs little help anyway.", icon=":material/info:")
-    if cfg.views == 1:
-        st.warning("One view cannot determine an image: every method can only smear that single projection back "
-                   "along its rays.", icon=":material/warning:")
-    if cfg.lam == 0:
-        st.info("λ = 0: TV-PDHG solves plain non-negative least squares; with few views the streaks come back.",
-                icon=":material/info:")
-    elif cfg.lam >= 0.05:
-        st.info(f"λ = {cfg.lam:g} is large: the TV term wins and the image flattens toward a constant.",
-                icon=":material/info:")
-    keys = cfg.compare_keys()
-    st.caption("; ".join(f"{_label(k.method)} runs {k.n_iter} {'passes' if k.method == 'sart' else 'iterations'}"
-                         for k in keys[1:]) + " (the server caps work per reconstruction).")
-    with layout.numerical_guard("The reconstruction"):
-        results = {k.method: _recon(k) for k in keys}
-        bad = [m for m, r in results.items() if not np.all(np.isfinite(r.x))]
-        if bad:
-            st.error(f"{', '.join(_label(m) for m in bad)} produced non-finite values; change λ, the dose or the "
-                     "number of views.", icon=":material/error:")
-            return
-        layout.metrics([(f"{_label(m)} PSNR", f"{r.psnr:.1f} dB", f"SSIM {r.ssim:.3f}, RMSE {r.rmse:.4f}")
-                        for m, r in results.items()]
-                       + [("TV gain over " + FBP_NAME, f"{results[method].psnr - results['fbp'].psnr:+.1f} dB",
-                           "PSNR difference at this view count")])
-        for m in ("sart", method):
-            _convergence_note(m, results[m])
-        if keys[-1].crime:
-            honest = _recon(replace(keys[-1], crime=False))
-            st.warning(claims.crime_banner(_label(method), results[method].psnr, honest.psnr,
-                                           lam=cfg.lam if method == "tv" else None), icon=":material/gavel:")
+    results = None
+    with figure, notes:
+        req = replace(CFG, views=views, method=method, filter_name=filt, eps_pct=float(eps_pct))
+        cfg = req.clamped()
+        layout.capped(req, cfg, CAPPED)
+        it_views = cfg.iterative_views()
+        if cfg.views > it_views:
+            st.info(f"{cfg.views} views: {FBP_NAME} uses all of them; SART and TV are capped at {it_views} views at "
+                    f"{cfg.n}×{cfg.n} pixels (their system matrix must fit a small server). With this many views "
+                    f"{FBP_NAME} needs little help anyway.", icon=":material/info:")
+        if cfg.views == 1:
+            st.warning("One view cannot determine an image: every method can only smear that single projection back "
+                       "along its rays.", icon=":material/warning:")
+        if cfg.lam == 0:
+            st.info("λ = 0: TV-PDHG solves plain non-negative least squares; with few views the streaks come back.",
+                    icon=":material/info:")
+        elif cfg.lam >= 0.05:
+            st.info(f"λ = {cfg.lam:g} is large: the TV term wins and the image flattens toward a constant.",
+                    icon=":material/info:")
+        keys = cfg.compare_keys()
+        st.caption("; ".join(f"{_label(k.method)} runs {k.n_iter} {'passes' if k.method == 'sart' else 'iterations'}"
+                             for k in keys[1:]) + " (the server caps work per reconstruction).")
+        with layout.numerical_guard("The reconstruction"):
+            results = {k.method: _recon(k) for k in keys}
+            bad = [m for m, r in results.items() if not np.all(np.isfinite(r.x))]
+            if bad:
+                st.error(f"{', '.join(_label(m) for m in bad)} produced non-finite values; change λ, the dose or the "
+                         "number of views.", icon=":material/error:")
+                return
+            layout.metrics([(f"{_label(m)} PSNR", f"{r.psnr:.1f} dB", f"SSIM {r.ssim:.3f}, RMSE {r.rmse:.4f}")
+                            for m, r in results.items()]
+                           + [("TV gain over " + FBP_NAME, f"{results[method].psnr - results['fbp'].psnr:+.1f} dB",
+                               "PSNR difference at this view count")])
+            for m in ("sart", method):
+                _convergence_note(m, results[m])
+            if keys[-1].crime:
+                honest = _recon(replace(keys[-1], crime=False))
+                st.warning(claims.crime_banner(_label(method), results[method].psnr, honest.psnr,
+                                               lam=cfg.lam if method == "tv" else None), icon=":material/gavel:")
+    if results is None:  # the reconstruction failed: its message is shown above
+        return
+    with figure, fig_slot, layout.numerical_guard("The comparison figure"):
         panels = [(f"{_label(k.method)}<br>{k.views} views · {results[k.method].psnr:.1f} dB", results[k.method].x)
                   for k in keys]
-        layout.show_figure(figs.fig_comparison(TRUTH, panels, window=WINDOW, diff_window=0.2 * T_MAX),
-                           key="fig_compare")
+        if layout.presenting():  # one figure, the reconstructions over their errors
+            layout.show_figure(figs.fig_comparison(TRUTH, panels, window=WINDOW, diff_window=0.2 * T_MAX),
+                               key="fig_compare")
+        else:  # one column per method (one under the other on a phone): the image over its error
+            st.markdown("**Reconstructions (top) and their errors (bottom; red = too bright)**")
+            for j, (col, k, (caption, img)) in enumerate(zip(st.columns(len(keys)), keys, panels, strict=True)):
+                last = j == len(keys) - 1
+                with col:
+                    layout.show_figure(figs.fig_image(img, caption=caption, window=WINDOW, colorbar=last),
+                                       key=f"fig_compare_{k.method}")
+                    layout.show_figure(figs.fig_image(img, caption=f"error of {_label(k.method)}", minus=TRUTH,
+                                                      window=(-0.2 * T_MAX, 0.2 * T_MAX), colorbar=last,
+                                                      colorbar_title="error"), key=f"fig_error_{k.method}")
+    with figure, layout.numerical_guard("The reconstruction"):
         layout.download_csv("reconstructions", {"x": XS, "y": YS, "phantom": TRUTH.ravel(),
                                                 **{m: r.x.ravel() for m, r in results.items()}},
                             "ct_reconstructions.csv", key="dl_compare")
@@ -249,8 +283,14 @@ def _compare() -> None:
         r = results[method]
         it = np.arange(1, r.nit + 1)
         obj_label = "TV(x)" if method == "asd_pocs" else "½‖Ax−b‖² + λ·TV(x)"
-        layout.show_figure(figs.fig_convergence(it, r.objective, r.residual, r.psnr_trace, objective_label=obj_label),
-                           key="fig_conv")
+        if layout.presenting():
+            layout.show_figure(figs.fig_convergence(it, r.objective, r.residual, r.psnr_trace,
+                                                    objective_label=obj_label), key="fig_conv")
+        else:  # three figures in a row: one under the other on a phone
+            for j, col in enumerate(st.columns(3)):
+                with col:
+                    layout.show_figure(figs.fig_convergence(it, r.objective, r.residual, r.psnr_trace,
+                                                            objective_label=obj_label, panel=j), key=f"fig_conv_{j}")
         if len(r.psnr_trace):
             st.caption(f"{_label(method)} came within 0.5 dB of its final PSNR after "
                        f"{iterations_within(r.psnr_trace, 0.5)} of {r.nit} iterations. Objective: {obj_label} "
@@ -268,16 +308,15 @@ def _compare() -> None:
                             "ct_profile.csv", key="dl_profile")
         layout.show_code(fbp_module.fbp, fbp_module.prepare_sinogram, title=f"Show the code: {FBP_NAME}")
         layout.show_code(projectors.joseph_matrix, title="Show the code: the system matrix A (Joseph projector)")
+    layout.what_to_notice([
+        "Error maps: FBP's error is streaks everywhere; TV's error sits on edges (a slightly rounded or shifted "
+        "boundary). SART, without a prior, lands in between and keeps some streaks.",
+        "Turn on the dose (I₀ = 10⁴): FBP's noise grows with every ramp-filtered view; TV with a larger λ removes noise "
+        "*and* streaks. Fewer views at the same image quality is less radiation for the patient.",
+        "The profile shows what PSNR hides: TV keeps edges sharp but flattens small contrasts; FBP keeps them but "
+        "oscillates.",
+    ])
 
-
-layout.what_to_notice([
-    "Error maps: FBP's error is streaks everywhere; TV's error sits on edges (a slightly rounded or shifted "
-    "boundary). SART, without a prior, lands in between and keeps some streaks.",
-    "Turn on the dose (I₀ = 10⁴): FBP's noise grows with every ramp-filtered view; TV with a larger λ removes noise "
-    "*and* streaks. Fewer views at the same image quality is less radiation for the patient.",
-    "The profile shows what PSNR hides: TV keeps edges sharp but flattens small contrasts; FBP keeps them but "
-    "oscillates.",
-])
 
 
 def _on_request(fn, key, *, what: str, button: str, button_key: str, force: bool = False):
@@ -301,7 +340,7 @@ def _on_request(fn, key, *, what: str, button: str, button_key: str, force: bool
 def _crime() -> None:
     key = CFG.crime_key()
     with layout.numerical_guard("The inverse-crime comparison"):
-        cc = _on_request(lab.crime_curves, key, force=CFG.crime or (CFG.phantom == "ct_slice" and CFG.n <= 128),
+        cc = _on_request(lab.crime_curves, key, force=CFG.crime or layout.presenting() or (CFG.phantom == "ct_slice" and CFG.n <= 128),
                          what=f"TV over {len(lab.CRIME_LAMS)} values of λ, with and without the crime",
                          button="Compare honest and crime data over λ", button_key="run_crime")
         if cc is None:
@@ -334,11 +373,14 @@ def _sweep() -> None:
                           what=f"TV and {FBP_NAME} at {len(lab.FAMILY_VIEWS)} view counts",
                           button="Compute the view-count slider for these settings", button_key="run_family")
         if fam is not None:
-            layout.show_figure(figs.fig_views_family(fam.views, fam.tv, fam.fbp, fam.tv_psnr, fam.fbp_psnr,
-                                                     window=WINDOW, current=views_now, fbp_name=FBP_NAME),
-                               key="fig_family")
+            # side by side on a projector; TV above FBP in a half-width column otherwise (full width on a phone)
+            pic, note = (st.container(), st.container()) if layout.presenting() else st.columns(2)
+            with pic:
+                layout.show_figure(figs.fig_views_family(fam.views, fam.tv, fam.fbp, fam.tv_psnr, fam.fbp_psnr,
+                                                         window=WINDOW, current=views_now, fbp_name=FBP_NAME,
+                                                         stacked=not layout.presenting()), key="fig_family")
             shown = min(fam.views, key=lambda v: abs(v - views_now))
-            st.caption(f"The figure opens at **{shown} views** (the family's value closest to the views control, "
+            note.caption(f"The figure opens at **{shown} views** (the family's value closest to the views control, "
                        f"{views_now}); its own slider shows {', '.join(map(str, fam.views))} views and its title "
                        "names the one drawn. The numbers elsewhere on the page follow the views control.")
     with layout.numerical_guard("The sweep"):
@@ -350,7 +392,13 @@ def _sweep() -> None:
         if CFG.crime:
             honest = cached.result(lab.sweep, replace(key, crime=False), heavy=True, label=what + " (honest data)")
         scores = {("fdk" if (m == "fbp" and CFG.kind == "fan") else m): v for m, v in sw.scores().items()}
-        layout.show_figure(figs.fig_metrics_vs_views(sw.views, scores, current=views_now), key="fig_sweep")
+        if layout.presenting():
+            layout.show_figure(figs.fig_metrics_vs_views(sw.views, scores, current=views_now), key="fig_sweep")
+        else:  # three figures in a row: one under the other on a phone
+            for m, col in zip(("psnr", "ssim", "rmse"), st.columns(3), strict=True):
+                with col:
+                    layout.show_figure(figs.fig_metrics_vs_views(sw.views, scores, current=views_now, metric=m),
+                                       key=f"fig_sweep_{m}")
         sentences = claims.sweep_sentences(sw.views, sw.psnr, fbp_name=FBP_NAME,
                                            honest_psnr=None if honest is None else honest.psnr,
                                            labels={m: _label(m) for m in ("sart", "tv", "asd_pocs")})

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from regopt_core.figures.theme import COLORS, PALETTE, log_axis, styled
+from regopt_core.figures.theme import COLORS, IMAGE, PALETTE, log_axis, styled
 
 __all__ = [
     "METHOD_COLORS",
@@ -23,6 +23,7 @@ __all__ = [
     "fig_crime_curves",
     "fig_views_family",
     "fig_geometry",
+    "fig_image",
     "fig_metrics_vs_views",
     "fig_profile",
     "fig_sinogram",
@@ -46,15 +47,23 @@ def _coords(n: int) -> np.ndarray:
     return -1.0 + (np.arange(n) + 0.5) * (2.0 / n)
 
 
+#: a colour bar under the plot, across it (a vertical one beside a phone-wide image took ~80 px of its width)
+_BAR_BELOW = dict(orientation="h", x=0.5, xanchor="center", y=-0.04, yanchor="top", len=0.9, thickness=14,
+                  title=dict(side="right"))
+
+
 def _image_trace(image: np.ndarray, lo: float, hi: float, *, colorscale: str = "gray", showscale: bool = False,
-                 colorbar_title: str = "μ", colorbar_y: float = 0.5, colorbar_len: float = 0.8) -> go.Heatmap:
+                 colorbar_title: str = "μ", colorbar_y: float = 0.5, colorbar_len: float = 0.8,
+                 bar_below: bool = False) -> go.Heatmap:
     n = image.shape[0]
     c = _coords(n)
     ticks = np.linspace(0, 255, 5)
+    bar = dict(title=dict(text=colorbar_title), tickvals=ticks,
+               ticktext=[f"{lo + t / 255 * (hi - lo):.2g}" for t in ticks])
+    bar.update(_BAR_BELOW if bar_below else dict(len=colorbar_len, y=colorbar_y))
     return go.Heatmap(
         z=quantize(image, lo, hi), x=c, y=c[::-1], zmin=0, zmax=255, colorscale=colorscale, showscale=showscale,
-        colorbar=dict(title=colorbar_title, tickvals=ticks, ticktext=[f"{lo + t / 255 * (hi - lo):.2g}" for t in ticks],
-                      len=colorbar_len, y=colorbar_y),
+        colorbar=bar,
         hovertemplate="x = %{x:.2f}, y = %{y:.2f}<extra></extra>",
     )
 
@@ -88,6 +97,27 @@ def fig_strip(panels: Sequence[tuple[str, np.ndarray]], *, window: tuple[float, 
     return fig
 
 
+def fig_image(image: np.ndarray, *, caption: str, window: tuple[float, float] = (0.0, 1.0),
+              minus: np.ndarray | None = None, colorbar: bool = False, colorbar_title: str = "μ",
+              height: int = 430) -> go.Figure:
+    """One image with its caption (``<br>`` allowed) and, when ``colorbar``, its colour bar under it.
+
+    ``minus``: draw ``image - minus`` as a signed error map on ``window`` (red = too bright) instead of a grey
+    image. The page puts several of these in ``st.columns``: a row on a wide screen, one under the other on a
+    phone, where one multi-panel figure would shrink every panel below 150 px.
+    """
+    signed = minus is not None
+    img = image - minus if signed else image
+    fig = go.Figure(_image_trace(img, *window, colorscale="RdBu_r" if signed else IMAGE, showscale=colorbar,
+                                 colorbar_title=colorbar_title, bar_below=True))
+    _square_axes(fig, 1)
+    fig.update_yaxes(constraintoward="top")  # the image right under its caption, in every column of a row
+    fig = styled(fig, title=caption, height=height + (50 if colorbar else 0))
+    fig.update_layout(title=dict(x=0.5, xanchor="center", font=dict(size=17)),
+                      margin=dict(t=64, b=70 if colorbar else 8, l=4, r=4))
+    return fig
+
+
 def fig_comparison(truth: np.ndarray, panels: Sequence[tuple[str, np.ndarray]], *, window: tuple[float, float] = (0.0, 1.0),
                    diff_window: float = 0.2) -> go.Figure:
     """Top row: the reconstructions; bottom row: reconstruction minus phantom (signed, red = too bright)."""
@@ -107,26 +137,30 @@ def fig_comparison(truth: np.ndarray, panels: Sequence[tuple[str, np.ndarray]], 
 
 
 def fig_metrics_vs_views(views: Sequence[int], scores: dict[str, dict[str, Sequence[float]]], *,
-                         current: int | None = None) -> go.Figure:
-    """PSNR, SSIM and RMSE against the number of views, one line per method.
+                         current: int | None = None, metric: str | None = None) -> go.Figure:
+    """PSNR, SSIM and RMSE against the number of views, one line per method: three panels in a row, or only
+    ``metric`` ("psnr", "ssim" or "rmse") as a figure of its own (the page stacks those on a phone).
 
     ``scores[method][metric]`` is a sequence aligned with ``views`` (NaN where not computed).
     """
-    fig = make_subplots(rows=1, cols=3, subplot_titles=["PSNR (dB, higher is better)", "SSIM (higher is better)",
-                                                        "RMSE (lower is better)"], horizontal_spacing=0.08)
+    titles = {"psnr": "PSNR (dB, higher is better)", "ssim": "SSIM (higher is better)", "rmse": "RMSE (lower is better)"}
+    which = list(titles) if metric is None else [metric]
+    fig = make_subplots(rows=1, cols=len(which), subplot_titles=[titles[m] for m in which] if metric is None else None,
+                        horizontal_spacing=0.08)
     for method, vals in scores.items():
-        for j, metric in enumerate(("psnr", "ssim", "rmse")):
-            fig.add_scatter(x=list(views), y=list(vals[metric]), mode="lines+markers", name=METHOD_LABELS.get(method, method),
+        for j, m in enumerate(which):
+            fig.add_scatter(x=list(views), y=list(vals[m]), mode="lines+markers", name=METHOD_LABELS.get(method, method),
                             legendgroup=method, showlegend=(j == 0),
                             line=dict(color=METHOD_COLORS.get(method, PALETTE[0]), width=3), marker=dict(size=8),
                             row=1, col=j + 1)
     if current is not None:
-        for j in range(3):
+        for j in range(len(which)):
             fig.add_vline(x=current, line=dict(color=COLORS["grey"], dash="dot"), row=1, col=j + 1)
     fig.update_xaxes(type="log", title_text="number of views", tickvals=list(views), ticktext=[str(v) for v in views],
                      tickangle=0, minor=dict(showgrid=False))
     fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
-    return styled(fig, title="Image quality against the number of views (dose ∝ views)", height=440)
+    title = "Image quality against the number of views (dose ∝ views)" if metric is None else titles[metric]
+    return styled(fig, title=title, height=440)
 
 
 def fig_sinogram(sinogram: np.ndarray, det_positions: np.ndarray, angles_deg: np.ndarray, *,
@@ -135,31 +169,41 @@ def fig_sinogram(sinogram: np.ndarray, det_positions: np.ndarray, angles_deg: np
     lo, hi = float(np.min(sinogram)), float(np.max(sinogram))
     fig = go.Figure(go.Heatmap(
         z=quantize(sinogram, lo, hi), x=det_positions, y=angles_deg, colorscale="gray", zmin=0, zmax=255,
-        colorbar=dict(title="∫μ ds", tickvals=[0, 255], ticktext=[f"{lo:.2g}", f"{hi:.2g}"]),
+        # the colour bar lies across the top right, not beside the plot (on a phone it took ~80 px of its width)
+        colorbar=dict(title=dict(text="∫μ ds", side="top"), tickvals=[0, 255], ticktext=[f"{lo:.2g}", f"{hi:.2g}"],
+                      orientation="h", x=1.0, xanchor="right", y=1.02, yanchor="bottom", len=0.45, thickness=12),
         hovertemplate="detector %{x:.2f}, angle %{y:.1f}°<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    return styled(fig, title=title, x_title="detector position (FOV half-widths)", y_title="view angle (degrees)",
-                  height=420)
+    fig = styled(fig, title=title, x_title="detector position (FOV half-widths)", y_title="view angle (degrees)",
+                 height=460)
+    fig.update_layout(margin=dict(t=110))
+    return fig
 
 
 def fig_convergence(iterations: np.ndarray, objective: np.ndarray, residual: np.ndarray, psnr_trace: np.ndarray, *,
-                    objective_label: str = "½‖s(Ax−b)‖² + λ·TV(x)") -> go.Figure:
-    """Objective, data residual and PSNR against the iteration number."""
-    fig = make_subplots(rows=1, cols=3, subplot_titles=["objective", "data residual ‖Ax − b‖", "PSNR (dB)"],
+                    objective_label: str = "½‖s(Ax−b)‖² + λ·TV(x)", panel: int | None = None) -> go.Figure:
+    """Objective, data residual and PSNR against the iteration number: three panels in a row, or only panel
+    ``panel`` (0, 1, 2) as a figure of its own (the page stacks those on a phone)."""
+    titles = ["objective", "data residual ‖Ax − b‖", "PSNR (dB)"]
+    which = [0, 1, 2] if panel is None else [int(panel)]
+    fig = make_subplots(rows=1, cols=len(which), subplot_titles=[titles[j] for j in which] if panel is None else None,
                         horizontal_spacing=0.08)
     it = np.asarray(iterations)
-    fig.add_scatter(x=it, y=objective, name=objective_label, line=dict(color=COLORS["blue"], width=3), row=1, col=1)
-    fig.add_scatter(x=it, y=residual, name="‖Ax − b‖₂", line=dict(color=COLORS["orange"], width=3), row=1, col=2)
-    fig.add_scatter(x=it, y=psnr_trace, name="PSNR", line=dict(color=COLORS["green"], width=3), row=1, col=3)
-    if len(psnr_trace):
-        final = float(psnr_trace[-1])
-        fig.add_hline(y=final - 0.5, line=dict(color=COLORS["grey"], dash="dot"), row=1, col=3,
-                      annotation_text="final − 0.5 dB", annotation_position="bottom right")
-    fig.update_yaxes(type="log", row=1, col=1)
-    fig.update_yaxes(type="log", row=1, col=2)
+    series = [(objective, objective_label, COLORS["blue"]), (residual, "‖Ax − b‖₂", COLORS["orange"]),
+              (psnr_trace, "PSNR", COLORS["green"])]
+    for col, j in enumerate(which, start=1):
+        ys, name, color = series[j]
+        fig.add_scatter(x=it, y=ys, name=name, line=dict(color=color, width=3), row=1, col=col)
+        if j == 2 and len(psnr_trace):
+            final = float(psnr_trace[-1])
+            fig.add_hline(y=final - 0.5, line=dict(color=COLORS["grey"], dash="dot"), row=1, col=col,
+                          annotation_text="final − 0.5 dB", annotation_position="bottom right")
+        if j < 2:
+            fig.update_yaxes(type="log", row=1, col=col)
     fig.update_xaxes(title_text="iteration")
     fig.update_layout(showlegend=False)
-    return styled(fig, title="Convergence of the iterative reconstruction", height=400)
+    title = "Convergence of the iterative reconstruction" if panel is None else titles[which[0]]
+    return styled(fig, title=title, height=400)
 
 
 def fig_profile(truth: np.ndarray, panels: Sequence[tuple[str, str, np.ndarray]], *, row: int) -> go.Figure:
@@ -246,19 +290,22 @@ def fig_crime_curves(lams: Sequence[float], psnr_honest: Sequence[float], psnr_c
 
 def fig_views_family(views: Sequence[int], tv: np.ndarray, fbp: np.ndarray, tv_psnr: Sequence[float],
                      fbp_psnr: Sequence[float], *, window: tuple[float, float] = (0.0, 1.0), current: int = 40,
-                     fbp_name: str = "FBP") -> go.Figure:
-    """TV and FBP/FDK side by side with plotly's own slider over the precomputed view counts (frames):
-    dragging redraws in the browser, with no server round trip. Opens at the view count closest to ``current``."""
+                     fbp_name: str = "FBP", stacked: bool = False) -> go.Figure:
+    """TV and FBP/FDK side by side (``stacked``: TV above FBP, for a column a phone can show at full width) with
+    plotly's own slider over the precomputed view counts (frames): dragging redraws in the browser, with no
+    server round trip. Opens at the view count closest to ``current``."""
     views = [int(v) for v in views]
     i0 = int(np.argmin([abs(v - current) for v in views]))
 
     def title(j: int) -> str:
-        return (f"{views[j]} views — TV {float(tv_psnr[j]):.1f} dB · {fbp_name} {float(fbp_psnr[j]):.1f} dB "
-                "(drag the slider under the images)")
+        return (f"{views[j]} views — TV {float(tv_psnr[j]):.1f} dB · {fbp_name} {float(fbp_psnr[j]):.1f} dB"
+                + ("<br>" if stacked else " ") + "(drag the slider under the images)")
 
-    fig = make_subplots(rows=1, cols=2, subplot_titles=["TV (PDHG)", fbp_name], horizontal_spacing=0.02)
+    rows, cols = (2, 1) if stacked else (1, 2)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=["TV (PDHG)", fbp_name], horizontal_spacing=0.02,
+                        vertical_spacing=0.08)
     fig.add_trace(_image_trace(tv[i0], *window), row=1, col=1)
-    fig.add_trace(_image_trace(fbp[i0], *window, showscale=True), row=1, col=2)
+    fig.add_trace(_image_trace(fbp[i0], *window, showscale=not stacked), row=rows, col=cols)
     _square_axes(fig, 2)
     # frames as plain dicts, added unvalidated (plotly validates every frame's z array otherwise: ~10x the cost)
     frames = [dict(name=str(v), data=[dict(type="heatmap", z=quantize(tv[j], *window)),
@@ -271,6 +318,6 @@ def fig_views_family(views: Sequence[int], tv: np.ndarray, fbp: np.ndarray, tv_p
     slider = dict(active=i0, steps=steps, x=0.0, len=1.0, y=-0.02, yanchor="top", pad=dict(t=10, b=0),
                   currentvalue=dict(prefix="views in this figure: ", font=dict(size=14)), font=dict(size=11))
     fig.update_layout(sliders=[slider], margin=dict(t=100, b=110))
-    fig = styled(fig, title=title(i0), height=560).to_dict()
+    fig = styled(fig, title=title(i0), height=960 if stacked else 560).to_dict()
     fig["frames"] = frames
     return go.Figure(fig, _validate=False)

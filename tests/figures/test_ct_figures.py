@@ -100,3 +100,46 @@ def test_views_family_has_one_frame_per_view_count_and_a_small_payload():
     assert [s.label for s in fig.layout.sliders[0].steps] == [str(v) for v in views]
     assert all(s.method == "animate" for s in fig.layout.sliders[0].steps)
     assert len(fig.to_json()) <= 1_500_000
+
+
+def test_image_figure_is_one_square_panel_with_its_bar_below():
+    truth = _img(v=0.5)
+    fig = figs.fig_image(_img(v=0.6), caption="TV<br>20 views", window=(0.0, 1.0), colorbar=True)
+    assert len(fig.data) == 1 and fig.data[0].showscale and fig.data[0].colorbar.orientation == "h"
+    assert fig.layout.title.text == "TV<br>20 views" and fig.layout.yaxis.scaleanchor == "x"
+    assert int(fig.data[0].z[0][0]) == round(0.6 * 255)
+    err = figs.fig_image(_img(v=0.6), caption="error", minus=truth, window=(-0.2, 0.2))
+    # the signed error 0.1 on the window [-0.2, 0.2] is grey level 0.75 * 255, on a diverging map
+    assert int(err.data[0].z[0][0]) == round(0.75 * 255) and not err.data[0].showscale
+    assert err.data[0].colorscale[0][1] != fig.data[0].colorscale[0][1]
+
+
+def test_convergence_and_quality_panels_alone_match_the_row():
+    it = np.arange(1, 11)
+    row = figs.fig_convergence(it, 1.0 / it, 2.0 / it, 20 + np.log(it))
+    for j in range(3):
+        one = figs.fig_convergence(it, 1.0 / it, 2.0 / it, 20 + np.log(it), panel=j)
+        assert len(one.data) == 1
+        np.testing.assert_allclose(one.data[0].y, row.data[j].y)
+        assert one.layout.title.text == row.layout.annotations[j].text
+    assert figs.fig_convergence(it, 1.0 / it, 2.0 / it, 20 + np.log(it), panel=0).layout.yaxis.type == "log"
+    views = [10, 20, 40]
+    scores = {"fbp": {"psnr": [20, 24, 28], "ssim": [0.5, 0.6, 0.7], "rmse": [0.1, 0.08, 0.05]}}
+    for m, title in (("psnr", "PSNR"), ("ssim", "SSIM"), ("rmse", "RMSE")):
+        one = figs.fig_metrics_vs_views(views, scores, current=20, metric=m)
+        assert len(one.data) == 1 and list(one.data[0].y) == scores["fbp"][m]
+        assert one.layout.title.text.startswith(title)
+
+
+def test_views_family_stacked_is_tv_over_fbp():
+    views = [10, 20]
+    tv, fb = np.zeros((2, 16, 16)), np.ones((2, 16, 16))
+    fig = figs.fig_views_family(views, tv, fb, [20.0, 25.0], [10.0, 12.0], current=20, stacked=True)
+    assert fig.layout.xaxis.domain == fig.layout.xaxis2.domain  # one column
+    assert fig.layout.yaxis.domain[0] > fig.layout.yaxis2.domain[1]  # TV on top
+    assert [f.name for f in fig.frames] == ["10", "20"]
+
+
+def test_sinogram_colour_bar_lies_across_not_beside():
+    fig = figs.fig_sinogram(np.random.default_rng(0).uniform(0, 2, (8, 20)), np.linspace(-1, 1, 20), np.arange(8) * 22.5)
+    assert fig.data[0].colorbar.orientation == "h"
