@@ -61,7 +61,7 @@ def _result(fn, cfg, what: str, labels: dict[str, str]):
     run = full if cached.ready(fn, full) else cfg.clamped()
     if run != full and st.button(f"Compute all {full.n_repeats} {what} (a few seconds)", key=f"full_{fn.__name__}"):
         run = full
-    elif not _may_compute(fn, run, fn.__name__, live_ok=run.n_repeats * run.seconds() <= 1.5 * C.LIVE_SECONDS):
+    elif not _may_compute(fn, run, fn.__name__, live_ok=run.n_repeats * run.seconds() <= 1.25 * C.LIVE_SECONDS):
         return None
     res = cached.result(fn, run, heavy=True, label=f"Simulating {run.n_repeats} {what}…")
     layout.capped(cfg, run, labels)

@@ -38,7 +38,7 @@ from regopt_core.splits.protocols import (
 
 LIVE_SECONDS = 0.03  # a section's control move: compute within this (the page's budget is 250 ms CPU per interaction,
 # the section's figures included; the cost models below are within a factor of two). A page-wide move (the seed)
-# or a move whose fewest repetitions cost more than 1.5 times this waits for the page's Compute button; the "Compute
+# or a move whose fewest repetitions cost more than 1.25 times this waits for the page's Compute button; the "Compute
 # all" button gives the full repetitions
 FULL_SECONDS = 3.0  # the store's states and an explicit button (budget 5 s with progress)
 
