@@ -265,7 +265,8 @@ def projector(kind: str, n: int, views: int, dso: float, dsd: float) -> Projecto
     """Joseph system matrix and its transpose for one geometry, built once per process and shared (read-only).
 
     Kept in a least-recently-used cache bounded by ``PROJECTOR_CACHE_BYTES`` (a worker process computes the
-    strip's 20, 30 and 40 views one after the other: a cache of two matrices rebuilt each of them every time).
+    strip's 20, 30 and 40 views one after the other: a cache of two matrices rebuilt each of them every time);
+    matrices at the default image size are evicted only when no other size is left.
     """
     if views > iterative_max_views(n):
         raise ValueError(f"{views} views exceed the system-matrix cap of {iterative_max_views(n)} at n = {n}")
@@ -277,8 +278,11 @@ def projector(kind: str, n: int, views: int, dso: float, dsd: float) -> Projecto
             _PROJECTORS[key] = proj
             total = sum(p.nbytes for p in _PROJECTORS.values())
             while total > PROJECTOR_CACHE_BYTES and len(_PROJECTORS) > 1:
-                _, old = _PROJECTORS.popitem(last=False)
-                total -= old.nbytes
+                # least recently used first, but the default size's matrices (most students', ~45 MB for the
+                # strip at 128²) go last: one student at 256² must not make everyone's next move rebuild them
+                victim = next((k for k in _PROJECTORS if k[1] != DEFAULT.n and k != key),
+                              next(k for k in _PROJECTORS if k != key))
+                total -= _PROJECTORS.pop(victim).nbytes
         _PROJECTORS.move_to_end(key)
         return proj
 

@@ -194,3 +194,13 @@ def test_a_scan_is_measured_once_per_key_and_shared_read_only():
     a, b = lab.scan(cfg.recon("tv", 20)), lab.scan(cfg.recon("sart", 20))
     assert a is b and not a.data.flags.writeable and not a.truth.flags.writeable
     np.testing.assert_array_equal(a.data, lab._measure(cfg.scan_key(20)).data)  # the cached scan is the measurement
+
+
+def test_large_matrices_do_not_push_the_default_sizes_matrices_out(monkeypatch):
+    monkeypatch.setattr(lab, "_PROJECTORS", type(lab._PROJECTORS)())
+    small = lab.projector("parallel", 128, 20, 3.0, 6.0)
+    monkeypatch.setattr(lab, "PROJECTOR_CACHE_BYTES", small.nbytes * 3)
+    for v in (8, 10, 12, 15):  # 192² matrices, together more than the cache holds
+        lab.projector("parallel", 192, v, 3.0, 6.0)
+    assert ("parallel", 192, 8, 3.0, 6.0) not in lab._PROJECTORS  # the oldest large one went ...
+    assert lab.projector("parallel", 128, 20, 3.0, 6.0) is small  # ... the older default-size one stayed
