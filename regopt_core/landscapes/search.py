@@ -72,7 +72,8 @@ def _gd_curve(h: np.ndarray, x0: np.ndarray, n_steps: int, *, numeric: bool) -> 
         return 0.5 * float(x @ (h * x))
 
     def analytic(x: np.ndarray) -> tuple[float, np.ndarray]:
-        return f(x), h * x
+        g = h * x  # the gradient; f = x.g / 2 reuses it
+        return 0.5 * float(x @ g), g
 
     def numeric_fd(x: np.ndarray) -> tuple[float, np.ndarray]:
         return f(x), numerical_gradient(f, x, h=1e-6, scheme="forward")
