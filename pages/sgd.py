@@ -119,10 +119,10 @@ def _ready(pairs: list[tuple], what: str, key: str, *, live: bool = False) -> bo
             bar.progress((i + 1) / len(missing), text=f"Computing {what}: {i + 1} of {len(missing)}")
         bar.empty()
         return True
-    st.info(f"**{what.capitalize()}** for these settings is not computed yet: {len(missing)} "
-            f"{'result' if len(missing) == 1 else 'results'}, about a second of work each — more than a move of a "
-            "control may take while the class is using the app. Press the button to compute every section of this "
-            "page for these settings (with a progress bar).", icon=":material/hourglass_empty:")
+    st.info(f"**{what.capitalize()}** for these settings is not computed yet ({len(missing)} "
+            f"{'result' if len(missing) == 1 else 'results'}): together with the rest of the page, more work than a "
+            "move of a control may take while the class is using the app. Press the button to compute every section "
+            "of this page for these settings (with a progress bar).", icon=":material/hourglass_empty:")
     if st.button("Compute this page for these settings", key=f"compute_{key}", icon=":material/play_arrow:",
                  type="primary"):
         st.session_state[_COMPUTE] = True
