@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from regopt_core.figures.theme import COLORS, IMAGE, PALETTE, log_axis, styled
+from regopt_core.figures.theme import COLORS, IMAGE, LEGEND_BELOW, PALETTE, log_axis, styled
 
 __all__ = [
     "METHOD_COLORS",
@@ -158,7 +158,7 @@ def fig_metrics_vs_views(views: Sequence[int], scores: dict[str, dict[str, Seque
             fig.add_vline(x=current, line=dict(color=COLORS["grey"], dash="dot"), row=1, col=j + 1)
     fig.update_xaxes(type="log", title_text="number of views", tickvals=list(views), ticktext=[str(v) for v in views],
                      tickangle=0, minor=dict(showgrid=False))
-    fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0))
+    fig.update_layout(legend=LEGEND_BELOW)  # under the x-axis title, however many rows a narrow column needs
     title = "Image quality against the number of views (dose ∝ views)" if metric is None else titles[metric]
     return styled(fig, title=title, height=440)
 
@@ -284,8 +284,8 @@ def fig_crime_curves(lams: Sequence[float], psnr_honest: Sequence[float], psnr_c
     if lam_now is not None and lam_now > 0:
         fig.add_vline(x=lam_now, line=dict(color=COLORS["grey"], dash="dot"))
     fig.update_layout(xaxis=log_axis(title_text="λ (the formula's λ)"), yaxis=dict(title_text="PSNR of TV (dB)"),
-                      legend=dict(orientation="h", y=-0.25, x=0))
-    return styled(fig, title="TV's PSNR over λ: honest data vs inverse crime", height=420)
+                      legend=LEGEND_BELOW)  # (at paper y = -0.25 it covered the x-axis title)
+    return styled(fig, title="TV's PSNR over λ: honest data vs inverse crime", height=440)
 
 
 def fig_views_family(views: Sequence[int], tv: np.ndarray, fbp: np.ndarray, tv_psnr: Sequence[float],
@@ -317,7 +317,7 @@ def fig_views_family(views: Sequence[int], tv: np.ndarray, fbp: np.ndarray, tv_p
              for v in views]
     slider = dict(active=i0, steps=steps, x=0.0, len=1.0, y=-0.02, yanchor="top", pad=dict(t=10, b=0),
                   currentvalue=dict(prefix="views in this figure: ", font=dict(size=14)), font=dict(size=11))
-    fig.update_layout(sliders=[slider], margin=dict(t=100, b=110))
-    fig = styled(fig, title=title(i0), height=960 if stacked else 560).to_dict()
+    fig.update_layout(sliders=[slider], margin=dict(t=130 if stacked else 100, b=110))  # (a two-line title)
+    fig = styled(fig, title=title(i0), height=990 if stacked else 560).to_dict()
     fig["frames"] = frames
     return go.Figure(fig, _validate=False)
