@@ -165,16 +165,23 @@ def key_of(fn: Callable, config: Hashable) -> tuple:
 _VERSION: str | None = None
 
 
+#: core code no stored result depends on: the figure builders turn results into pictures after the lookup
+_NOT_RESULTS = ("figures",)
+
+
 def _hash_core() -> str:
     h = hashlib.sha256()
     for path in sorted(CORE.rglob("*.py")):
+        if path.relative_to(CORE).parts[0] in _NOT_RESULTS:
+            continue
         h.update(str(path.relative_to(CORE)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 
 def code_version(*, fresh: bool = False) -> str:
-    """Hash of every source file of ``regopt_core``: a store written by other code is never used.
+    """Hash of every source file of ``regopt_core`` but its figure builders: a store written by other code is
+    never used (a figure edit does not throw the store away: no result is computed by ``regopt_core.figures``).
 
     Computed once per process (the code a process runs does not change under it); ``fresh=True`` hashes the
     files on disk again (the store builder checks that the code it is building for is still the code there).

@@ -47,7 +47,11 @@ def test_code_version_follows_the_core_source(tmp_path, monkeypatch):
     v2 = cached.code_version()
     (tmp_path / "x.py").write_text("a = 2\n")
     monkeypatch.setattr(cached, "_VERSION", None)
-    assert len({v1, v2, cached.code_version()}) == 3
+    v3 = cached.code_version()
+    assert len({v1, v2, v3}) == 3
+    (tmp_path / "figures").mkdir()  # a figure builder's edit keeps the store: no result comes from there
+    (tmp_path / "figures" / "f.py").write_text("def fig_x(): ...\n")
+    assert cached.code_version(fresh=True) == v3
 
 
 def test_a_key_collision_in_the_store_is_a_miss(tmp_path, monkeypatch):
