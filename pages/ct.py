@@ -75,7 +75,9 @@ with st.sidebar:
                        help="The λ of the formula above: weight of TV(x) next to ½‖Ax − b‖². 0 = non-negative least "
                             "squares; large = flat, cartoon-like images.")
     n_iter = int(w.slider("Iterations", "iters", *lab.ITER_RANGE, D.n_iter, step=10,
-                          help=f"TV-PDHG iterations; SART runs at most {lab.SART_MAX_PASSES} passes, ASD-POCS at most "
+                          help=f"The most TV-PDHG iterations: it stops earlier once an iteration changes the image by "
+                               f"less than {tv.TOL:.1%} (60-100 iterations near the defaults; the page says how many "
+                               f"ran). SART runs at most {lab.SART_MAX_PASSES} passes, ASD-POCS at most "
                                f"{lab.ASD_MAX_ITERS} outer iterations; the server caps work per reconstruction."))
     window_name = w.select("Grey window", "window", WINDOWS, "full",
                            help="Full: 0 to the phantom's maximum · Narrow: the soft-tissue range, where streaks show.")
@@ -116,6 +118,36 @@ def _recon(key: lab.CTConfig):
     return cached.result(lab.reconstruction, key, heavy=key.method != "fbp", label=what)
 
 
+def _runs_caption(keys, results) -> str:
+    """How many iterations each iterative method actually ran (TV-PDHG stops at its tolerance)."""
+    parts = []
+    for k in keys:
+        r = results[k.method]
+        if k.method == "tv":
+            stopped = f" (it stopped: an iteration changed the image by less than {tv.TOL:.1%})" if r.nit < k.n_iter else ""
+            parts.append(f"{_label(k.method)} ran {r.nit} of at most {k.n_iter} iterations{stopped}")
+        else:
+            parts.append(f"{_label(k.method)} ran {r.nit} {'passes' if k.method == 'sart' else 'outer iterations'}")
+    return "; ".join(parts) + " (the server caps work per reconstruction)."
+
+
+def _big_image_gate(keys, *, button_key: str, what: str) -> bool:
+    """Above 128² an iterative reconstruction that nobody computed yet costs seconds of a small server's CPU
+    (about 6 s for the strip at 256²): it starts on request. Presenting (a lecturer's prepared state) computes."""
+    todo = tuple(k for k in keys if k.method != "fbp" and not cached.ready(lab.reconstruction, k))
+    if CFG.n <= 128 or not todo or layout.presenting():
+        return True
+    asked = st.session_state.setdefault("_ct_requested", set())
+    if (button_key, todo) in asked:
+        return True
+    st.info(f"{what} at {CFG.n}×{CFG.n} pixels needs {len(todo)} iterative reconstruction(s) nobody has computed yet: "
+            "several seconds on a small server, so they start on request.", icon=":material/hourglass:")
+    if st.button(f"Compute at {CFG.n}×{CFG.n}", key=button_key, icon=":material/play_arrow:"):
+        asked.add((button_key, todo))
+        return True
+    return False
+
+
 def _convergence_note(method: str, r) -> None:
     c = r.convergence
     if c is None or c.converged:
@@ -129,13 +161,16 @@ def _convergence_note(method: str, r) -> None:
 @layout.section(1, "1 · The lecture's figure: TV from 20, 30 and 40 views", prose=(
     f"TV at 20, 30 and 40 views next to {FBP_NAME} at 40 views, all at the sidebar's settings."))
 def _strip() -> None:
+    keys = CFG.strip_keys()
+    if not _big_image_gate(keys, button_key="run_strip", what="The lecture's strip"):
+        return
     with layout.numerical_guard("The TV reconstructions"):
-        keys = CFG.strip_keys()
         strip = [_recon(k) for k in keys]
         tv_runs = strip[:-1]
         panels = [(f"TV · {k.views} views<br>{r.psnr:.1f} dB", r.x) for k, r in zip(keys, tv_runs, strict=False)]
         panels.append((f"{FBP_NAME} · {keys[-1].views} views<br>{strip[-1].psnr:.1f} dB", strip[-1].x))
-        title = (f"TV (λ = {CFG.lam:g}, {max(r.nit for r in tv_runs)} iterations) vs {FBP_NAME}, "
+        lo, hi = min(r.nit for r in tv_runs), max(r.nit for r in tv_runs)
+        title = (f"TV (λ = {CFG.lam:g}, {lo if lo == hi else f'{lo}–{hi}'} iterations) vs {FBP_NAME}, "
                  f"{CFG.n}×{CFG.n} pixels")
         if layout.presenting():  # one row of four images across the projector
             layout.show_figure(figs.fig_strip(panels, window=WINDOW, cols=len(panels), title=title), key="fig_strip")
@@ -221,10 +256,11 @@ def _compare() -> None:
             st.info(f"λ = {cfg.lam:g} is large: the TV term wins and the image flattens toward a constant.",
                     icon=":material/info:")
         keys = cfg.compare_keys()
-        st.caption("; ".join(f"{_label(k.method)} runs {k.n_iter} {'passes' if k.method == 'sart' else 'iterations'}"
-                             for k in keys[1:]) + " (the server caps work per reconstruction).")
+        if not _big_image_gate(keys, button_key="run_compare", what="The comparison"):
+            return
         with layout.numerical_guard("The reconstruction"):
             results = {k.method: _recon(k) for k in keys}
+            st.caption(_runs_caption(keys[1:], results))
             bad = [m for m, r in results.items() if not np.all(np.isfinite(r.x))]
             if bad:
                 st.error(f"{', '.join(_label(m) for m in bad)} produced non-finite values; change λ, the dose or the "
@@ -352,7 +388,7 @@ def _crime() -> None:
                         ("Best λ, crime data", f"{lc:g}", f"{pc:.1f} dB"),
                         ("Crime gap at the best λ", f"{pc - ph:+.1f} dB", "best crime PSNR − best honest PSNR")])
         st.markdown(claims.crime_curves_sentence(cc.lams, cc.psnr_honest, cc.psnr_crime)
-                    + f" ({cc.views} views, {cc.n_iter} iterations.)")
+                    + f" ({cc.views} views, at most {cc.n_iter} TV-PDHG iterations per λ.)")
         layout.download_csv("PSNR over λ", {"lam": cc.lams, "psnr_honest_db": cc.psnr_honest,
                                             "psnr_crime_db": cc.psnr_crime}, "ct_crime_curves.csv", key="dl_crime")
 
