@@ -63,6 +63,7 @@ def test_killed_worker_fails_one_request_with_retry_and_nobody_else_notices(cras
         while not _workers(proc.pid) and time.time() < deadline:  # the pool starts its worker on first use
             time.sleep(0.2)
         a.goto(f"{base}/{HEAVY}")
+        a.get_by_role("button", name="Compute at 256×256").first.click()  # above 128² work starts on request
         # A's heavy job is running when its progress note names the running time
         a.wait_for_selector("[data-testid='stProgress']", timeout=120_000)
         time.sleep(1.0)

@@ -17,13 +17,14 @@ def _home() -> AppTest:
 
 
 @pytest.mark.slow
-def test_thumbnails_appear_once_the_defaults_are_ready_and_are_static():
+def test_thumbnails_appear_once_the_defaults_are_ready_and_are_static(tmp_path, monkeypatch):
     import importlib
 
     home = importlib.import_module("pages.home")
     from pages._ui import cached
 
     home._MADE.clear()
+    monkeypatch.setenv("REGOPT_STORE", str(tmp_path))  # no precomputed store: nothing is ready at first
     with cached.isolated():
         at = _home()
         assert not at.exception
