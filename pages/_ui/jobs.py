@@ -12,7 +12,9 @@ so a student holding a key down on the CT page cannot take the GIL or the cores 
 * **Fairness**: turns go to *clients* — a browser, recognised by its XSRF cookie (one person's ten tabs are one
   client; a session without the cookie is its own client). A client has at most one job running at a time,
   so with two or more slots one person can never hold every worker; queued jobs are dispatched to the
-  client served least recently, so a client with many tabs gets one turn per round like everyone else.
+  client served least recently, so a client with many tabs gets one turn per round like everyone else; and
+  the last free worker is kept for clients who are not heavy users at the moment (more than half their budget
+  spent), so however many people hold a key down, a student's occasional heavy request starts at once.
   Each session has at most one job in the scheduler, running or queued: a new request from a session
   supersedes its own queued job; while its job runs, a new request waits outside the queue and says so
   ("your previous request is still running"). Two sessions asking for the same result share one job.
@@ -84,6 +86,10 @@ class Job:
 class _Bucket:
     def __init__(self, burst: float, refill_s: float) -> None:
         self.tokens, self.burst, self.refill_s, self.t = burst, burst, refill_s, time.monotonic()
+
+    def level(self) -> float:
+        """Tokens now (refilled since the last take), without taking one."""
+        return min(self.burst, self.tokens + (time.monotonic() - self.t) / self.refill_s)
 
     def take(self) -> float:
         """Take a token; 0 if granted, else the seconds until the next one."""
@@ -172,16 +178,27 @@ class Scheduler:
         """Clients served least recently first; within a client, arrival order."""
         return (self._served.get(job.client, -1), job.queued_at)
 
+    def _heavy_user(self, client: str) -> bool:
+        """Has ``client`` spent more than half its budget lately (someone holding a key down)?"""
+        bucket = self._buckets.get(client)
+        return bucket is not None and bucket.level() < bucket.burst / 2
+
     def _next_job(self) -> Job | None:
-        """The queued job whose turn it is, among clients with nothing running (call with the lock held)."""
+        """The queued job whose turn it is, among clients with nothing running (call with the lock held).
+
+        The last free worker is kept for clients who are not heavy users right now: however many people hold a
+        key down, together they use at most all workers but one, and a student's occasional heavy request
+        starts at once on the other."""
         ready = [j for j in self._queue.values() if not self._client_running.get(j.client)]
+        if len(self._busy) > 1 and self._busy.count(None) == 1:
+            ready = [j for j in ready if not self._heavy_user(j.client)]
         return min(ready, key=self._turn_order) if ready else None
 
     def _dispatch(self) -> None:
         while True:
             with self._cond:
                 while not self._closed and not (None in self._busy and self._next_job() is not None):
-                    self._cond.wait()
+                    self._cond.wait(timeout=1.0)  # a heavy user's budget refills with time, not with an event
                 if self._closed:
                     return
                 job = self._next_job()

@@ -108,6 +108,56 @@ def test_one_browser_with_many_tabs_holds_one_worker_and_gets_one_turn_per_round
         s.shutdown()
 
 
+def test_people_holding_a_key_down_share_all_workers_but_one(monkeypatch):
+    """Issue 16: two heavy users (each past half its budget) never run at the same time on a two-worker server,
+    and a student's request starts at once on the worker kept free."""
+    monkeypatch.setenv("REGOPT_HEAVY_BURST", "10")
+    monkeypatch.setenv("REGOPT_HEAVY_REFILL_S", "60")
+    s = Scheduler(2)
+    try:
+        for i in range(2):
+            s.submit(f"w{i}", f"w{i}", jobs_work.sleep_then_echo, (0.0, i)).future.result(timeout=60)
+        both = []
+        stop = threading.Event()
+
+        def watch():
+            while not stop.is_set():
+                with s._cond:  # noqa: SLF001
+                    both.append((time.monotonic(), sum(1 for c in ("h1", "h2") if s._client_running.get(c))))  # noqa: SLF001
+                time.sleep(0.005)
+
+        def hammer(client):
+            for i in range(9):  # nine requests each: past half of a budget of 10
+                while True:
+                    job = s.submit(f"{client}-tab", f"{client}{i}", jobs_work.sleep_then_echo, (0.3, i), client=client)
+                    if job is not None:
+                        break
+                    time.sleep(0.01)
+                job.future.result(timeout=60)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        hammers = [threading.Thread(target=hammer, args=(c,)) for c in ("h1", "h2")]
+        for t in hammers:
+            t.start()
+        deadline = time.monotonic() + 30
+        while not (s._heavy_user("h1") and s._heavy_user("h2")) and time.monotonic() < deadline:  # noqa: SLF001
+            time.sleep(0.01)
+        t0 = time.monotonic()
+        student = s.submit("student", "st", jobs_work.sleep_then_echo, (0.05, "mine"), client="student")
+        assert student.future.result(timeout=60)[0] == "mine"
+        waited = student.started_at - t0
+        for t in hammers:
+            t.join(timeout=60)
+        stop.set()
+        watcher.join()
+        assert waited < 0.3, f"the student waited {waited:.2f} s behind two people holding a key down"
+        later = [n for t, n in both if t > t0 + 0.3]  # both are heavy users: the jobs of before have ended
+        assert later and max(later) <= 1, "two heavy users held both workers at once"
+    finally:
+        s.shutdown()
+
+
 def test_a_browser_is_recognised_by_its_xsrf_token_whatever_the_mask():
     from pages._ui.jobs import client_of
 
