@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from pages._ui.cached import Memo, _MISSING
+from pages._ui.cached import Memo
 
 _SMALL_ARRAY = 1 << 20  # page-made (writeable) arrays are keyed by a hash of their bytes up to this size
 
@@ -189,4 +189,4 @@ def clear() -> None:
     SPECS.clear()
 
 
-__all__ = ["builders", "memoized", "spec", "drawable", "clear", "FIGURES", "SPECS", "_MISSING"]
+__all__ = ["builders", "memoized", "spec", "drawable", "clear", "FIGURES", "SPECS"]

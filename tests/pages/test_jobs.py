@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -71,6 +72,35 @@ def test_one_session_never_holds_two_jobs_and_the_other_session_gets_its_turn(sc
     assert order.index("b") <= 2, f"B waited behind several of A's jobs: {order}"
 
 
+@contextlib.contextmanager
+def _sampling(s: Scheduler, sample):
+    """Call ``sample()`` under the scheduler's lock every 5 ms while the block runs; yields the samples."""
+    samples: list = []
+    stop = threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            with s._cond:  # noqa: SLF001 — the test inspects the scheduler's books
+                samples.append(sample())
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        yield samples
+    finally:
+        stop.set()
+        watcher.join()
+
+
+def _student_waits(s: Scheduler) -> tuple[float, float]:
+    """A student's one short heavy request: (seconds until it started, when it was sent)."""
+    t0 = time.monotonic()
+    student = s.submit("student", "st", jobs_work.sleep_then_echo, (0.05, "mine"), client="student")
+    assert student.future.result(timeout=60)[0] == "mine"
+    return student.started_at - t0, t0
+
+
 def test_one_browser_with_many_tabs_holds_one_worker_and_gets_one_turn_per_round():
     """Issue 16: eight tabs of one browser (one client) hammer heavy jobs; another student's request starts at
     once on the second worker, and the eight tabs never run two jobs at a time."""
@@ -78,27 +108,13 @@ def test_one_browser_with_many_tabs_holds_one_worker_and_gets_one_turn_per_round
     try:
         for i in range(2):  # both workers up
             s.submit(f"w{i}", f"w{i}", jobs_work.sleep_then_echo, (0.0, i)).future.result(timeout=60)
-        most = []
-        stop = threading.Event()
-
-        def watch():
-            while not stop.is_set():
-                with s._cond:  # noqa: SLF001 — the test inspects the scheduler's books
-                    most.append(s._client_running.get("hostile", 0))  # noqa: SLF001
-                time.sleep(0.005)
-
-        watcher = threading.Thread(target=watch)
-        watcher.start()
-        tabs = [s.submit(f"tab{i}", f"h{i}", jobs_work.sleep_then_echo, (0.4, i), client="hostile") for i in range(8)]
-        time.sleep(0.1)
-        t0 = time.monotonic()
-        student = s.submit("student", "st", jobs_work.sleep_then_echo, (0.05, "mine"), client="student")
-        assert student.future.result(timeout=60)[0] == "mine"
-        waited = student.started_at - t0
-        for t in tabs:
-            t.future.result(timeout=60)
-        stop.set()
-        watcher.join()
+        with _sampling(s, lambda: s._client_running.get("hostile", 0)) as most:  # noqa: SLF001
+            tabs = [s.submit(f"tab{i}", f"h{i}", jobs_work.sleep_then_echo, (0.4, i), client="hostile")
+                    for i in range(8)]
+            time.sleep(0.1)
+            waited, _ = _student_waits(s)
+            for t in tabs:
+                t.future.result(timeout=60)
         assert max(most) == 1, "one browser held two workers"
         assert waited < 0.3, f"the student waited {waited:.2f} s for a worker behind one browser's tabs"
         # round robin across clients: a second student arriving later is served before the remaining tabs
@@ -117,14 +133,6 @@ def test_people_holding_a_key_down_share_all_workers_but_one(monkeypatch):
     try:
         for i in range(2):
             s.submit(f"w{i}", f"w{i}", jobs_work.sleep_then_echo, (0.0, i)).future.result(timeout=60)
-        both = []
-        stop = threading.Event()
-
-        def watch():
-            while not stop.is_set():
-                with s._cond:  # noqa: SLF001
-                    both.append((time.monotonic(), sum(1 for c in ("h1", "h2") if s._client_running.get(c))))  # noqa: SLF001
-                time.sleep(0.005)
 
         def hammer(client):
             for i in range(9):  # nine requests each: past half of a budget of 10
@@ -135,22 +143,17 @@ def test_people_holding_a_key_down_share_all_workers_but_one(monkeypatch):
                     time.sleep(0.01)
                 job.future.result(timeout=60)
 
-        watcher = threading.Thread(target=watch)
-        watcher.start()
-        hammers = [threading.Thread(target=hammer, args=(c,)) for c in ("h1", "h2")]
-        for t in hammers:
-            t.start()
-        deadline = time.monotonic() + 30
-        while not (s._heavy_user("h1") and s._heavy_user("h2")) and time.monotonic() < deadline:  # noqa: SLF001
-            time.sleep(0.01)
-        t0 = time.monotonic()
-        student = s.submit("student", "st", jobs_work.sleep_then_echo, (0.05, "mine"), client="student")
-        assert student.future.result(timeout=60)[0] == "mine"
-        waited = student.started_at - t0
-        for t in hammers:
-            t.join(timeout=60)
-        stop.set()
-        watcher.join()
+        running = lambda: (time.monotonic(), sum(1 for c in ("h1", "h2") if s._client_running.get(c)))  # noqa: E731, SLF001
+        with _sampling(s, running) as both:
+            hammers = [threading.Thread(target=hammer, args=(c,)) for c in ("h1", "h2")]
+            for t in hammers:
+                t.start()
+            deadline = time.monotonic() + 30
+            while not (s._heavy_user("h1") and s._heavy_user("h2")) and time.monotonic() < deadline:  # noqa: SLF001
+                time.sleep(0.01)
+            waited, t0 = _student_waits(s)
+            for t in hammers:
+                t.join(timeout=60)
         assert waited < 0.3, f"the student waited {waited:.2f} s behind two people holding a key down"
         later = [n for t, n in both if t > t0 + 0.3]  # both are heavy users: the jobs of before have ended
         assert later and max(later) <= 1, "two heavy users held both workers at once"
