@@ -138,12 +138,12 @@ def _big_image_gate(keys, *, button_key: str, what: str) -> bool:
     if CFG.n <= 128 or not todo or layout.presenting():
         return True
     asked = st.session_state.setdefault("_ct_requested", set())
-    if (button_key, todo) in asked:
+    if all(k in asked for k in todo):  # asked for before (a request cut short by a crash keeps what it finished)
         return True
     st.info(f"{what} at {CFG.n}×{CFG.n} pixels needs {len(todo)} iterative reconstruction(s) nobody has computed yet: "
             "several seconds on a small server, so they start on request.", icon=":material/hourglass:")
     if st.button(f"Compute at {CFG.n}×{CFG.n}", key=button_key, icon=":material/play_arrow:"):
-        asked.add((button_key, todo))
+        asked.update(todo)
         return True
     return False
 

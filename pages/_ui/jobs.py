@@ -229,7 +229,11 @@ class Scheduler:
     def _finish(self, slot: int, job: Job, value: Any, error: BaseException | None) -> None:
         if isinstance(error, BrokenProcessPool):
             old = self._slots[slot]
-            self._slots[slot] = self._factory()  # a fresh worker for the next job
+            self._slots[slot] = fresh = self._factory()  # a fresh worker for the next job, started now
+            try:
+                fresh.submit(int, 0)
+            except Exception:  # noqa: BLE001 — a factory that cannot start yet starts on the next submit
+                pass
             threading.Thread(target=old.shutdown, kwargs={"wait": False, "cancel_futures": True},
                              daemon=True).start()
             error = JobFailed("The computation was interrupted: its worker process stopped (the server may be "

@@ -10,6 +10,7 @@ every one of B's reruns succeeds.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -85,9 +86,14 @@ def test_killed_worker_fails_one_request_with_retry_and_nobody_else_notices(cras
             assert_no_exception(b)
 
         retry.first.click()
+        # Retry computes the strip: its title names the iterations run (a slow machine may take a while to start)
+        a.get_by_text(re.compile(r"iterations\) vs")).first.wait_for(timeout=240_000)
         wait_idle(a, timeout=240_000)
         assert_no_exception(a)
         assert a.get_by_text("worker process stopped", exact=False).count() == 0, "Retry computed the result"
+        deadline = time.time() + 30
+        while not _workers(proc.pid) and time.time() < deadline:
+            time.sleep(0.2)
         assert _workers(proc.pid), "the pool replaced the killed worker"
     finally:
         ctx_a.close()
