@@ -5,17 +5,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages._ui import cached, figures, layout
+from pages._ui import cached, figures, gate, layout
 from pages._ui import widgets as w
 from regopt_core import sgd
 from regopt_core.figures import sgd as sgd_figures
 
 figs = figures.builders(sgd_figures)  # memoized: a rerun that changes nothing a figure uses reuses it
 
-_FULL_RUN = "_sgd_full_run"  # True while the whole page runs (False during a section's own rerun)
 _SHARED = "_sgd_shared"      # the run settings of section 1 drawn by the last whole-page run
-_OPENED = "_sgd_opened"      # the page has run once in this session (its first run computes what it shows)
-_COMPUTE = "_sgd_compute"    # a Compute button was pressed: this whole-page run computes every missing result
 _SPLIT = sgd.digits_split()
 N_TRAIN, N_TEST = len(_SPLIT.y_train), len(_SPLIT.y_test)
 N_REG = sgd.regression_problem().n_samples
@@ -37,7 +34,7 @@ layout.page_header(
     "every measured number next to what theory predicts.",
     sections=SECTIONS,
 )
-st.session_state[_FULL_RUN] = True
+RUN = gate.page("sgd")  # this whole-page run starts (a section's own move reruns only its fragment)
 
 BATCH_OPTIONS = ["1", "2", "4", "8", "16", "32", "64", "128", "256", "512", "full"]
 DEFAULT_BATCHES = ["1", "4", "16", "64", "256", "full"]
@@ -109,25 +106,14 @@ def _ready(pairs: list[tuple], what: str, key: str, *, live: bool = False) -> bo
     press (every missing result of the page, with a progress bar), or when ``live`` (light work the caller may do
     within the budget). Otherwise the section offers a button: a control move whose work cannot meet the 250 ms
     interaction budget (issue 12, item 3) runs only on request."""
-    missing = [(fn, c) for fn, c in pairs if not cached.ready(fn, c)]
-    if not missing:
-        return True
-    if live or not st.session_state.get(_OPENED) or st.session_state.get(_COMPUTE):
-        bar = st.progress(0.0, text=f"Computing {what}: 0 of {len(missing)} …")
-        for i, (fn, c) in enumerate(missing):
-            cached.result(fn, c, heavy=True, label=f"Computing {what} ({i + 1} of {len(missing)})")
-            bar.progress((i + 1) / len(missing), text=f"Computing {what}: {i + 1} of {len(missing)}")
-        bar.empty()
-        return True
-    st.info(f"**{what.capitalize()}** for these settings is not computed yet ({len(missing)} "
-            f"{'result' if len(missing) == 1 else 'results'}): together with the rest of the page, more work than a "
-            "move of a control may take while the class is using the app. Press the button to compute every section "
-            "of this page for these settings (with a progress bar).", icon=":material/hourglass_empty:")
-    if st.button("Compute this page for these settings", key=f"compute_{key}", icon=":material/play_arrow:",
-                 type="primary"):
-        st.session_state[_COMPUTE] = True
-        st.rerun(scope="app")
-    return False
+
+    def message(n: int) -> str:
+        return (f"**{what.capitalize()}** for these settings is not computed yet ({n} "
+                f"{'result' if n == 1 else 'results'}): together with the rest of the page, more work than a move of a "
+                "control may take while the class is using the app. Press the button to compute every section of "
+                "this page for these settings (with a progress bar).")
+
+    return gate.ready(pairs, page=RUN, live=live, key=f"compute_{key}", message=message, progress=what)
 
 
 def _digits_pairs(cfg: sgd.SGDConfig) -> list[tuple]:
@@ -179,7 +165,7 @@ def _clocks() -> None:
         lr, scale_lr, epochs = _run_controls()
         log_y = w.toggle("Logarithmic loss axis", "logy", False)
     shared = (lr, scale_lr, epochs)
-    if not st.session_state.get(_FULL_RUN) and st.session_state.get(_SHARED) != shared:
+    if RUN.section_rerun and st.session_state.get(_SHARED) != shared:
         st.session_state[_SHARED] = shared
         st.rerun(scope="app")  # sections 2 and 5 use these settings too
     st.session_state[_SHARED] = shared
@@ -247,7 +233,7 @@ def _paths() -> None:
         # ~60 ms: live when the section's own controls move; a page-wide move (seed, batch sizes, sampling) that
         # needs new paths, noise, floor and digits runs at once waits for the Compute button
         if not _ready([(sgd.regression_paths, cfg.paths())], "the regression paths", "paths",
-                      live=not st.session_state.get(_FULL_RUN)):
+                      live=RUN.section_rerun):
             return
         fam = cached.result(sgd.regression_paths, cfg.paths(), label="SGD paths on the regression")
         runs = fam.by_epochs(cfg.epochs)
@@ -298,7 +284,7 @@ def _noise() -> None:
     cfg = sgd.SGDConfig(PAGE.batch_sizes, at=point, replace=PAGE.replace, seed=seed).clamped()
     with figure, layout.numerical_guard("Sampling minibatch gradients"):
         if not _ready([(sgd.gradient_noise, cfg.noise())], "the minibatch gradients", "noise",
-                      live=not st.session_state.get(_FULL_RUN)):  # ~75 ms: live for the section's own control
+                      live=RUN.section_rerun):  # ~75 ms: live for the section's own control
             return
         res = cached.result(sgd.gradient_noise, cfg.noise(), label="Sampling minibatch gradients")
         charts = st.container()  # the figures first (the projector's first screen), the numbers under them
@@ -464,6 +450,4 @@ def _critical() -> None:
     ])
 
 layout.finish_page()
-st.session_state[_FULL_RUN] = False
-st.session_state[_OPENED] = True
-st.session_state[_COMPUTE] = False
+RUN.close()

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages._ui import cached, figures, layout
+from pages._ui import cached, figures, gate, layout
 from pages._ui import widgets as w
 from regopt_core import splits
 from regopt_core.figures import splits as splits_figures
@@ -26,13 +26,11 @@ layout.page_header(
 PROBLEMS = {"sine": "Sine", "cancer": "Cancer"}
 FOLDS = {"2": "2", "5": "5", "10": "10", "loo": "LOO"}
 
-_OPENED = "_splits_opened"      # the page has run once in this session (its first run computes what it shows)
-_COMPUTE = "_splits_compute"    # a Compute button was pressed: this whole-page run computes every missing result
-_FULL_RUN = "_splits_full_run"  # True while the whole page runs (False in a section's own fragment rerun)
-
 with st.sidebar:
     seed = w.seed()
-st.session_state[_FULL_RUN] = True
+RUN = gate.page("splits")  # this whole-page run starts (a section's own move reruns only its fragment)
+_WAIT = ("Not computed for these settings yet: more work than a move of a control may take while the class is using "
+         "the app. Press the button to compute every section of this page for these settings.")
 
 
 def _may_compute(fn, cfg, key: str, *, live_ok: bool = True) -> bool:
@@ -40,18 +38,8 @@ def _may_compute(fn, cfg, key: str, *, live_ok: bool = True) -> bool:
     computes what it shows), after a *Compute* press, or in a section's own rerun when ``live_ok`` (its work
     fits the live budget). A page-wide move (the seed: every section at once) or a section's move whose work
     cannot meet the 250 ms interaction budget gets a button instead (issue 12, item 3)."""
-    if cached.ready(fn, cfg) or not st.session_state.get(_OPENED) or st.session_state.get(_COMPUTE):
-        return True
-    if live_ok and not st.session_state.get(_FULL_RUN):
-        return True
-    st.info("Not computed for these settings yet: more work than a move of a control may take while the class "
-            "is using the app. Press the button to compute every section of this page for these settings.",
-            icon=":material/hourglass_empty:")
-    if st.button("Compute this page for these settings", key=f"compute_{key}", icon=":material/play_arrow:",
-                 type="primary"):
-        st.session_state[_COMPUTE] = True
-        st.rerun(scope="app")
-    return False
+    return gate.ready([(fn, cfg)], page=RUN, live=live_ok and RUN.section_rerun, key=f"compute_{key}",
+                      message=_WAIT)
 
 
 def _result(fn, cfg, what: str, labels: dict[str, str]):
@@ -265,6 +253,4 @@ def _patients():
 
 
 layout.finish_page()
-st.session_state[_FULL_RUN] = False
-st.session_state[_OPENED] = True
-st.session_state[_COMPUTE] = False
+RUN.close()
