@@ -90,6 +90,7 @@ class Memo:
         self._lock = threading.Lock()
         self.max_entries, self.max_bytes, self.freeze = max_entries, max_bytes, freeze
         self.hits = self.misses = 0
+        self._bytes = 0  # the sum of the entries' sizes, kept as entries come and go (put is O(1))
 
     def get(self, key: Hashable, default: Any = _MISSING) -> Any:
         with self._lock:
@@ -108,12 +109,14 @@ class Memo:
         value = _freeze(value) if self.freeze else value
         size = nbytes(value)
         with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
             self._data[key] = (value, size)
-            self._data.move_to_end(key)
-            total = sum(v[1] for v in self._data.values())
-            while len(self._data) > self.max_entries or (total > self.max_bytes and len(self._data) > 1):
+            self._bytes += size
+            while len(self._data) > self.max_entries or (self._bytes > self.max_bytes and len(self._data) > 1):
                 _, (_, sz) = self._data.popitem(last=False)
-                total -= sz
+                self._bytes -= sz
         return value
 
     def compute(self, key: Hashable, fn: Callable[[], Any]) -> Any:
@@ -140,6 +143,7 @@ class Memo:
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._data)

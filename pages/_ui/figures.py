@@ -138,7 +138,10 @@ def spec(fig: go.Figure, style: Callable[[go.Figure], None], variant: Hashable) 
     key = getattr(fig, _KEY_ATTR, None)
 
     def build() -> dict:
-        own = go.Figure(fig) if key is not None else fig  # never restyle a shared figure in place
+        # never restyle a shared figure in place: style a copy. The copy is rebuilt from the figure's dict
+        # without plotly's validation (the shared figure was validated when it was built): 5-7x cheaper than
+        # go.Figure(fig), which re-validates every property — the largest server cost of a new figure.
+        own = go.Figure(fig.to_dict(), _validate=False) if key is not None else fig
         style(own)
         return compact(own.to_dict())
 

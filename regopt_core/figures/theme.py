@@ -168,7 +168,7 @@ def tidy_log_axes(fig: go.Figure, *, max_labels: int = 8) -> go.Figure:
                 continue
             with np.errstate(all="ignore"):
                 try:
-                    a = np.asarray(v, dtype=float).ravel()
+                    a = _numbers(v)
                 except (TypeError, ValueError):
                     continue
             a = a[np.isfinite(a) & (a > 0)]
@@ -187,6 +187,18 @@ def tidy_log_axes(fig: go.Figure, *, max_labels: int = 8) -> go.Figure:
         if decades is not None and decades > max_labels:
             axis.dtick = math.ceil(decades / max_labels)
     return fig
+
+
+def _numbers(v) -> "np.ndarray":
+    """A trace's coordinates as a flat float array — also when they are plotly's base64 typed array
+    (``{"dtype": "f8", "bdata": ...}``), as in a figure rebuilt from its dict without validation."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(v, dict) and isinstance(v.get("bdata"), str) and "dtype" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).astype(float)
+    return np.asarray(v, dtype=float).ravel()
 
 
 def horizontal_colorbar(title: str = "", **extra) -> dict:
