@@ -47,3 +47,14 @@ def test_log_axis_without_dtick_gets_decade_labels():
     f.update_layout(xaxis_type="log")
     ax = tidy_log_axes(f).layout.xaxis
     assert ax.dtick == 1 and ax.exponentformat == "power"
+
+
+def test_log_axes_are_tidied_the_same_on_a_figure_rebuilt_from_its_dict_without_validation():
+    # the page layer styles a copy made with go.Figure(fig.to_dict(), _validate=False): there a trace's numbers
+    # are plotly's base64 typed arrays, which the tidying must still read (else long axes keep 17 labels)
+    for lo, hi, axis in ((-16, 1, "y"), (-3, 2, "x")):
+        f = go.Figure(go.Scatter(x=np.logspace(lo, hi, 30), y=np.logspace(lo, hi, 30)))
+        f.update_layout(**{f"{axis}axis_type": "log"})
+        fast = tidy_log_axes(go.Figure(f.to_dict(), _validate=False)).to_dict()["layout"][f"{axis}axis"]
+        slow = tidy_log_axes(go.Figure(f)).to_dict()["layout"][f"{axis}axis"]
+        assert fast == slow and fast["dtick"] == (1 if hi - lo <= 8 else 3)
