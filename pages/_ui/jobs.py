@@ -135,9 +135,10 @@ class Scheduler:
 
     # ------------------------------------------------------------------------------------ requests
     def submit(self, session: str, key: Hashable, fn: Callable, config: Any, label: str = "",
-               client: str | None = None) -> Job | None:
+               client: str | None = None, *, budget: bool = True) -> Job | None:
         """Queue ``fn(config)`` for ``session`` (of browser ``client``; default: the session is its own client);
-        ``None`` if the session's previous job is still running."""
+        ``None`` if the session's previous job is still running. ``budget=False``: not counted against a
+        budget (the server's own warm-up, which still takes its turn like any client)."""
         client = client or session
         with self._cond:
             shared = self._inflight.get(key)
@@ -147,7 +148,7 @@ class Scheduler:
             if mine is not None:
                 return None
             old = self._queue.get(session)
-            if old is None:
+            if old is None and budget:
                 wait = self._buckets.setdefault(client, _Bucket(_burst(), _refill())).take()
                 if wait > 0:
                     raise BudgetExceeded(

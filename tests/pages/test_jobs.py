@@ -219,6 +219,25 @@ def test_a_flood_of_heavy_jobs_is_refused_with_a_message(monkeypatch):
         with pytest.raises(JobFailed, match="many heavy computations"):
             s.submit("A", "k9", jobs_work.sleep_then_echo, (0.0, 9))
         assert s.submit("B", "kb", jobs_work.sleep_then_echo, (0.0, "b")) is not None, "other sessions unaffected"
+        # the server's own warm-up is not a student: it takes turns but spends no budget
+        for i in range(6):
+            job = s.submit("warm-up", f"w{i}", jobs_work.sleep_then_echo, (0.0, i), budget=False)
+            assert job is not None and job.future.result(timeout=60)[0] == i
+    finally:
+        s.shutdown()
+
+
+def test_the_servers_warm_up_computes_in_the_worker_pool(monkeypatch):
+    # under a server, the defaults' warm-up is a job of the worker pool, not work in the server's own process
+    from pages._ui import cached, jobs
+
+    s = Scheduler(1)
+    monkeypatch.setattr(jobs, "scheduler", lambda on_result=None: s)
+    try:
+        with cached.isolated():
+            cached._warm_all([(jobs_work.pid, ("warm", 1))])  # noqa: SLF001
+            assert cached.result(jobs_work.pid, ("warm", 1)) in s.worker_pids()
+            assert s.started and s.started[0][0] == cached._WARM_SESSION  # noqa: SLF001
     finally:
         s.shutdown()
 
