@@ -16,6 +16,14 @@ in microseconds. So figures get the same treatment as results:
   :func:`drawable` wraps that dict so ``st.plotly_chart`` serializes it directly (≈1 ms for a 300 KB figure)
   instead of copying and validating it again (≈20 ms).
 
+In the server a builder runs **without plotly's property validation** (:func:`unvalidated`: plotly's own
+``_validate`` switch, the one ``regopt_core.figures.bias_variance`` already uses, made the default of every
+figure the builder constructs — in this thread only). Validation re-checks every property of every figure
+and was, after the memo, the largest cost of a rerun that needs a new figure (py-spy of the server under 60
+students; 2–6x cheaper without it). The builders are validated where they are written and tested:
+``tests/figures`` calls them directly (validated), and ``tests/pages/test_figures_memo.py`` checks that every
+page's figures come out the same either way.
+
 Both memos are bounded LRUs (entries; the spec memo also by bytes). An entry holds references to the
 arguments it was keyed by, so memory named by an address in a live key is never reused by another array.
 """
@@ -30,7 +38,11 @@ from collections.abc import Callable, Hashable
 from types import ModuleType
 from typing import Any
 
+import contextlib
+import threading
+
 import numpy as np
+import plotly.basedatatypes
 import plotly.graph_objects as go
 
 from pages._ui.cached import Memo
@@ -44,6 +56,30 @@ SPECS = Memo(max_entries=2048, max_bytes=int(os.environ.get("REGOPT_SPEC_MEMO_MB
              freeze=False)
 
 _KEY_ATTR = "_regopt_figure_key"
+
+_UNVALIDATED = threading.local()  # .on: figures constructed in this thread skip plotly's validation
+_plotly_figure_init = plotly.basedatatypes.BaseFigure.__init__
+
+
+def _figure_init(self, *args: Any, **kwargs: Any) -> None:
+    if getattr(_UNVALIDATED, "on", False):
+        kwargs.setdefault("_validate", False)
+    _plotly_figure_init(self, *args, **kwargs)
+
+
+plotly.basedatatypes.BaseFigure.__init__ = _figure_init  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def unvalidated():
+    """Figures constructed in this block (``go.Figure``, ``make_subplots``) skip plotly's property validation,
+    as if built with ``go.Figure(..., _validate=False)``; other threads are unaffected."""
+    before = getattr(_UNVALIDATED, "on", False)
+    _UNVALIDATED.on = True
+    try:
+        yield
+    finally:
+        _UNVALIDATED.on = before
 
 
 class _Unkeyable(Exception):
@@ -99,10 +135,12 @@ def memoized(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             key = (name, _key(args, held), _key(tuple(sorted(kwargs.items())), held))
         except _Unkeyable:  # an argument we cannot key safely: build it, do not share it
-            return fn(*args, **kwargs)
+            with unvalidated():
+                return fn(*args, **kwargs)
 
         def build() -> tuple:
-            value = fn(*args, **kwargs)
+            with unvalidated():
+                value = fn(*args, **kwargs)
             _mark(value, key)
             return (value, held)  # the entry keeps the arrays keyed by address alive
 
@@ -192,4 +230,4 @@ def clear() -> None:
     SPECS.clear()
 
 
-__all__ = ["builders", "memoized", "spec", "drawable", "clear", "FIGURES", "SPECS"]
+__all__ = ["builders", "memoized", "spec", "drawable", "clear", "unvalidated", "FIGURES", "SPECS"]

@@ -201,3 +201,48 @@ def test_functions_key_by_identity(figs):
     assert m(sq) is m(sq)
     assert m(cube) is not m(sq)
     assert len(CALLS) == 2
+
+
+PAGES = ["losses", "bias-variance", "landscapes", "sgd", "splits", "ct"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("present", [False, True])
+def test_every_figure_of_a_page_is_the_same_built_without_plotlys_validation(page, present, monkeypatch):
+    # the server builds figures unvalidated (figures.unvalidated): each figure a page draws must come out as it
+    # does validated — re-validating the unvalidated one's dict must neither fail (an invalid property) nor
+    # change anything
+    calls = []
+
+    def recording(fn):
+        def call(*args, **kwargs):
+            calls.append((fn, args, kwargs))
+            with figures.unvalidated():
+                return fn(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(figures, "memoized", recording)
+    figures.builders.cache_clear()
+    try:
+        at = AppTest.from_file(f"../../pages/{page}.py", default_timeout=300)
+        if present:
+            at.query_params["present"] = "1"
+        at.run()
+        assert not at.exception, at.exception
+    finally:
+        figures.builders.cache_clear()
+    assert calls, "the page drew figures"
+
+    def as_drawn(f):
+        return json.dumps(go.Figure(f.to_dict()).to_dict(), sort_keys=True, default=str)
+
+    for fn, args, kwargs in calls:
+        with figures.unvalidated():
+            fast = fn(*args, **kwargs)
+        slow = fn(*args, **kwargs)
+        fast, slow = (list(x) if isinstance(x, (list, tuple)) else [x] for x in (fast, slow))
+        for f, s in zip(fast, slow, strict=True):
+            if isinstance(s, go.Figure):
+                assert f._validate is False  # noqa: SLF001 — (some builders skip validation themselves)
+                assert as_drawn(f) == as_drawn(s), fn.__name__
