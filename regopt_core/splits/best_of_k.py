@@ -6,11 +6,14 @@ Reported best accuracy against :math:`p + s\,\mathbb E[\max_K Z]` (:func:`expect
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import integrate, stats
+from scipy import integrate, special, stats
+
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 @lru_cache(maxsize=256)
@@ -30,9 +33,13 @@ def expected_max_normal(n_models: int) -> float:
     if k == 1:
         return 0.0
 
+    log_k = math.log(k)
+
     def density(z: float) -> float:
-        # K phi(z) Phi(z)^(K-1), in logs so that K = 1000 does not underflow
-        return z * np.exp(np.log(k) + stats.norm.logpdf(z) + (k - 1) * stats.norm.logcdf(z))
+        # z K phi(z) Phi(z)^(K-1), in logs so that K = 1000 does not underflow; log phi written out and
+        # log Phi = scipy.special.log_ndtr (the same values as scipy.stats.norm.logpdf/logcdf, ~100x cheaper per
+        # call: quad evaluates this a few hundred times per K, and the page's figure asks for 23 values of K)
+        return z * math.exp(log_k - 0.5 * z * z - _LOG_SQRT_2PI + (k - 1) * float(special.log_ndtr(z)))
 
     # the integrand lives within a few units of sqrt(2 log K); split at 0 for the sign change
     hi = np.sqrt(2.0 * np.log(k)) + 8.0
