@@ -25,6 +25,16 @@ def test_expected_max_normal_closed_forms_and_published_values():
     assert S.expected_max_normal(1000) == pytest.approx(3.24144, abs=1e-5)
 
 
+@pytest.mark.parametrize("k", [4, 7, 50, 333, 999])
+def test_expected_max_normal_matches_the_order_statistic_sum_of_scipy(k):
+    # a different formula: E[max] = int_0^inf (1 - Phi(z)^K) dz - int_-inf^0 Phi(z)^K dz, with scipy.stats.norm
+    from scipy import integrate
+
+    upper, _ = integrate.quad(lambda z: -math.expm1(k * stats.norm.logcdf(z)), 0, np.inf, limit=200)
+    lower, _ = integrate.quad(lambda z: math.exp(k * stats.norm.logcdf(z)), -np.inf, 0, limit=200)
+    assert S.expected_max_normal(k) == pytest.approx(upper - lower, abs=1e-7)
+
+
 def test_expected_best_binomial_matches_enumeration_of_the_max_distribution():
     # P(max <= x) = F(x)^K, so E[max] = sum_x x (F(x)^K - F(x-1)^K): a different formula
     n, p = 60, 0.7
