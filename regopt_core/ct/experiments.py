@@ -84,6 +84,8 @@ def simulate_scan(
     inverse_crime: bool = False,
     projector: Projector | None = None,
     rng: np.random.Generator,
+    truth: np.ndarray | None = None,
+    noise_free: Scan | None = None,
 ) -> Scan:
     """Measure ``phantom`` in ``geometry``.
 
@@ -91,14 +93,26 @@ def simulate_scan(
     width of each detector bin), never the discrete projector used to reconstruct. With
     ``inverse_crime=True`` they are :math:`A x_{true}` from ``projector`` instead — the shortcut
     that makes iterative reconstructions look better than they are.
+
+    ``truth``: ``phantom.image(geometry.n)`` when the caller has it already (it does not depend on the views).
+    ``noise_free``: this very measurement without noise (``simulate_scan(phantom, geometry, i0=None,
+    inverse_crime=inverse_crime, ...)``), when the caller has it already: its truth and clean data are reused and
+    only the noise is drawn — the same numbers as measuring again (the noise is the only use of ``rng``).
     """
-    truth = phantom.image(geometry.n)
-    if inverse_crime:
-        if projector is None or projector.geometry != geometry:
-            raise ValueError("inverse_crime needs the projector of this geometry")
-        clean = projector.forward(truth).astype(np.float64)
+    if noise_free is not None:
+        if noise_free.geometry != geometry or noise_free.inverse_crime != bool(inverse_crime):
+            raise ValueError("noise_free must be the noise-free measurement of the same geometry and data model")
+        truth, clean = noise_free.truth, noise_free.clean
     else:
-        clean = phantom.sinogram(geometry)
+        truth = phantom.image(geometry.n) if truth is None else truth
+        if truth.shape != (geometry.n, geometry.n):
+            raise ValueError(f"truth of shape {truth.shape} does not fit an {geometry.n}x{geometry.n} grid")
+        if inverse_crime:
+            if projector is None or projector.geometry != geometry:
+                raise ValueError("inverse_crime needs the projector of this geometry")
+            clean = projector.forward(truth).astype(np.float64)
+        else:
+            clean = phantom.sinogram(geometry)
     data = poisson_line_integrals(clean, i0=i0, rng=rng)
     return Scan(truth=truth, data=data, clean=clean, geometry=geometry, i0=i0, inverse_crime=inverse_crime)
 

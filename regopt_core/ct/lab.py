@@ -254,9 +254,43 @@ def phantom_image(cfg: CTConfig) -> np.ndarray:
     return img
 
 
+def truth_key(cfg: CTConfig) -> CTConfig:
+    """What the truth image depends on: the phantom (its seed only when the phantom is drawn from it) and ``n``."""
+    seed = cfg.seed if cfg.phantom in RANDOM_PHANTOMS else 0
+    return replace(DEFAULT, phantom=cfg.phantom, upload=cfg.upload, n=cfg.n, seed=seed)
+
+
+_TRUTHS: OrderedDict[CTConfig, np.ndarray] = OrderedDict()
+_TRUTHS_LOCK = threading.Lock()
+TRUTH_CACHE_SIZE = 8
+
+
+def _truth(cfg: CTConfig) -> np.ndarray:
+    """:func:`phantom_image` of :func:`truth_key`, kept per process: every scan of a page state (20, 30 and 40
+    views, with and without noise) scores against the same image, and the 4 x 4 supersampled phantom took most of
+    a scan's time (~30 of ~40 ms at 128²)."""
+    k = truth_key(cfg)
+    with _TRUTHS_LOCK:
+        hit = _TRUTHS.get(k)
+        if hit is not None:
+            _TRUTHS.move_to_end(k)
+            return hit
+    img = phantom_image(k)
+    with _TRUTHS_LOCK:
+        _TRUTHS[k] = img
+        while len(_TRUTHS) > TRUTH_CACHE_SIZE:
+            _TRUTHS.popitem(last=False)
+    return img
+
+
 #: bytes of system matrices one process keeps (the strip alone needs three: 20, 30 and 40 views; at 256² these
 #: take ~170 MB, at 128² ~45 MB). Least recently used matrices go first.
 PROJECTOR_CACHE_BYTES = int(os.environ.get("REGOPT_PROJECTOR_MB", "360")) * 1_000_000
+#: threads per sparse mat-vec of the page's projectors. One: on a shared 2-core server every core already serves a
+#: worker process or a script thread, and splitting a 128² / 40-view mat-vec over two threads cost 50 % more CPU
+#: (0.81 -> 1.20 ms per product; TV-PDHG to its tolerance 10-12 % more) for no gain in wall time on a busy machine.
+#: The benches call ``make_projector`` themselves (two threads: wall time on an idle machine).
+MATVEC_THREADS = int(os.environ.get("REGOPT_MATVEC_THREADS", "1"))
 _PROJECTORS: OrderedDict[tuple, Projector] = OrderedDict()
 _PROJECTORS_LOCK = threading.Lock()
 
@@ -274,7 +308,8 @@ def projector(kind: str, n: int, views: int, dso: float, dsd: float) -> Projecto
     with _PROJECTORS_LOCK:  # one build at a time: two threads asking for one matrix build it once
         proj = _PROJECTORS.get(key)
         if proj is None:
-            proj = make_projector(experiments.make_geometry(kind, n, views, dso=dso, dsd=dsd))
+            proj = make_projector(experiments.make_geometry(kind, n, views, dso=dso, dsd=dsd),
+                                  n_threads=MATVEC_THREADS)
             _PROJECTORS[key] = proj
             total = sum(p.nbytes for p in _PROJECTORS.values())
             while total > PROJECTOR_CACHE_BYTES and len(_PROJECTORS) > 1:
@@ -322,11 +357,16 @@ def scan(cfg: CTConfig) -> Scan:
 
 
 def _measure(k: CTConfig) -> Scan:
-    """The measurement of a scan key, uncached."""
+    """The measurement of a scan key. A noisy scan adds its noise to the (cached) noise-free scan of the same
+    phantom and geometry: a move of the dose slider draws new noise only (the same numbers as measuring again)."""
     g = experiments.make_geometry(k.kind, k.n, k.views, dso=k.dso, dsd=k.dsd)
+    rng = seeding.stream(k.seed, 1, k.views)
+    if k.i0 > 0:
+        clean = scan(replace(k, i0=0.0, seed=truth_key(k).seed))
+        return experiments.simulate_scan(phantom_of(k), g, i0=k.i0, inverse_crime=k.crime, rng=rng, noise_free=clean)
     proj = _projector_of(k) if k.crime else None
-    return experiments.simulate_scan(phantom_of(k), g, i0=k.i0 if k.i0 > 0 else None, inverse_crime=k.crime,
-                                     projector=proj, rng=seeding.stream(k.seed, 1, k.views))
+    return experiments.simulate_scan(phantom_of(k), g, inverse_crime=k.crime, projector=proj, rng=rng,
+                                     truth=_truth(k))
 
 
 @dataclass(frozen=True)

@@ -75,12 +75,15 @@ def view_blocks(projector: Projector) -> list[sp.csr_matrix]:
 @dataclass(frozen=True)
 class SARTPlan:
     """What every SART pass over one projector reuses: per view, the rows :math:`A_v` (CSR), their transpose
-    :math:`A_v^T` (CSC, zero-copy), :math:`1/A_v\\mathbf 1` (0 for empty rays) and :math:`A_v^T\\mathbf 1`."""
+    :math:`A_v^T` (CSC, zero-copy), :math:`1/A_v\\mathbf 1` (0 for empty rays) and :math:`A_v^T\\mathbf 1` (``cols``;
+    ``cols_safe`` is the same with :math:`\\infty` where a pixel meets no ray of the view, so that dividing by it gives
+    exactly 0 there without a mask)."""
 
     blocks: tuple
     blocks_t: tuple
     inv_rows: tuple
     cols: tuple
+    cols_safe: tuple = ()
 
 
 _PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -99,7 +102,8 @@ def sart_plan(projector: Projector) -> SARTPlan:
     inv_rows = tuple(np.where(r > 0, 1.0 / np.maximum(r, 1e-12), 0.0).astype(np.float32)
                      for r in (np.asarray(blk.sum(axis=1)).ravel() for blk in blocks))
     cols = tuple(bt @ np.ones(bt.shape[1], np.float32) for bt in blocks_t)
-    plan = SARTPlan(blocks, blocks_t, inv_rows, cols)
+    cols_safe = tuple(np.where(c > 0, c, np.float32(np.inf)).astype(np.float32) for c in cols)
+    plan = SARTPlan(blocks, blocks_t, inv_rows, cols, cols_safe)
     with _PLANS_LOCK:
         _PLANS[projector] = plan
     return plan
@@ -152,14 +156,15 @@ def sart(
     message = "maximum number of iterations reached"
     k = 0
     change = float("inf")
+    beta = np.float32(relax)
     for k in range(1, n_iter + 1):
         x_start = x.copy()
         for v in order:
             r = (b[v] - plan.blocks[v] @ x) * plan.inv_rows[v]
-            back = plan.blocks_t[v] @ r
-            cols = plan.cols[v]
-            upd = np.divide(back, cols, out=np.zeros_like(back), where=cols > 0)
-            x += np.float32(relax) * upd
+            upd = plan.blocks_t[v] @ r
+            np.divide(upd, plan.cols_safe[v], out=upd)  # exactly 0 where no ray of the view meets the pixel
+            upd *= beta
+            x += upd
             if nonneg:
                 np.maximum(x, 0.0, out=x)
         residual.append(float(np.linalg.norm(projector.forward(x) - b)))

@@ -3,10 +3,19 @@
 Images are sent as 8-bit heatmaps (grey levels over a stated window, colour bar labelled in
 attenuation units): a 256² image costs ~100 KB instead of ~450 KB as float32, which matters when a
 whole class loads the page at once.
+
+The figures a page-wide move redraws (every image, the sinogram, the convergence panels, the line profile) are
+filled into a *skeleton*: the figure's plotly dict built once per layout (size, colour bar, panel ...) by the
+validated builder from placeholder data, then copied with the new numbers, title and colour-bar labels and wrapped
+without plotly's validation (``go.Figure(dict, _validate=False)``, as the views family's frames). Validating a
+figure's layout and template was ~10 ms of server CPU per figure, the numbers ~0.1 ms; the dict out is the same
+(tests/figures/test_ct_figures.py compares it with the validated builder's for every figure built this way).
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -52,14 +61,30 @@ _BAR_BELOW = dict(orientation="h", x=0.5, xanchor="center", y=-0.04, yanchor="to
                   title=dict(side="right"))
 
 
+_TICKS = np.linspace(0, 255, 5)
+
+
+def _ticktext(lo: float, hi: float) -> list[str]:
+    """Colour-bar labels of the grey levels ``_TICKS`` in the window's units."""
+    return [f"{lo + t / 255 * (hi - lo):.2g}" for t in _TICKS]
+
+
+def _filled(skeleton: dict) -> dict:
+    """A private copy of a cached skeleton dict, to fill in."""
+    return copy.deepcopy(skeleton)
+
+
+def _unvalidated(d: dict) -> go.Figure:
+    """Wrap a filled skeleton: its layout was validated when the skeleton was built, its numbers are plain arrays."""
+    return go.Figure(d, _validate=False)
+
+
 def _image_trace(image: np.ndarray, lo: float, hi: float, *, colorscale: str = "gray", showscale: bool = False,
                  colorbar_title: str = "μ", colorbar_y: float = 0.5, colorbar_len: float = 0.8,
                  bar_below: bool = False) -> go.Heatmap:
     n = image.shape[0]
     c = _coords(n)
-    ticks = np.linspace(0, 255, 5)
-    bar = dict(title=dict(text=colorbar_title), tickvals=ticks,
-               ticktext=[f"{lo + t / 255 * (hi - lo):.2g}" for t in ticks])
+    bar = dict(title=dict(text=colorbar_title), tickvals=_TICKS, ticktext=_ticktext(lo, hi))
     bar.update(_BAR_BELOW if bar_below else dict(len=colorbar_len, y=colorbar_y))
     return go.Heatmap(
         z=quantize(image, lo, hi), x=c, y=c[::-1], zmin=0, zmax=255, colorscale=colorscale, showscale=showscale,
@@ -106,6 +131,30 @@ def fig_image(image: np.ndarray, *, caption: str, window: tuple[float, float] = 
     image. The page puts several of these in ``st.columns``: a row on a wide screen, one under the other on a
     phone, where one multi-panel figure would shrink every panel below 150 px.
     """
+    img = np.asarray(image) if minus is None else np.asarray(image) - np.asarray(minus)
+    if img.ndim != 2 or img.shape[0] != img.shape[1]:
+        return _fig_image_validated(image, caption=caption, window=window, minus=minus, colorbar=colorbar,
+                                    colorbar_title=colorbar_title, height=height)
+    lo, hi = (float(v) for v in window)
+    d = _filled(_image_skeleton(img.shape[0], minus is not None, bool(colorbar), str(colorbar_title), int(height)))
+    trace = d["data"][0]
+    trace["z"] = quantize(img, lo, hi)
+    trace["colorbar"]["ticktext"] = _ticktext(lo, hi)
+    d["layout"]["title"]["text"] = caption
+    return _unvalidated(d)
+
+
+@functools.lru_cache(maxsize=64)
+def _image_skeleton(n: int, signed: bool, colorbar: bool, colorbar_title: str, height: int) -> dict:
+    blank = np.zeros((n, n))
+    return _fig_image_validated(blank, caption="·", window=(0.0, 1.0), minus=blank if signed else None,
+                                colorbar=colorbar, colorbar_title=colorbar_title, height=height).to_dict()
+
+
+def _fig_image_validated(image: np.ndarray, *, caption: str, window: tuple[float, float] = (0.0, 1.0),
+                         minus: np.ndarray | None = None, colorbar: bool = False, colorbar_title: str = "μ",
+                         height: int = 430) -> go.Figure:
+    """:func:`fig_image` built and validated by plotly (the skeleton's source, and the reference of the tests)."""
     signed = minus is not None
     img = image - minus if signed else image
     fig = go.Figure(_image_trace(img, *window, colorscale="RdBu_r" if signed else IMAGE, showscale=colorbar,
@@ -166,6 +215,24 @@ def fig_metrics_vs_views(views: Sequence[int], scores: dict[str, dict[str, Seque
 def fig_sinogram(sinogram: np.ndarray, det_positions: np.ndarray, angles_deg: np.ndarray, *,
                  title: str = "Sinogram: one row per view") -> go.Figure:
     """The measured line integrals, detector position across, view angle down."""
+    sino = np.asarray(sinogram)
+    lo, hi = float(np.min(sino)), float(np.max(sino))
+    d = _filled(_sinogram_skeleton(sino.shape))
+    trace = d["data"][0]
+    trace["z"], trace["x"], trace["y"] = quantize(sino, lo, hi), np.asarray(det_positions), np.asarray(angles_deg)
+    trace["colorbar"]["ticktext"] = [f"{lo:.2g}", f"{hi:.2g}"]
+    d["layout"]["title"]["text"] = title
+    return _unvalidated(d)
+
+
+@functools.lru_cache(maxsize=32)
+def _sinogram_skeleton(shape: tuple[int, int]) -> dict:
+    return _fig_sinogram_validated(np.zeros(shape), np.zeros(shape[1]), np.zeros(shape[0]), title="·").to_dict()
+
+
+def _fig_sinogram_validated(sinogram: np.ndarray, det_positions: np.ndarray, angles_deg: np.ndarray, *,
+                            title: str = "Sinogram: one row per view") -> go.Figure:
+    """:func:`fig_sinogram` built and validated by plotly (the skeleton's source, and the tests' reference)."""
     lo, hi = float(np.min(sinogram)), float(np.max(sinogram))
     fig = go.Figure(go.Heatmap(
         z=quantize(sinogram, lo, hi), x=det_positions, y=angles_deg, colorscale="gray", zmin=0, zmax=255,
@@ -180,10 +247,40 @@ def fig_sinogram(sinogram: np.ndarray, det_positions: np.ndarray, angles_deg: np
     return fig
 
 
+_FINAL_NOTE = "final − 0.5 dB"
+
+
 def fig_convergence(iterations: np.ndarray, objective: np.ndarray, residual: np.ndarray, psnr_trace: np.ndarray, *,
                     objective_label: str = "½‖s(Ax−b)‖² + λ·TV(x)", panel: int | None = None) -> go.Figure:
     """Objective, data residual and PSNR against the iteration number: three panels in a row, or only panel
     ``panel`` (0, 1, 2) as a figure of its own (the page stacks those on a phone)."""
+    series = (objective, residual, psnr_trace)
+    which = [0, 1, 2] if panel is None else [int(panel)]
+    has_psnr = len(psnr_trace) > 0
+    d = _filled(_convergence_skeleton(objective_label, panel, has_psnr))
+    for trace, j in zip(d["data"], which, strict=True):
+        trace["x"], trace["y"] = iterations, series[j]
+    if has_psnr and 2 in which:
+        level = float(psnr_trace[-1]) - 0.5
+        for shape in d["layout"]["shapes"]:
+            shape["y0"] = shape["y1"] = level
+        for note in d["layout"]["annotations"]:
+            if note.get("text") == _FINAL_NOTE:
+                note["y"] = level
+    return _unvalidated(d)
+
+
+@functools.lru_cache(maxsize=16)
+def _convergence_skeleton(objective_label: str, panel: int | None, has_psnr: bool) -> dict:
+    one = np.ones(1)
+    return _fig_convergence_validated(one, one, one, one if has_psnr else np.zeros(0), objective_label=objective_label,
+                                      panel=panel).to_dict()
+
+
+def _fig_convergence_validated(iterations: np.ndarray, objective: np.ndarray, residual: np.ndarray,
+                               psnr_trace: np.ndarray, *, objective_label: str = "½‖s(Ax−b)‖² + λ·TV(x)",
+                               panel: int | None = None) -> go.Figure:
+    """:func:`fig_convergence` built and validated by plotly (the skeleton's source, and the tests' reference)."""
     titles = ["objective", "data residual ‖Ax − b‖", "PSNR (dB)"]
     which = [0, 1, 2] if panel is None else [int(panel)]
     fig = make_subplots(rows=1, cols=len(which), subplot_titles=[titles[j] for j in which] if panel is None else None,
@@ -197,7 +294,7 @@ def fig_convergence(iterations: np.ndarray, objective: np.ndarray, residual: np.
         if j == 2 and len(psnr_trace):
             final = float(psnr_trace[-1])
             fig.add_hline(y=final - 0.5, line=dict(color=COLORS["grey"], dash="dot"), row=1, col=col,
-                          annotation_text="final − 0.5 dB", annotation_position="bottom right")
+                          annotation_text=_FINAL_NOTE, annotation_position="bottom right")
         if j < 2:
             fig.update_yaxes(type="log", row=1, col=col)
     fig.update_xaxes(title_text="iteration")
@@ -209,15 +306,35 @@ def fig_convergence(iterations: np.ndarray, objective: np.ndarray, residual: np.
 def fig_profile(truth: np.ndarray, panels: Sequence[tuple[str, str, np.ndarray]], *, row: int) -> go.Figure:
     """Values along one image row: the phantom and each reconstruction ``(method, label, image)``."""
     n = truth.shape[0]
+    d = _filled(_profile_skeleton(n, tuple((m, label) for m, label, _ in panels)))
+    for trace, img in zip(d["data"], [truth] + [p[2] for p in panels], strict=True):
+        trace["y"] = np.asarray(img)[row]
+    d["layout"]["title"]["text"] = _profile_title(n, row)
+    return _unvalidated(d)
+
+
+def _profile_title(n: int, row: int) -> str:
+    return f"Line profile at y = {1.0 - (row + 0.5) * 2.0 / n:.2f}"
+
+
+@functools.lru_cache(maxsize=32)
+def _profile_skeleton(n: int, methods: tuple[tuple[str, str], ...]) -> dict:
+    blank = np.zeros((1, n))
+    return _fig_profile_validated(blank, [(m, label, blank) for m, label in methods], row=0).to_dict()
+
+
+def _fig_profile_validated(truth: np.ndarray, panels: Sequence[tuple[str, str, np.ndarray]], *,
+                           row: int) -> go.Figure:
+    """:func:`fig_profile` built and validated by plotly (the skeleton's source, and the tests' reference)."""
+    n = truth.shape[1]
     x = _coords(n)
-    y_pos = 1.0 - (row + 0.5) * 2.0 / n
     fig = go.Figure()
     fig.add_scatter(x=x, y=truth[row], name="phantom", line=dict(color=COLORS["black"], width=3, shape="hv"))
     dashes = ("solid", "dash", "dot", "dashdot")
     for j, (method, label, img) in enumerate(panels):
         fig.add_scatter(x=x, y=img[row], name=label, line=dict(color=METHOD_COLORS.get(method, PALETTE[j]), width=2.5,
                                                                  dash=dashes[j % len(dashes)]))
-    return styled(fig, title=f"Line profile at y = {y_pos:.2f}", x_title="x (FOV half-widths)",
+    return styled(fig, title=_profile_title(n, row), x_title="x (FOV half-widths)",
                   y_title="attenuation μ (a.u.)", height=400)
 
 

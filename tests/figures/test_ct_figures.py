@@ -143,3 +143,58 @@ def test_views_family_stacked_is_tv_over_fbp():
 def test_sinogram_colour_bar_lies_across_not_beside():
     fig = figs.fig_sinogram(np.random.default_rng(0).uniform(0, 2, (8, 20)), np.linspace(-1, 1, 20), np.arange(8) * 22.5)
     assert fig.data[0].colorbar.orientation == "h"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The figures a page-wide move redraws are filled into a cached skeleton without plotly's validation (issue 12):
+# the dict Streamlit sends must be exactly the validated builder's.
+def _sent(fig: go.Figure) -> dict:
+    import json
+
+    import plotly.io as pio
+
+    return json.loads(pio.to_json(fig.to_dict(), validate=False))
+
+
+@pytest.mark.parametrize("n", [16, 64])
+@pytest.mark.parametrize("kw", [dict(caption="TV<br>20 views · 31.2 dB", window=(0.0, 1.02), colorbar=True),
+                                dict(caption="FBP", window=(0.1, 0.45)),
+                                dict(caption="error of TV", window=(-0.2, 0.2), colorbar=True, colorbar_title="error",
+                                     signed=True),
+                                dict(caption="x", window=(0.0, 2.0), height=300)])
+def test_fast_image_sends_exactly_the_validated_figure(n, kw):
+    rng = np.random.default_rng(n)
+    kw = dict(kw)
+    if kw.pop("signed", False):
+        kw["minus"] = rng.random((n, n))
+    img = rng.random((n, n)) * 1.3 - 0.1
+    fast = figs.fig_image(img, **kw)
+    assert _sent(fast) == _sent(figs._fig_image_validated(img, **kw))
+    # a second image with the same layout reuses the skeleton but carries its own numbers and caption
+    other = figs.fig_image(1.0 - img, **{**kw, "caption": "other"})
+    assert other.layout.title.text == "other" and _sent(other) != _sent(fast)
+    assert _sent(other) == _sent(figs._fig_image_validated(1.0 - img, **{**kw, "caption": "other"}))
+
+
+@pytest.mark.parametrize("panel", [None, 0, 1, 2])
+@pytest.mark.parametrize("nit", [0, 1, 85])
+def test_fast_convergence_sends_exactly_the_validated_figure(panel, nit):
+    it = np.arange(1, nit + 1)
+    args = (it, 1.0 / it, 2.0 / it, 20 + np.log(it))
+    for label in ("TV(x)", "½‖Ax−b‖² + λ·TV(x)"):
+        fast = figs.fig_convergence(*args, objective_label=label, panel=panel)
+        assert _sent(fast) == _sent(figs._fig_convergence_validated(*args, objective_label=label, panel=panel))
+    if nit and panel in (None, 2):  # the "final − 0.5 dB" line follows the run's final PSNR
+        assert fast.layout.shapes[0].y0 == pytest.approx(20 + np.log(nit) - 0.5)
+
+
+@pytest.mark.parametrize("row", [0, 7, 15])
+def test_fast_profile_and_sinogram_send_exactly_the_validated_figures(row):
+    rng = np.random.default_rng(row)
+    truth = rng.random((16, 16))
+    panels = [("fbp", "FBP", rng.random((16, 16))), ("sart", "SART", rng.random((16, 16))), ("tv", "TV", truth)]
+    assert _sent(figs.fig_profile(truth, panels, row=row)) == _sent(figs._fig_profile_validated(truth, panels, row=row))
+    sino, det, ang = rng.uniform(0, 3, (8, 20)), np.linspace(-1, 1, 20), np.arange(8) * 22.5
+    for title in ("Sinogram: 8 views, noise-free", "Sinogram: 8 views, I₀ = 1e4"):
+        assert _sent(figs.fig_sinogram(sino, det, ang, title=title)) == _sent(
+            figs._fig_sinogram_validated(sino, det, ang, title=title))
