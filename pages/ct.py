@@ -88,7 +88,7 @@ SCAN = replace(D, phantom=lab.UPLOAD if UPLOAD is not None else phantom, upload=
                seed=int(seed), lam=float(lam), n_iter=n_iter)
 CFG = SCAN.clamped()
 layout.capped(SCAN, CFG, CAPPED)
-TRUTH = cached.result(lab.phantom_image, CFG.scan_key(1))
+TRUTH = cached.result(lab.phantom_image, lab.truth_key(CFG))  # kept when the dose, geometry or crime move
 T_MAX = float(TRUTH.max()) or 1.0
 WINDOW = (0.0, T_MAX) if window_name == "full" else (0.1 * T_MAX, 0.45 * T_MAX)
 FBP_NAME = "FDK" if CFG.kind == "fan" else "FBP"

@@ -255,9 +255,11 @@ def phantom_image(cfg: CTConfig) -> np.ndarray:
 
 
 def truth_key(cfg: CTConfig) -> CTConfig:
-    """What the truth image depends on: the phantom (its seed only when the phantom is drawn from it) and ``n``."""
+    """The key of :func:`phantom_image` (call on a clamped config): only the phantom (its seed only when the phantom
+    is drawn from it) and ``n`` — a move of the dose, the geometry or the crime switch keeps the page's truth image.
+    For the defaults it is ``DEFAULT.clamped().scan_key(1)``."""
     seed = cfg.seed if cfg.phantom in RANDOM_PHANTOMS else 0
-    return replace(DEFAULT, phantom=cfg.phantom, upload=cfg.upload, n=cfg.n, seed=seed)
+    return replace(DEFAULT, phantom=cfg.phantom, upload=cfg.upload, n=cfg.n, seed=seed, views=1)
 
 
 _TRUTHS: OrderedDict[CTConfig, np.ndarray] = OrderedDict()
@@ -549,7 +551,7 @@ LECTURE_STATES = (
 def page_pairs(cfg: CTConfig, *, sweep_too: bool = True) -> list[tuple]:
     """``(function, key)`` pairs of everything the page shows at ``cfg`` (strip, comparison, sinogram, sweep)."""
     c = cfg.clamped()
-    pairs: list[tuple] = [(phantom_image, c.scan_key(1)), (sinogram, c.scan_key())]
+    pairs: list[tuple] = [(phantom_image, truth_key(c)), (sinogram, c.scan_key())]
     pairs += [(reconstruction, k) for k in (*c.strip_keys(), *c.compare_keys())]
     if sweep_too:
         pairs.append((sweep, c.sweep_key()))

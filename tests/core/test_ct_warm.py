@@ -240,3 +240,18 @@ def test_page_projectors_use_one_thread_per_product_and_give_the_same_numbers():
     np.testing.assert_array_equal(proj.forward(x), split.forward(x))
     y = proj.forward(x)
     np.testing.assert_array_equal(proj.adjoint(y), split.adjoint(y))
+
+
+def test_the_truth_image_key_keeps_only_the_phantom_and_the_size():
+    """The page's truth image is not recomputed when the dose, the geometry or the crime switch moves (it cost ~30 ms
+    of the script thread per move); a random phantom's seed and the size still count."""
+    base = lab.DEFAULT.clamped()
+    same = [replace(lab.DEFAULT, i0=1e4).clamped(), replace(lab.DEFAULT, kind="fan").clamped(),
+            replace(lab.DEFAULT, crime=True, views=20).clamped()]
+    assert all(lab.truth_key(c) == lab.truth_key(base) for c in same)
+    assert lab.truth_key(base) == base.scan_key(1)  # the home page's thumbnail key
+    pw = [replace(lab.DEFAULT, phantom="piecewise", seed=s).clamped() for s in (1, 2)]
+    assert lab.truth_key(pw[0]) != lab.truth_key(pw[1])
+    assert lab.truth_key(replace(lab.DEFAULT, n=64).clamped()) != lab.truth_key(base)
+    for c in same + pw:
+        np.testing.assert_array_equal(lab.phantom_image(lab.truth_key(c)), lab.phantom_of(c).image(c.n))
