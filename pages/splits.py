@@ -42,6 +42,12 @@ def _may_compute(fn, cfg, key: str, *, live_ok: bool = True) -> bool:
                       message=_WAIT)
 
 
+def _light(run) -> bool:
+    """Does ``run`` (a clamped config) fit a control move: its repetitions' estimated cost within 1.25 times the
+    live budget?"""
+    return run.n_repeats * run.seconds() <= 1.25 * C.LIVE_SECONDS
+
+
 def _result(fn, cfg, what: str, labels: dict[str, str]):
     """The full result when it is ready (store, pins, memo) or asked for; else the live-budget one + a button.
     ``None`` (and a Compute button) when even the live one is more than a control move may compute."""
@@ -49,9 +55,12 @@ def _result(fn, cfg, what: str, labels: dict[str, str]):
     run = full if cached.ready(fn, full) else cfg.clamped()
     if run != full and st.button(f"Compute all {full.n_repeats} {what} (a few seconds)", key=f"full_{fn.__name__}"):
         run = full
-    elif not _may_compute(fn, run, fn.__name__, live_ok=run.n_repeats * run.seconds() <= 1.25 * C.LIVE_SECONDS):
+    elif not _may_compute(fn, run, fn.__name__, live_ok=_light(run)):
         return None
-    res = cached.result(fn, run, heavy=True, label=f"Simulating {run.n_repeats} {what}…")
+    # work within the live budget runs in the script thread like any light result; a worker job would cost a
+    # round trip and one of the session's heavy-job tokens per slider move (after 12 quick moves each one waited
+    # ~5 s for the next token)
+    res = cached.result(fn, run, heavy=not _light(run), label=f"Simulating {run.n_repeats} {what}…")
     layout.capped(cfg, run, labels)
     return res
 

@@ -139,3 +139,26 @@ def test_which_section_moves_are_live():
     assert not live_ok(C.ApproachesConfig(n_samples=200)) and not live_ok(C.ApproachesConfig(n_samples=104))
     assert live_ok(C.PreprocessingLeakConfig(n_samples=300)) and live_ok(C.SelectionLeakConfig(n_features=5000))
     assert not live_ok(C.PatientLeakConfig(n_patients=200, n_per_patient=20))
+
+
+def test_live_budget_work_runs_in_the_script_thread_and_the_full_run_in_a_worker(monkeypatch):
+    """A section move computes its live-budget repetitions in the script thread (a worker job cost a round trip
+    and one of the session's heavy-job tokens per move: after 12 quick moves each waited ~5 s); the "Compute all"
+    button's full repetitions (seconds of work) still go to a worker job."""
+    from pages._ui import cached, jobs
+
+    labels = []
+    real = jobs.run
+
+    def spy(fn, config, key, label, on_result=None):
+        labels.append(label)
+        return real(fn, config, key, label, on_result=on_result)
+
+    monkeypatch.setattr(jobs, "run", spy)
+    with cached.isolated():
+        at = run({"K": "10"})  # the first run computes the live-budget comparison for K = 10
+        assert "Random studies" in " ".join(c.value for c in at.caption)  # capped: the live repetitions
+        assert not [lbl for lbl in labels if "random studies" in lbl]
+        at.button(key="full_approaches").click().run()
+        assert not at.exception
+        assert [lbl for lbl in labels if "random studies" in lbl] == ["Simulating 100 random studies…"]
