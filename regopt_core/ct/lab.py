@@ -324,6 +324,19 @@ def projector(kind: str, n: int, views: int, dso: float, dsd: float) -> Projecto
         return proj
 
 
+def warm_projectors(configs: tuple[CTConfig, ...] = (DEFAULT,)) -> int:
+    """Build the system matrices the page's strip and comparison use at ``configs`` (default: the page's defaults:
+    20, 30 and 40 views at 128², ~0.2 s of CPU) and return how many this process holds. For a worker process at
+    start: otherwise the first student move after a server start pays for them (the defaults themselves come from the
+    precomputed store, which needs no matrix)."""
+    for cfg in configs:
+        c = cfg.clamped()
+        for k in (*c.strip_keys(), *c.compare_keys()):
+            if k.method != "fbp":
+                _projector_of(k)
+    return len(_PROJECTORS)
+
+
 def _projector_of(cfg: CTConfig) -> Projector:
     return projector(cfg.kind, cfg.n, cfg.views, cfg.dso, cfg.dsd)
 

@@ -255,3 +255,10 @@ def test_the_truth_image_key_keeps_only_the_phantom_and_the_size():
     assert lab.truth_key(replace(lab.DEFAULT, n=64).clamped()) != lab.truth_key(base)
     for c in same + pw:
         np.testing.assert_array_equal(lab.phantom_image(lab.truth_key(c)), lab.phantom_of(c).image(c.n))
+
+
+def test_warm_projectors_builds_the_default_states_matrices_once():
+    before = lab.warm_projectors()
+    keys = [k for k in (*lab.DEFAULT.clamped().strip_keys(), *lab.DEFAULT.clamped().compare_keys()) if k.method != "fbp"]
+    held = [lab.projector(k.kind, k.n, k.views, k.dso, k.dsd) for k in keys]
+    assert lab.warm_projectors() == before and {p.geometry.n_views for p in held} == {20, 30, 40}
