@@ -107,6 +107,32 @@ def fig_strip(panels: Sequence[tuple[str, np.ndarray]], *, window: tuple[float, 
 
     Captions may contain ``<br>``; ``cols`` images per row (2 keeps each image large in a narrow column).
     """
+    images = [np.asarray(img) for _, img in panels]
+    shapes = {im.shape for im in images}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 2 or images[0].shape[0] != images[0].shape[1]:
+        return _fig_strip_validated(panels, window=window, title=title, cols=cols, colorbar=colorbar)
+    lo, hi = (float(v) for v in window)
+    d = _filled(_strip_skeleton(len(panels), images[0].shape[0], int(cols), bool(colorbar)))
+    for trace, img in zip(d["data"], images, strict=True):
+        trace["z"] = quantize(img, lo, hi)
+        trace["colorbar"]["ticktext"] = _ticktext(lo, hi)
+    for note, (caption, _) in zip(d["layout"]["annotations"], panels, strict=True):
+        note["text"] = caption
+    d["layout"]["title"]["text"] = title
+    return _unvalidated(d)
+
+
+@functools.lru_cache(maxsize=32)
+def _strip_skeleton(k: int, n: int, cols: int, colorbar: bool) -> dict:
+    blank = np.zeros((n, n))
+    return _fig_strip_validated([(f"·{j}", blank) for j in range(k)], title="·", cols=cols,
+                                colorbar=colorbar).to_dict()
+
+
+def _fig_strip_validated(panels: Sequence[tuple[str, np.ndarray]], *, window: tuple[float, float] = (0.0, 1.0),
+                         title: str = "TV from few views vs filtered back-projection", cols: int = 2,
+                         colorbar: bool = True) -> go.Figure:
+    """:func:`fig_strip` built and validated by plotly (the skeleton's source, and the tests' reference)."""
     k = len(panels)
     cols = max(1, min(cols, k))
     rows = -(-k // cols)
@@ -192,6 +218,27 @@ def fig_metrics_vs_views(views: Sequence[int], scores: dict[str, dict[str, Seque
 
     ``scores[method][metric]`` is a sequence aligned with ``views`` (NaN where not computed).
     """
+    which = ["psnr", "ssim", "rmse"] if metric is None else [metric]
+    d = _filled(_metrics_skeleton(tuple(int(v) for v in views), tuple(scores), metric, current is not None))
+    traces = iter(d["data"])
+    for vals in scores.values():
+        for m in which:
+            next(traces)["y"] = list(vals[m])
+    for shape in d["layout"].get("shapes", ()):
+        shape["x0"] = shape["x1"] = current
+    return _unvalidated(d)
+
+
+@functools.lru_cache(maxsize=32)
+def _metrics_skeleton(views: tuple[int, ...], methods: tuple[str, ...], metric: str | None, current: bool) -> dict:
+    blank = [0.0] * len(views)
+    return _fig_metrics_vs_views_validated(views, {m: {k: blank for k in ("psnr", "ssim", "rmse")} for m in methods},
+                                           current=views[0] if current else None, metric=metric).to_dict()
+
+
+def _fig_metrics_vs_views_validated(views: Sequence[int], scores: dict[str, dict[str, Sequence[float]]], *,
+                                    current: int | None = None, metric: str | None = None) -> go.Figure:
+    """:func:`fig_metrics_vs_views` built and validated by plotly (the skeleton's source, and the tests' reference)."""
     titles = {"psnr": "PSNR (dB, higher is better)", "ssim": "SSIM (higher is better)", "rmse": "RMSE (lower is better)"}
     which = list(titles) if metric is None else [metric]
     fig = make_subplots(rows=1, cols=len(which), subplot_titles=[titles[m] for m in which] if metric is None else None,

@@ -198,3 +198,22 @@ def test_fast_profile_and_sinogram_send_exactly_the_validated_figures(row):
     for title in ("Sinogram: 8 views, noise-free", "Sinogram: 8 views, I₀ = 1e4"):
         assert _sent(figs.fig_sinogram(sino, det, ang, title=title)) == _sent(
             figs._fig_sinogram_validated(sino, det, ang, title=title))
+
+
+@pytest.mark.parametrize("metric", [None, "psnr", "rmse"])
+@pytest.mark.parametrize("current", [None, 40, 17])
+def test_fast_metrics_vs_views_sends_exactly_the_validated_figure(metric, current):
+    rng = np.random.default_rng(3)
+    views = (10, 20, 30, 40, 60, 90, 120, 180)
+    scores = {m: {k: np.r_[rng.random(6), np.nan, np.nan] for k in ("psnr", "ssim", "rmse")}
+              for m in ("fdk", "sart", "tv", "asd_pocs")}
+    fast = figs.fig_metrics_vs_views(views, scores, current=current, metric=metric)
+    assert _sent(fast) == _sent(figs._fig_metrics_vs_views_validated(views, scores, current=current, metric=metric))
+
+
+@pytest.mark.parametrize(("k", "cols", "colorbar"), [(1, 1, False), (4, 2, True), (4, 4, True), (3, 3, True)])
+def test_fast_strip_sends_exactly_the_validated_figure(k, cols, colorbar):
+    rng = np.random.default_rng(k)
+    panels = [(f"TV · {j}<br>{30 + j:.1f} dB", rng.random((16, 16))) for j in range(k)]
+    kw = dict(window=(0.1, 0.9), cols=cols, colorbar=colorbar, title="The object")
+    assert _sent(figs.fig_strip(panels, **kw)) == _sent(figs._fig_strip_validated(panels, **kw))
