@@ -18,8 +18,9 @@ so a student holding a key down on the CT page cannot take the GIL or the cores 
   Each session has at most one job in the scheduler, running or queued: a new request from a session
   supersedes its own queued job; while its job runs, a new request waits outside the queue and says so
   ("your previous request is still running"). Two sessions asking for the same result share one job.
-* **Budget**: a token bucket per client (``REGOPT_HEAVY_BURST`` jobs, refilled one per
-  ``REGOPT_HEAVY_REFILL_S`` seconds). Past it, a new heavy job waits for the client's next token with a
+* **Budget**: a token bucket per client (``REGOPT_HEAVY_BURST`` jobs, default 20, refilled one per
+  ``REGOPT_HEAVY_REFILL_S`` seconds, default 2: a student exploring at a move every 2 s never meets it; 12 and
+  5 s made a student who moved quickly wait ~5 s per move after a dozen moves). Past it, a new heavy job waits for the client's next token with a
   friendly note on the page (a wait, not an error: the page never shows a failure for it, and a newer move
   of the same session replaces the waiting request). Results that are already cached never cost a token.
 * Finished results go straight into the shared memo, even if the session that asked has moved on.
@@ -121,9 +122,33 @@ def _in_worker(fn: Callable, config: Any) -> Any:
         _trim_heap()
 
 
+#: what a worker imports when it starts, so a page's first heavy job does not pay for it (~150 ms each)
+_WORKER_MODULES = ("regopt_core.ct.lab", "regopt_core.sgd.page", "regopt_core.splits.configs",
+                   "regopt_core.bias_variance", "regopt_core.landscapes", "regopt_core.linear_models")
+
+
+def _worker_start(niceness: int = 5) -> None:
+    """A worker's start (in the worker): lower priority, the heavy modules imported, and the CT defaults' system
+    matrices built — ahead of the first student's job instead of inside it. Failures only cost that head start."""
+    import importlib
+
+    os.nice(niceness)
+    for name in _WORKER_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001, S112 — the job that needs it reports its own error
+            continue
+    try:
+        from regopt_core.ct import lab
+
+        lab.warm_projectors()
+    except Exception:  # noqa: BLE001, S110
+        pass
+
+
 def _new_executor() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=os.nice, initargs=(5,))
+                               initializer=_worker_start)
 
 
 class Scheduler:
@@ -290,11 +315,11 @@ class Scheduler:
 
 
 def _burst() -> float:
-    return float(os.environ.get("REGOPT_HEAVY_BURST", "12"))
+    return float(os.environ.get("REGOPT_HEAVY_BURST", "20"))
 
 
 def _refill() -> float:
-    return float(os.environ.get("REGOPT_HEAVY_REFILL_S", "5"))
+    return float(os.environ.get("REGOPT_HEAVY_REFILL_S", "2"))
 
 
 _SCHEDULER: Scheduler | None = None
