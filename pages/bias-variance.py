@@ -258,14 +258,15 @@ def _picture() -> None:
     cfg = requested.clamped()
     with figure, layout.numerical_guard("Fitting the RBF models"):
         layout.capped(requested, cfg, CAPPED)
-        family = cached.result(bv.fits_family, cfg.family_key(), heavy=True,
+        family = cached.result(bv.fits_family, cfg.family_key(), heavy=not cfg.family_is_light(),
                                label=f"Fitting {bv.N_SHOWN} training sets at {len(bv.SPREADS)} spreads")
         layout.show_figure(figs.fig_fits(family, spread=cfg.spread), key="fig_fits")
         shown = float(family.spreads[figs.nearest_spread(family, cfg.spread)])
         st.caption(f"The figure opens at spread **{shown:g}**, the control's value; drag the slider under the figure "
                    f"through all {len(family.spreads)} precomputed spreads (its label names the one drawn). The numbers "
                    f"below stay those of spread {cfg.spread:g} until you move the control.")
-        res = cached.result(bv.experiment, cfg, heavy=True, label=f"Simulating {cfg.n_draws} training sets")
+        res = cached.result(bv.experiment, cfg, heavy=not cfg.experiment_is_light(),
+                            label=f"Simulating {cfg.n_draws} training sets")
         sm, ex, mc = res.smoother, res.exact, res.mc
         layout.metrics([
             ("Bias² (exact)", f"{ex.bias2:.4f}", "average over x of (E[ŷ(x)] − f(x))²"),
@@ -344,7 +345,7 @@ def _u_curves() -> None:
                              help="The U-curve over spread is computed at this λ.")
     cfg = replace(DATA, spread=float(u_spread), lam=float(u_lam)).clamped()
     with figure, layout.numerical_guard("Sweeping spread and λ"):
-        by_spread = cached.result(bv.fits_family, cfg.family_key(), heavy=True,
+        by_spread = cached.result(bv.fits_family, cfg.family_key(), heavy=not cfg.family_is_light(),
                                   label=f"Fitting at {len(bv.SPREADS)} spreads").sweep
         by_lam = cached.result(bv.lam_sweep, cfg.lam_sweep_key())
         # side by side on a screen; one under the other when presenting, so the first is the figure's full width
@@ -387,8 +388,10 @@ def _double_descent() -> None:
         dd_lam = w.log_slider("Ridge λ for comparison", "dd_lam", 1e-6, 1.0, DD.lam)
     cfg = replace(DD, function=function, n_samples=int(dd_n), sigma=float(sigma), lam=float(dd_lam), seed=int(seed)).clamped()
     with figure, layout.numerical_guard("Computing the double-descent curve"):
-        dd = cached.result(bv.double_descent_experiment, cfg, heavy=True,
-                           label="Fitting up to 10·n random features, several draws")
+        # the fits do not depend on σ (cached without it); σ only rescales their variance, here
+        core = cached.result(bv.dd_core, cfg.core_key(), heavy=True,
+                             label="Fitting up to 10·n random features, several draws")
+        dd = bv.double_descent_at(core, cfg.sigma)
         layout.show_figure(figs.fig_double_descent(dd), key="fig_dd")
         st.markdown(bv.describe(dd))
         at_n = int(np.argmin(np.abs(dd.n_features - dd.n_samples)))

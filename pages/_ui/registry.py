@@ -148,7 +148,7 @@ def _bias_variance_warm() -> list[tuple[Callable, Any]]:
     return [(bv.fits_family, d.family_key()), (bv.experiment, d), (bv.experiment, replace(d, spread=0.1)),
             (bv.fits_family, replace(d, lam=bv.U_LAM).family_key()),
             (bv.lam_sweep, replace(d, spread=bv.U_SPREAD).lam_sweep_key()),
-            (bv.double_descent_experiment, bv.DD_DEFAULT.clamped())]
+            (bv.dd_core, bv.DD_DEFAULT.clamped().core_key())]
 
 
 def _losses_warm() -> list[tuple[Callable, Any]]:

@@ -102,6 +102,118 @@ def _median_draw(mse: np.ndarray) -> np.ndarray:
     return np.argsort(mse, axis=0, kind="stable")[(mse.shape[0] - 1) // 2]
 
 
+@dataclass(frozen=True)
+class DoubleDescentCore:
+    r"""The part of :func:`double_descent` that does not depend on the noise level σ.
+
+    For every feature draw, every λ of ``lams`` (``[0, lam, *LAM_SCAN]``) and every p: the exact bias²
+    (``bias2``) and the variance per unit noise variance (``var_unit``, so that the variance is
+    ``sigma**2 * var_unit``), arrays of shape ``(n_repeats, len(lams), len(n_features))``. The fit is linear
+    in the targets and its row :math:`S(x)` does not depend on the noise: bias² involves f only, and the
+    variance is :math:`\sigma^2\|S(x)\|^2`. :func:`double_descent_at` turns a core into the curves for any σ,
+    so a move of σ alone costs no new fits.
+    """
+
+    n_features: np.ndarray
+    n_samples: int
+    lam: float
+    n_repeats: int
+    lams: np.ndarray
+    bias2: np.ndarray
+    var_unit: np.ndarray
+
+
+def double_descent_core(
+    x_train: np.ndarray,
+    x_eval: np.ndarray,
+    f_train: np.ndarray,
+    f_eval: np.ndarray,
+    *,
+    n_features: np.ndarray,
+    lam: float = 1e-3,
+    n_repeats: int = 9,
+    rng: np.random.Generator,
+) -> DoubleDescentCore:
+    r"""The σ-free part of :func:`double_descent` (see :class:`DoubleDescentCore`); same arguments but σ,
+    same errors."""
+    p_all = np.asarray(n_features)
+    if p_all.size == 0 or np.any(p_all != np.round(p_all)) or p_all.min() < 1 or p_all.max() > MAX_BASIS:
+        raise ValueError(f"n_features must be integers in [1, {MAX_BASIS}]")
+    if not 1 <= int(n_repeats) <= MAX_REPEATS:
+        raise ValueError(f"n_repeats must lie in [1, {MAX_REPEATS}], got {n_repeats}")
+    if not (np.isfinite(lam) and lam >= 0):
+        raise ValueError("lam and sigma must be finite numbers >= 0")
+    p_all = np.unique(p_all.astype(int))
+    reps = int(n_repeats)
+    x_train, x_eval = np.asarray(x_train, float), np.asarray(x_eval, float)
+    f_train, f_eval = np.asarray(f_train, float), np.asarray(f_eval, float)
+    n, p_max = x_train.size, int(p_all.max())
+    lams = np.r_[0.0, float(lam), LAM_SCAN]  # (L,)
+    phi_tr, phi_ev = [], []
+    for child in rng.spawn(reps):
+        omega = child.uniform(-np.pi * n, np.pi * n, p_max)
+        phase = child.uniform(0.0, 2 * np.pi, p_max)
+        phi_tr.append(random_cosine_features(x_train, omega, phase))
+        phi_ev.append(random_cosine_features(x_eval, omega, phase))
+    phi_tr, phi_ev = np.stack(phi_tr), np.stack(phi_ev)  # (R, n, p_max), (R, m, p_max)
+    bias2 = np.empty((reps, lams.size, p_all.size))
+    var_unit = np.empty_like(bias2)
+    eps = np.finfo(float).eps
+    for j, p in enumerate(p_all):  # one batched SVD per p over the draws
+        u, d, vt = np.linalg.svd(phi_tr[:, :, :p], full_matrices=False)  # (R, n, r), (R, r), (R, r, p)
+        d = np.where(d > eps * max(n, p) * d[:, :1], d, 0.0)
+        a_eval = phi_ev[:, :, :p] @ np.swapaxes(vt, 1, 2)  # (R, m, r)
+        g = _gain(d[:, None, :], lams[None, :, None])  # (R, L, r)
+        ut_f = f_train @ u  # (R, r): U^T f per draw
+        # batched matrix products (BLAS) instead of einsum: pred[R, L, m] = sum_r g ut_f a_eval[R, m, r]
+        pred = (g * ut_f[:, None, :]) @ np.swapaxes(a_eval, 1, 2)  # (R, L, m)
+        pred -= f_eval
+        bias2[:, :, j] = np.einsum("RLm,RLm->RL", pred, pred) / pred.shape[2]
+        var_unit[:, :, j] = ((g * g) @ (a_eval * a_eval).mean(axis=1)[:, :, None])[:, :, 0]
+    for a in (p_all, lams, bias2, var_unit):
+        a.setflags(write=False)
+    return DoubleDescentCore(n_features=p_all, n_samples=n, lam=float(lam), n_repeats=reps, lams=lams,
+                             bias2=bias2, var_unit=var_unit)
+
+
+def double_descent_at(core: DoubleDescentCore, sigma: float) -> DoubleDescent:
+    """The double-descent curves of a :class:`DoubleDescentCore` at noise level ``sigma`` (σ ≥ 0, finite, else
+    ValueError): exactly what :func:`double_descent` with that σ returns."""
+    if not (np.isfinite(sigma) and sigma >= 0):
+        raise ValueError("lam and sigma must be finite numbers >= 0")
+    p_all, n, bias2 = core.n_features, core.n_samples, core.bias2
+    var = sigma**2 * core.var_unit
+    mse = bias2 + var + sigma**2
+    pick = _median_draw(mse)  # (L, P)
+    take = lambda a: np.take_along_axis(a, pick[None], axis=0)[0]  # noqa: E731
+    mse_m, b_m, v_m = take(mse), take(bias2), take(var)
+    bumps = np.array([bump_ratio(p_all, mse_m[i], n) for i in range(core.lams.size)])
+    scan_bumps = bumps[2:]
+    above = np.flatnonzero(~(scan_bumps <= PEAK_TOL))  # nan counts as a peak
+    i_gone = int(above[-1]) + 1 if above.size else 0
+    i_gone = i_gone if i_gone < scan_bumps.size else -1
+    return DoubleDescent(
+        n_features=np.array(p_all),
+        n_samples=n,
+        lam=core.lam,
+        noise=float(sigma**2),
+        n_repeats=core.n_repeats,
+        mse_min_norm=mse_m[0],
+        bias2_min_norm=b_m[0],
+        var_min_norm=v_m[0],
+        mse_ridge=mse_m[1],
+        bias2_ridge=b_m[1],
+        var_ridge=v_m[1],
+        peak=int(p_all[np.argmax(mse_m[0])]),
+        bump_min_norm=float(bumps[0]),
+        bump_ridge=float(bumps[1]),
+        lam_scan=LAM_SCAN.copy(),
+        bump_scan=scan_bumps,
+        lam_no_peak=float(LAM_SCAN[i_gone]) if i_gone >= 0 else float("nan"),
+        mse_no_peak=mse_m[2 + i_gone] if i_gone >= 0 else np.full(p_all.size, np.nan),
+    )
+
+
 def double_descent(
     x_train: np.ndarray,
     x_eval: np.ndarray,
@@ -119,72 +231,15 @@ def double_descent(
     Frequencies :math:`\omega_j \sim U(-\pi n, \pi n)` (up to the Nyquist rate of n equispaced samples on
     [0, 1]) and phases :math:`b_j \sim U(0, 2\pi)`, nested: the fit with p features uses the first p of one
     draw; ``n_repeats`` independent draws (children of ``rng``). For each p and draw one thin SVD gives the
-    exact bias² and variance for λ = 0, ``lam`` and every λ of :data:`LAM_SCAN` at once.
+    exact bias² and variance for λ = 0, ``lam`` and every λ of :data:`LAM_SCAN` at once
+    (:func:`double_descent_core`, then :func:`double_descent_at` for σ).
     Raises ``ValueError`` for p outside [1, ``MAX_BASIS``], repeats outside [1, ``MAX_REPEATS``], λ < 0.
     """
-    p_all = np.asarray(n_features)
-    if p_all.size == 0 or np.any(p_all != np.round(p_all)) or p_all.min() < 1 or p_all.max() > MAX_BASIS:
-        raise ValueError(f"n_features must be integers in [1, {MAX_BASIS}]")
-    if not 1 <= int(n_repeats) <= MAX_REPEATS:
-        raise ValueError(f"n_repeats must lie in [1, {MAX_REPEATS}], got {n_repeats}")
     if not (np.isfinite(lam) and lam >= 0 and np.isfinite(sigma) and sigma >= 0):
         raise ValueError("lam and sigma must be finite numbers >= 0")
-    p_all = np.unique(p_all.astype(int))
-    reps = int(n_repeats)
-    x_train, x_eval = np.asarray(x_train, float), np.asarray(x_eval, float)
-    f_train, f_eval = np.asarray(f_train, float), np.asarray(f_eval, float)
-    n, p_max = x_train.size, int(p_all.max())
-    lams = np.r_[0.0, float(lam), LAM_SCAN]  # (L,)
-    phi_tr, phi_ev = [], []
-    for child in rng.spawn(reps):
-        omega = child.uniform(-np.pi * n, np.pi * n, p_max)
-        phase = child.uniform(0.0, 2 * np.pi, p_max)
-        phi_tr.append(random_cosine_features(x_train, omega, phase))
-        phi_ev.append(random_cosine_features(x_eval, omega, phase))
-    phi_tr, phi_ev = np.stack(phi_tr), np.stack(phi_ev)  # (R, n, p_max), (R, m, p_max)
-    bias2 = np.empty((reps, lams.size, p_all.size))
-    var = np.empty_like(bias2)
-    eps = np.finfo(float).eps
-    for j, p in enumerate(p_all):  # one batched SVD per p over the draws
-        u, d, vt = np.linalg.svd(phi_tr[:, :, :p], full_matrices=False)  # (R, n, r), (R, r), (R, r, p)
-        d = np.where(d > eps * max(n, p) * d[:, :1], d, 0.0)
-        a_eval = phi_ev[:, :, :p] @ np.swapaxes(vt, 1, 2)  # (R, m, r)
-        g = _gain(d[:, None, :], lams[None, :, None])  # (R, L, r)
-        ut_f = f_train @ u  # (R, r): U^T f per draw
-        # batched matrix products (BLAS) instead of einsum: pred[R, L, m] = sum_r g ut_f a_eval[R, m, r]
-        pred = (g * ut_f[:, None, :]) @ np.swapaxes(a_eval, 1, 2)  # (R, L, m)
-        pred -= f_eval
-        bias2[:, :, j] = np.einsum("RLm,RLm->RL", pred, pred) / pred.shape[2]
-        var[:, :, j] = sigma**2 * ((g * g) @ (a_eval * a_eval).mean(axis=1)[:, :, None])[:, :, 0]
-    mse = bias2 + var + sigma**2
-    pick = _median_draw(mse)  # (L, P)
-    take = lambda a: np.take_along_axis(a, pick[None], axis=0)[0]  # noqa: E731
-    mse_m, b_m, v_m = take(mse), take(bias2), take(var)
-    bumps = np.array([bump_ratio(p_all, mse_m[i], n) for i in range(lams.size)])
-    scan_bumps = bumps[2:]
-    above = np.flatnonzero(~(scan_bumps <= PEAK_TOL))  # nan counts as a peak
-    i_gone = int(above[-1]) + 1 if above.size else 0
-    i_gone = i_gone if i_gone < scan_bumps.size else -1
-    return DoubleDescent(
-        n_features=p_all,
-        n_samples=n,
-        lam=float(lam),
-        noise=float(sigma**2),
-        n_repeats=reps,
-        mse_min_norm=mse_m[0],
-        bias2_min_norm=b_m[0],
-        var_min_norm=v_m[0],
-        mse_ridge=mse_m[1],
-        bias2_ridge=b_m[1],
-        var_ridge=v_m[1],
-        peak=int(p_all[np.argmax(mse_m[0])]),
-        bump_min_norm=float(bumps[0]),
-        bump_ridge=float(bumps[1]),
-        lam_scan=LAM_SCAN.copy(),
-        bump_scan=scan_bumps,
-        lam_no_peak=float(LAM_SCAN[i_gone]) if i_gone >= 0 else float("nan"),
-        mse_no_peak=mse_m[2 + i_gone] if i_gone >= 0 else np.full(p_all.size, np.nan),
-    )
+    core = double_descent_core(x_train, x_eval, f_train, f_eval, n_features=n_features, lam=lam,
+                               n_repeats=n_repeats, rng=rng)
+    return double_descent_at(core, sigma)
 
 
 def describe(dd: DoubleDescent) -> str:

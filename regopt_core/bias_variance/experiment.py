@@ -13,7 +13,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from regopt_core.bias_variance.double_descent import DoubleDescent, double_descent
+from regopt_core.bias_variance.double_descent import (
+    DoubleDescent,
+    DoubleDescentCore,
+    double_descent_at,
+    double_descent_core,
+)
 from regopt_core.bias_variance.smoother import (
     TRUE_FUNCTIONS,
     Decomposition,
@@ -45,6 +50,10 @@ LAM_GRID = np.geomspace(1e-8, 1e3, 56)
 # the server's caps (the numerics allow more: see smoother.MAX_*)
 CAPS = dict(n_samples=(5, 200), sigma=(0.0, 10.0), spread=(1e-3, 100.0), lam=(0.0, 1e6), n_centres=(1, 200),
             n_grid=(10, 400), n_draws=(10, 5000))
+
+
+#: sizes computed in the page's own process rather than a worker (see :meth:`Experiment.family_is_light`)
+LIGHT_SIZE, LIGHT_DRAWS = 100, 1000
 
 
 def _clip(name: str, value, integer: bool = False):
@@ -111,6 +120,18 @@ class Experiment:
     def lam_sweep_key(self) -> Experiment:
         """The config of :func:`lam_sweep`: λ and K do not change it."""
         return replace(self, lam=DEFAULT.lam, n_draws=DEFAULT.n_draws)
+
+    def family_is_light(self) -> bool:
+        """Is :func:`fits_family` of this config quick enough to compute in the page's own process
+        (≲ 25 ms: one SVD or Cholesky per spread of an n × p system with n, p ≤ :data:`LIGHT_SIZE`)? Larger
+        systems go to a worker."""
+        p = self.n_samples if self.centres == "inputs" else self.n_centres
+        return max(self.n_samples, p) <= LIGHT_SIZE
+
+    def experiment_is_light(self) -> bool:
+        """Is :func:`experiment` quick enough for the page's own process (≲ 20 ms: at most
+        :data:`LIGHT_DRAWS` simulated training sets and a system of the size :meth:`family_is_light` allows)?"""
+        return self.n_draws <= LIGHT_DRAWS and self.family_is_light()
 
 
 DEFAULT = Experiment()
@@ -215,6 +236,11 @@ class DoubleDescentConfig:
         return replace(self, n_samples=int(round(vals["n_samples"])), sigma=vals["sigma"], lam=vals["lam"],
                        n_repeats=min(reps, 25), seed=int(self.seed))
 
+    def core_key(self) -> DoubleDescentConfig:
+        """The config of :func:`dd_core`: σ does not change the fits (σ at its default), so a σ move
+        reuses them and only rescales the variance (:func:`double_descent_at`)."""
+        return replace(self, sigma=DD_DEFAULT.sigma)
+
 
 DD_DEFAULT = DoubleDescentConfig()
 
@@ -225,13 +251,20 @@ def dd_features(n_samples: int) -> np.ndarray:
     return np.unique(np.r_[np.round(np.geomspace(1, 10 * n, 28)).astype(int), np.arange(max(1, n - 3), n + 4)])
 
 
-def double_descent_experiment(cfg: DoubleDescentConfig) -> DoubleDescent:
-    """:func:`double_descent` for the page's config (evenly spaced inputs, ``cfg.n_grid`` test points)."""
+def dd_core(cfg: DoubleDescentConfig) -> DoubleDescentCore:
+    """The σ-free part of the double-descent experiment (:func:`double_descent_core`; evenly spaced inputs,
+    ``cfg.n_grid`` test points). ``cfg.sigma`` is not used: call with ``cfg.core_key()``."""
     x = sample_design(cfg.n_samples)
     x_eval = np.linspace(0.0, 1.0, int(cfg.n_grid))
     f = true_function(cfg.function)
-    return double_descent(x, x_eval, f(x), f(x_eval), n_features=dd_features(cfg.n_samples), sigma=cfg.sigma,
-                          lam=cfg.lam, n_repeats=cfg.n_repeats, rng=stream(cfg.seed, FEATURE_STREAM))
+    return double_descent_core(x, x_eval, f(x), f(x_eval), n_features=dd_features(cfg.n_samples), lam=cfg.lam,
+                               n_repeats=cfg.n_repeats, rng=stream(cfg.seed, FEATURE_STREAM))
+
+
+def double_descent_experiment(cfg: DoubleDescentConfig) -> DoubleDescent:
+    """:func:`double_descent` for the page's config: :func:`dd_core` at ``cfg.core_key()``, then
+    :func:`double_descent_at` ``cfg.sigma`` (the page caches the core and does the second step itself)."""
+    return double_descent_at(dd_core(cfg.core_key()), cfg.sigma)
 
 
 # ------------------------------------------------------------------------------------------ sentences

@@ -341,3 +341,57 @@ def test_lambda_u_curve_is_a_u_at_the_page_default():
     sw = bv.lam_sweep(replace(bv.DEFAULT, spread=bv.U_SPREAD).lam_sweep_key())
     assert bv.is_u_shaped(sw)
     assert bv.is_u_shaped(bv.fits_family(replace(bv.DEFAULT, lam=bv.U_LAM).family_key()).sweep)
+
+
+def test_double_descent_core_is_sigma_free_and_matches_pinv_and_ridge_solves():
+    """σ only rescales the variance (issue 12: a σ move reuses the fits). The σ-free core against numpy's pinv
+    (λ → 0, minimum norm) and a direct ridge solve, feature draw by feature draw; and the curves from the
+    core at any σ are exactly the ones computed with that σ from the start."""
+    n, lam = 8, 1e-2
+    x, x_ev = bv.sample_design(n), np.linspace(0.0, 1.0, 50)
+    f = bv.true_function("sine")
+    p_all = np.array([2, 4, 12, 20])  # away from p = n, where pinv's cut-off and the SVD's could differ
+    core = bv.double_descent_core(x, x_ev, f(x), f(x_ev), n_features=p_all, lam=lam, n_repeats=3,
+                                  rng=np.random.default_rng(5))
+    assert core.bias2.shape == core.var_unit.shape == (3, 2 + bv.LAM_SCAN.size, p_all.size)
+    for r, child in enumerate(np.random.default_rng(5).spawn(3)):
+        omega, phase = child.uniform(-np.pi * n, np.pi * n, 20), child.uniform(0.0, 2 * np.pi, 20)
+        phi, phi_ev = bv.random_cosine_features(x, omega, phase), bv.random_cosine_features(x_ev, omega, phase)
+        for j, p in enumerate(p_all):
+            a, a_ev = phi[:, :p], phi_ev[:, :p]
+            for row, S in ((0, a_ev @ np.linalg.pinv(a)), (1, a_ev @ np.linalg.solve(a.T @ a + lam * np.eye(p), a.T))):
+                np.testing.assert_allclose(core.bias2[r, row, j], np.mean((S @ f(x) - f(x_ev)) ** 2), rtol=1e-7)
+                np.testing.assert_allclose(core.var_unit[r, row, j], np.mean(np.sum(S * S, axis=1)), rtol=1e-7)
+    for sigma in (0.0, 0.3, 1.7):
+        whole = bv.double_descent(x, x_ev, f(x), f(x_ev), n_features=p_all, sigma=sigma, lam=lam, n_repeats=3,
+                                  rng=np.random.default_rng(5))
+        part = bv.double_descent_at(core, sigma)
+        for name in ("mse_min_norm", "bias2_min_norm", "var_min_norm", "mse_ridge", "var_ridge", "bump_scan",
+                     "mse_no_peak"):
+            np.testing.assert_array_equal(getattr(part, name), getattr(whole, name))
+        assert (part.peak, part.noise, part.lam_no_peak) == (whole.peak, whole.noise, whole.lam_no_peak) or (
+            np.isnan(part.lam_no_peak) and np.isnan(whole.lam_no_peak))
+        # the median of the 3 draws at each p, with that draw's own variance σ² · var_unit
+        median = np.argsort(core.bias2[:, 0] + sigma**2 * core.var_unit[:, 0], axis=0, kind="stable")[1]
+        np.testing.assert_allclose(part.var_min_norm, sigma**2 * np.take_along_axis(core.var_unit[:, 0], median[None], 0)[0])
+    with pytest.raises(ValueError):
+        bv.double_descent_at(core, -1.0)
+
+
+def test_double_descent_config_core_key_drops_sigma_only():
+    cfg = replace(bv.DD_DEFAULT, sigma=0.7, n_samples=30, lam=1e-4, seed=4).clamped()
+    assert cfg.core_key() == replace(cfg, sigma=bv.DD_DEFAULT.sigma)
+    assert replace(cfg, sigma=0.1).core_key() == cfg.core_key()
+    assert replace(cfg, seed=5).core_key() != cfg.core_key()
+    dd = bv.double_descent_experiment(cfg)
+    assert dd.noise == pytest.approx(0.49) and dd.n_samples == 30
+
+
+def test_light_rules_follow_the_system_size_and_the_number_of_sets():
+    d = bv.DEFAULT.clamped()
+    assert d.family_is_light() and d.experiment_is_light()
+    assert not replace(d, n_samples=bv.LIGHT_SIZE + 1).family_is_light()
+    assert not replace(d, centres="grid", n_centres=bv.LIGHT_SIZE + 1).family_is_light()
+    assert replace(d, centres="grid", n_centres=bv.LIGHT_SIZE, n_samples=bv.LIGHT_SIZE).family_is_light()
+    assert not replace(d, n_draws=bv.LIGHT_DRAWS + 1).experiment_is_light()
+    assert not replace(d, n_samples=200).experiment_is_light()

@@ -143,3 +143,19 @@ def test_double_descent_sentence_follows_the_slider():
     assert "smaller but not gone" in text(at)
     at = run()
     assert "no peak" in text(at)
+
+
+def test_a_sigma_move_reuses_the_double_descent_fits():
+    """Issue 12: σ does not change the random-feature fits, only their variance; a σ move computes no new core,
+    and the numbers shown are those of a computation with that σ from the start."""
+    from pages._ui import cached
+
+    at = run()
+    cores = lambda: [k for k in list(cached.RESULTS._data) if k[1] == "dd_core"]  # noqa: E731
+    before = cores()
+    assert len(before) >= 1
+    at.slider(key="sigma").set_value(0.8).run()
+    assert not at.exception and cores() == before
+    full = bv.double_descent_experiment(replace(bv.DD_DEFAULT, sigma=0.8).clamped())
+    at_n = int(np.argmin(np.abs(full.n_features - full.n_samples)))
+    assert metric(at, "Test MSE at p = n (λ → 0)") == pytest.approx(float(f"{full.mse_min_norm[at_n]:.3g}"))
