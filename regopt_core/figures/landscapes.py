@@ -436,74 +436,81 @@ def fig_step_ruler(racers: Sequence[tuple[str, str, float, float | None, str | N
                      height=height or 110 + 76 * max(1, len(racers)))
 
 
+def _scatter(x, y, **kw) -> dict:
+    return dict(type="scatter", x=x, y=y, **kw)
+
+
 def fig_gradient_check(sweep: StepSweep, *, height: int = 460) -> go.Figure:
     """Relative error of forward and central differences vs h (log-log), with O(h), O(h²) guides
     and the round-off model eps|f|/(h‖∇f‖)."""
-    fig = go.Figure()
     hs = sweep.hs
     floor = 1e-18
-    fig.add_scatter(x=hs, y=np.maximum(sweep.err_forward, floor), mode="lines+markers", name="forward difference",
-                    line=dict(color=COLORS["blue"], width=3), marker=dict(size=6))
-    fig.add_scatter(x=hs, y=np.maximum(sweep.err_central, floor), mode="lines+markers", name="central difference",
-                    line=dict(color=COLORS["vermillion"], width=3), marker=dict(size=6))
+    data = [
+        _scatter(hs, np.maximum(sweep.err_forward, floor), mode="lines+markers", name="forward difference",
+                 line=dict(color=COLORS["blue"], width=3), marker=dict(size=6)),
+        _scatter(hs, np.maximum(sweep.err_central, floor), mode="lines+markers", name="central difference",
+                 line=dict(color=COLORS["vermillion"], width=3), marker=dict(size=6)),
+    ]
     anchor = np.argmin(np.abs(np.log10(hs) + 3))  # h = 1e-3
     ref = hs[hs >= 1e-7]
     for power, err, dash, name in ((1, sweep.err_forward, "dash", "O(h) slope 1"), (2, sweep.err_central, "dot", "O(h²) slope 2")):
         if err[anchor] > 0:
             # drawn a decade above the curve so the guide and the data do not hide each other
-            fig.add_scatter(x=ref, y=10 * err[anchor] * (ref / hs[anchor]) ** power, mode="lines", name=name,
-                            line=dict(color=COLORS["grey"], width=2, dash=dash))
-    fig.add_scatter(x=hs, y=sweep.roundoff, mode="lines", name="round-off ε|f|/(h‖∇f‖)",
-                    line=dict(color=COLORS["green"], width=2, dash="dashdot"))
+            data.append(_scatter(ref, 10 * err[anchor] * (ref / hs[anchor]) ** power, mode="lines", name=name,
+                                 line=dict(color=COLORS["grey"], width=2, dash=dash)))
+    data.append(_scatter(hs, sweep.roundoff, mode="lines", name="round-off ε|f|/(h‖∇f‖)",
+                         line=dict(color=COLORS["green"], width=2, dash="dashdot")))
     for h, e, color in ((sweep.h_best_forward, sweep.min_err_forward, COLORS["blue"]),
                         (sweep.h_best_central, sweep.min_err_central, COLORS["vermillion"])):
-        fig.add_scatter(x=[h], y=[max(e, floor)], mode="markers", showlegend=False,
-                        marker=dict(symbol="star", size=16, color=color, line=dict(color="black", width=1)),
-                        hovertemplate="best h = %{x:.1e}, error %{y:.1e}<extra></extra>")
+        data.append(_scatter([h], [max(e, floor)], mode="markers", showlegend=False,
+                             marker=dict(symbol="star", size=16, color=color, line=dict(color="black", width=1)),
+                             hovertemplate="best h = %{x:.1e}, error %{y:.1e}<extra></extra>"))
     for window, color in ((sweep.window_forward, COLORS["blue"]), (sweep.window_central, COLORS["vermillion"])):
         if window is not None:  # the h-window the slope was fitted on, as a band along the bottom
-            fig.add_scatter(x=list(window), y=[3e-16, 3e-16], mode="lines", showlegend=False, hoverinfo="skip",
-                            line=dict(color=color, width=8), opacity=0.5)
-    fig.update_layout(xaxis=log_axis(autorange="reversed"), yaxis=log_axis(range=[-16, 1]),
-                      margin=dict(l=12, r=10, t=60, b=55))
+            data.append(_scatter(list(window), [3e-16, 3e-16], mode="lines", showlegend=False, hoverinfo="skip",
+                                 line=dict(color=color, width=8), opacity=0.5))
     # the quantity is named in the title, not in a rotated y-axis title: on a phone that title and the 10⁻¹⁵
     # labels left the plot under 300 px
-    return styled(fig, title="Relative error ‖g_h − ∇f‖ / ‖∇f‖", x_title="step h (smaller to the right)",
-                  height=height)
+    layout = dict(xaxis=log_axis(autorange="reversed"), yaxis=log_axis(range=[-16, 1]),
+                  margin=dict(l=12, r=10, t=60, b=55))
+    return _assemble(data, layout, title="Relative error ‖g_h − ∇f‖ / ‖∇f‖", x_title="step h (smaller to the right)",
+                     height=height)
 
 
 def fig_search_vs_evals(c: SearchComparison, *, height: int = 430) -> go.Figure:
     """Best loss found (relative to the start) vs number of evaluations of f, log y."""
-    fig = go.Figure()
     floor = 1e-16
-    fig.add_scatter(x=c.evals, y=np.maximum(c.random, floor), mode="lines", name="random search",
-                    line=dict(color=COLORS["vermillion"], width=3))
-    fig.add_scatter(x=c.evals, y=np.maximum(c.gd, floor), mode="lines", name="GD, analytic ∇f (1 eval/step)",
-                    line=dict(color=COLORS["blue"], width=3))
-    fig.add_scatter(x=c.evals, y=np.maximum(c.gd_numeric, floor), mode="lines",
-                    name=f"GD, numerical ∇f ({c.d + 1} evals/step)",
-                    line=dict(color=COLORS["green"], width=3, dash="dash"))
-    fig.update_layout(yaxis=log_axis(range=[-16, 0.3]), margin=dict(l=64, r=10, t=30, b=55))
-    return styled(fig, title=None, x_title=f"evaluations of f (d = {c.d})", y_title="best f / f(x₀)", height=height)
+    data = [
+        _scatter(c.evals, np.maximum(c.random, floor), mode="lines", name="random search",
+                 line=dict(color=COLORS["vermillion"], width=3)),
+        _scatter(c.evals, np.maximum(c.gd, floor), mode="lines", name="GD, analytic ∇f (1 eval/step)",
+                 line=dict(color=COLORS["blue"], width=3)),
+        _scatter(c.evals, np.maximum(c.gd_numeric, floor), mode="lines", name=f"GD, numerical ∇f ({c.d + 1} evals/step)",
+                 line=dict(color=COLORS["green"], width=3, dash="dash")),
+    ]
+    layout = dict(yaxis=log_axis(range=[-16, 0.3]), margin=dict(l=64, r=10, t=30, b=55))
+    return _assemble(data, layout, title=None, x_title=f"evaluations of f (d = {c.d})", y_title="best f / f(x₀)",
+                     height=height)
 
 
 def fig_search_vs_dimension(s: DimensionSweep, *, d_now: int | None = None, height: int = 430) -> go.Figure:
     """Best relative loss after the same budget, against the dimension d (log-log)."""
-    fig = go.Figure()
     floor = 1e-16
-    fig.add_scatter(x=s.dims, y=np.maximum(s.random, floor), mode="lines+markers", name="random search",
-                    line=dict(color=COLORS["vermillion"], width=3), marker=dict(size=9))
-    fig.add_scatter(x=s.dims, y=np.maximum(s.gd, floor), mode="lines+markers", name="GD, analytic ∇f",
-                    line=dict(color=COLORS["blue"], width=3), marker=dict(size=9))
-    fig.add_scatter(x=s.dims, y=np.maximum(s.gd_numeric, floor), mode="lines+markers", name="GD, numerical ∇f",
-                    line=dict(color=COLORS["green"], width=3, dash="dash"), marker=dict(size=9))
+    data = [
+        _scatter(s.dims, np.maximum(s.random, floor), mode="lines+markers", name="random search",
+                 line=dict(color=COLORS["vermillion"], width=3), marker=dict(size=9)),
+        _scatter(s.dims, np.maximum(s.gd, floor), mode="lines+markers", name="GD, analytic ∇f",
+                 line=dict(color=COLORS["blue"], width=3), marker=dict(size=9)),
+        _scatter(s.dims, np.maximum(s.gd_numeric, floor), mode="lines+markers", name="GD, numerical ∇f",
+                 line=dict(color=COLORS["green"], width=3, dash="dash"), marker=dict(size=9)),
+    ]
     if d_now is not None:
-        fig.add_scatter(x=[d_now, d_now], y=[1e-16, 2.0], mode="lines+text", text=["", f"d = {d_now}"],
-                        textposition="bottom right", line=dict(color=COLORS["grey"], dash="dot"), showlegend=False,
-                        hoverinfo="skip")
+        data.append(_scatter([d_now, d_now], [1e-16, 2.0], mode="lines+text", text=["", f"d = {d_now}"],
+                             textposition="bottom right", line=dict(color=COLORS["grey"], dash="dot"),
+                             showlegend=False, hoverinfo="skip"))
     lo = min(float(np.min(s.dims)), float(d_now or np.inf))
     hi = max(float(np.max(s.dims)), float(d_now or 0))
-    fig.update_layout(xaxis=log_axis(range=[np.log10(lo) - 0.1, np.log10(hi) + 0.1]),
-                      yaxis=log_axis(range=[-16, 0.3]), margin=dict(l=64, r=10, t=30, b=55))
-    return styled(fig, title=None, x_title=f"dimension d ({s.n_evals} evaluations each)", y_title="best f / f(x₀)",
-                  height=height)
+    layout = dict(xaxis=log_axis(range=[np.log10(lo) - 0.1, np.log10(hi) + 0.1]),
+                  yaxis=log_axis(range=[-16, 0.3]), margin=dict(l=64, r=10, t=30, b=55))
+    return _assemble(data, layout, title=None, x_title=f"dimension d ({s.n_evals} evaluations each)",
+                     y_title="best f / f(x₀)", height=height)

@@ -122,20 +122,42 @@ class DimensionSweep:
     gd_numeric: np.ndarray
 
 
+def _final_search(d: int, *, n_evals: int, kappa: float, rng: np.random.Generator) -> tuple[float, float, float]:
+    r"""The last values of :func:`compare_search`'s three curves (the same draws from ``rng``), without the
+    curves: random search's best after ``n_evals`` evaluations; gradient descent with the analytic gradient
+    after its ``n_evals - 1`` steps in closed form, :math:`f(x_k) = \tfrac12\sum_i h_i (1 - h_i/L)^{2k}
+    x_{0,i}^2` (the loop's values to rounding; each coordinate contracts by :math:`|1 - h_i/L| \le 1`,
+    so the last iterate is the best); and the forward-difference run, which is short (``(n_evals - 1) //
+    (d + 1)`` steps), as in :func:`compare_search`."""
+    h = diagonal_quadratic(d, kappa=kappa)
+    x0 = rng.uniform(-1.0, 1.0, size=d)
+    f0 = 0.5 * float(x0 @ (h * x0))
+    best_random = min(float(random_search(h, n_evals - 1, rng=rng)[-1]), f0) / f0
+    k = n_evals - 1
+    r = 1.0 - h / float(h.max())
+    best_gd = min(0.5 * float(((r ** (2 * k)) * h) @ (x0 * x0)), f0) / f0
+    n_num = max((n_evals - 1) // (d + 1), 0)
+    best_num = float(np.min(_gd_curve(h, x0, n_num, numeric=True))) / f0
+    return best_random, best_gd, best_num
+
+
 def search_vs_dimension(dims: Sequence[int] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000), *,
                         n_evals: int = 1000, kappa: float = 100.0, rng: np.random.Generator) -> DimensionSweep:
-    """:func:`compare_search` for each d (at most 16 distinct dimensions, each at most :data:`MAX_DIM`,
-    else ValueError); each dimension gets its own independent stream (``rng.spawn``)."""
+    """The last values of :func:`compare_search` for each d (at most 16 distinct dimensions, each at most
+    :data:`MAX_DIM`, ``2 <= n_evals <= MAX_EVALS``, else ValueError); each dimension gets its own independent
+    stream (``rng.spawn``). Only the final values are computed (:func:`_final_search`)."""
     dims = np.array(sorted({int(v) for v in dims}))
     if len(dims) > 16 or dims.min() < 1 or dims.max() > MAX_DIM:
         raise ValueError(f"need at most 16 dimensions in 1..{MAX_DIM}, got {dims.tolist()}")
+    if not 2 <= int(n_evals) <= MAX_EVALS:
+        raise ValueError(f"need 2 <= n_evals <= {MAX_EVALS}, got {n_evals}")
     streams = rng.spawn(len(dims))
     rs, g, gn = [], [], []
     for d, r in zip(dims, streams, strict=True):
-        c = compare_search(int(d), n_evals=n_evals, kappa=kappa, rng=r)
-        rs.append(c.random[-1])
-        g.append(c.gd[-1])
-        gn.append(c.gd_numeric[-1])
+        c = _final_search(int(d), n_evals=int(n_evals), kappa=kappa, rng=r)
+        rs.append(c[0])
+        g.append(c[1])
+        gn.append(c[2])
     return DimensionSweep(dims=dims, n_evals=int(n_evals), random=np.array(rs),
                           gd=np.array(g), gd_numeric=np.array(gn))
 

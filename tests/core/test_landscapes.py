@@ -345,3 +345,19 @@ def test_warm_pairs_are_clamped_and_cover_every_live_family_and_budget():
     assert fams == {(k, o) for k in SURFACE_NAMES for o in ("gd", "momentum", "nesterov")}
     assert sorted(c.n_evals for f, c in pairs if f is search_sweep) == sorted(SEARCH_BUDGETS)
     assert len({(f, c) for f, c in pairs}) == len(pairs)  # no pair twice
+
+
+def test_dimension_sweep_is_the_last_value_of_each_comparison():
+    """The sweep computes only the final values (issue 12: a seed move re-runs it): random search and the
+    numerical-gradient run are exactly compare_search's last values with the same streams; gradient descent with
+    the analytic gradient is the closed form at step n - 1, equal to the loop's last value to rounding."""
+    dims, n_evals = (1, 2, 7, 50, 300), 400
+    sweep = search_vs_dimension(dims, n_evals=n_evals, kappa=30.0, rng=np.random.default_rng(9))
+    streams = np.random.default_rng(9).spawn(len(dims))
+    comps = [compare_search(d, n_evals=n_evals, kappa=30.0, rng=r) for d, r in zip(dims, streams, strict=True)]
+    np.testing.assert_array_equal(sweep.random, [c.random[-1] for c in comps])
+    np.testing.assert_array_equal(sweep.gd_numeric, [c.gd_numeric[-1] for c in comps])
+    np.testing.assert_allclose(sweep.gd, [c.gd[-1] for c in comps], rtol=1e-11, atol=0)
+    assert sweep.gd[0] == 0.0  # d = 1: one step of eta = 1/L lands on the minimum
+    with pytest.raises(ValueError):
+        search_vs_dimension(dims, n_evals=1, rng=np.random.default_rng(0))
