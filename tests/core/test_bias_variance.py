@@ -394,4 +394,4 @@ def test_light_rules_follow_the_system_size_and_the_number_of_sets():
     assert not replace(d, centres="grid", n_centres=bv.LIGHT_SIZE + 1).family_is_light()
     assert replace(d, centres="grid", n_centres=bv.LIGHT_SIZE, n_samples=bv.LIGHT_SIZE).family_is_light()
     assert not replace(d, n_draws=bv.LIGHT_DRAWS + 1).experiment_is_light()
-    assert not replace(d, n_samples=200).experiment_is_light()
+    assert replace(d, n_samples=200, centres="grid", n_centres=200, n_draws=bv.LIGHT_DRAWS).experiment_is_light()
