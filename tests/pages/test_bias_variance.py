@@ -159,3 +159,29 @@ def test_a_sigma_move_reuses_the_double_descent_fits():
     full = bv.double_descent_experiment(replace(bv.DD_DEFAULT, sigma=0.8).clamped())
     at_n = int(np.argmin(np.abs(full.n_features - full.n_samples)))
     assert metric(at, "Test MSE at p = n (λ → 0)") == pytest.approx(float(f"{full.mse_min_norm[at_n]:.3g}"))
+
+
+def test_page_wide_moves_send_only_the_work_that_needs_a_worker(monkeypatch):
+    """Issue 12: under 60 students a σ or seed move waited tens of seconds for the worker pool (three heavy jobs per
+    move). Now a σ move at the defaults sends none (small fits and Monte Carlo compute in the page's process, the
+    double-descent fits are cached without σ), a seed move only the new double-descent fits, and an n move to a
+    large system only its fits family."""
+    from pages._ui import jobs
+
+    sent: list[str] = []
+    real = jobs.run
+
+    def spy(fn, config, key, label, on_result=None):
+        sent.append(fn.__name__)
+        return real(fn, config, key, label, on_result=on_result)
+
+    monkeypatch.setattr(jobs, "run", spy)
+    at = run()
+    sent.clear()
+    at.slider(key="sigma").set_value(0.55).run()
+    assert not at.exception and sent == []
+    at.number_input(key="seed").set_value(11).run()
+    assert not at.exception and sent == ["dd_core"]
+    sent.clear()
+    at.slider(key="n").set_value(150).run()
+    assert not at.exception and sent == ["fits_family"]  # one family, shared by the picture and the U-curve
