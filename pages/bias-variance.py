@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from pages._ui import cached, figures, layout
+from pages._ui import cached, figures, gate, layout
 from pages._ui import widgets as w
 from regopt_core import bias_variance as bv
 from regopt_core.figures import bias_variance as bias_variance_figures
@@ -37,6 +37,7 @@ layout.page_header(
     "that adds up with the squared errors.",
     sections=SECTIONS,
 )
+RUN = gate.page("bias-variance")  # this whole-page run starts (a section's own move reruns only its fragment)
 
 FUNCTION_LABELS = {"dip": "Dip", "sine": "Sine", "step": "Step", "bump": "Bump"}
 SPREAD_HELP = ("Distance (in units of x; the inputs lie in [0, 1]) at which each Gaussian bump falls to half its "
@@ -219,6 +220,7 @@ def _your_points(seed: int) -> None:
 if source == "own":
     _your_points(int(seed))
     layout.finish_page()
+    RUN.close()
     st.stop()
 
 DATA = replace(D, function=function, n_samples=int(n_samples), sigma=float(sigma), design=design, seed=int(seed))
@@ -388,7 +390,16 @@ def _double_descent() -> None:
         dd_lam = w.log_slider("Ridge λ for comparison", "dd_lam", 1e-6, 1.0, DD.lam)
     cfg = replace(DD, function=function, n_samples=int(dd_n), sigma=float(sigma), lam=float(dd_lam), seed=int(seed)).clamped()
     with figure, layout.numerical_guard("Computing the double-descent curve"):
-        # the fits do not depend on σ (cached without it); σ only rescales their variance, here
+        # the fits do not depend on σ (cached without it); σ only rescales their variance, here. Above
+        # n = DD_LIGHT_N they cost more than a move may take (issue 12): computed when asked for
+        if not gate.ready([(bv.dd_core, cfg.core_key())], page=RUN, scope="section", key="compute_dd",
+                          live=cfg.core_is_light() or layout.presenting(), button="Compute the double-descent curve",
+                          message=f"**Double descent at n = {cfg.n_samples}** is not computed yet for these settings: "
+                                  f"{cfg.n_repeats} draws of up to {10 * cfg.n_samples} random features, "
+                                  f"one least-squares fit per feature count — above n = {bv.DD_LIGHT_N} more work "
+                                  "than a move of a control may take while the class is using the app. Press the "
+                                  "button to compute it (well under a second)."):
+            return
         core = cached.result(bv.dd_core, cfg.core_key(), heavy=True,
                              label="Fitting up to 10·n random features, several draws")
         dd = bv.double_descent_at(core, cfg.sigma)
@@ -418,3 +429,4 @@ def _double_descent() -> None:
 
 
 layout.finish_page()
+RUN.close()  # the next run is not the page's first; a section's Compute request has been used

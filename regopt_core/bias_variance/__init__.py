@@ -71,6 +71,7 @@ from regopt_core.bias_variance.experiment import (
     U_LAM,
     U_SPREAD,
     DD_CAPS,
+    DD_LIGHT_N,
     DoubleDescentConfig,
     Experiment,
     ExperimentResult,
@@ -123,7 +124,7 @@ from regopt_core.bias_variance.sweeps import SpreadFamily, Sweep, spread_family,
 
 __all__ = [
     "CAPS", "DD_DEFAULT", "DEFAULT", "ILL_CONDITIONED", "LAM_GRID", "LAM_SCAN", "LECTURE", "PEAK_TOL", "MAX_BASIS", "MAX_DRAWS",
-    "MAX_GRID", "MAX_SAMPLES", "MAX_SWEEP", "N_SHOWN", "SPREADS", "TRUE_FUNCTIONS", "U_LAM", "U_SPREAD", "DD_CAPS",
+    "MAX_GRID", "MAX_SAMPLES", "MAX_SWEEP", "N_SHOWN", "SPREADS", "TRUE_FUNCTIONS", "U_LAM", "U_SPREAD", "DD_CAPS", "DD_LIGHT_N",
     "Decomposition", "DoubleDescent", "DoubleDescentConfig", "DoubleDescentCore", "LIGHT_DRAWS", "LIGHT_SIZE", "Experiment", "ExperimentResult", "MonteCarlo",
     "Smoother", "SpreadFamily", "Sweep", "OWN_LAMS", "CVSurface", "OwnData", "OwnFit", "Points", "PointsError",
     "own_cv", "own_fit", "parse_points", "points_ref",

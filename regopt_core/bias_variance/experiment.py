@@ -202,6 +202,8 @@ def is_u_shaped(sweep: Sweep, *, rise: float = 1.1) -> bool:
 
 # ------------------------------------------------------------------------------------------ double descent
 DD_CAPS = dict(n_samples=(5, 60), sigma=(0.0, 10.0), lam=(0.0, 1e6), n_repeats=(1, 25))
+#: the largest n whose double-descent fits are computed on a move (see :meth:`DoubleDescentConfig.core_is_light`)
+DD_LIGHT_N = 40
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,11 @@ class DoubleDescentConfig:
         reps = reps if reps % 2 else reps + 1
         return replace(self, n_samples=int(round(vals["n_samples"])), sigma=vals["sigma"], lam=vals["lam"],
                        n_repeats=min(reps, 25), seed=int(self.seed))
+
+    def core_is_light(self) -> bool:
+        """Does :func:`dd_core` fit a control move's budget (n ≤ :data:`DD_LIGHT_N`: ≲ 140 ms of SVDs on one
+        core)? Larger n (up to ~250 ms at n = 60) is computed on request."""
+        return self.n_samples <= DD_LIGHT_N
 
     def core_key(self) -> DoubleDescentConfig:
         """The config of :func:`dd_core`: σ does not change the fits (σ at its default), so a σ move

@@ -395,3 +395,9 @@ def test_light_rules_follow_the_system_size_and_the_number_of_sets():
     assert replace(d, centres="grid", n_centres=bv.LIGHT_SIZE, n_samples=bv.LIGHT_SIZE).family_is_light()
     assert not replace(d, n_draws=bv.LIGHT_DRAWS + 1).experiment_is_light()
     assert replace(d, n_samples=200, centres="grid", n_centres=200, n_draws=bv.LIGHT_DRAWS).experiment_is_light()
+
+
+def test_double_descent_light_rule_is_the_sample_count():
+    assert replace(bv.DD_DEFAULT, n_samples=bv.DD_LIGHT_N).clamped().core_is_light()
+    assert not replace(bv.DD_DEFAULT, n_samples=bv.DD_LIGHT_N + 1).clamped().core_is_light()
+    assert bv.DD_DEFAULT.clamped().core_is_light()  # the page's default computes on every move

@@ -185,3 +185,29 @@ def test_page_wide_moves_send_only_the_work_that_needs_a_worker(monkeypatch):
     sent.clear()
     at.slider(key="n").set_value(150).run()
     assert not at.exception and sent == ["fits_family"]  # one family, shared by the picture and the U-curve
+
+
+def test_double_descent_above_the_light_size_is_computed_on_request():
+    """Issue 12: double descent at n = 60 costs ~250 ms of SVDs, more than a move may take: a dd_n move above
+    DD_LIGHT_N shows a Compute button (and computes nothing); pressing it shows the curve; a deep link computes."""
+    from pages._ui import cached
+
+    n = bv.DD_CAPS["n_samples"][1]
+    assert n > bv.DD_LIGHT_N
+    at = run()
+    key = cached.key_of(bv.dd_core, replace(bv.DD_DEFAULT, n_samples=n).clamped().core_key())
+    cores = lambda: [k for k in list(cached.RESULTS._data) if k == key]  # noqa: E731
+    cached.RESULTS._data.pop(key, None)  # another test may have computed it
+    at.slider(key="dd_n").set_value(n).run()
+    assert not at.exception
+    assert any(f"Double descent at n = {n}" in i.value for i in at.info) and cores() == []
+    assert not [m for m in at.metric if m.label.startswith("Peak of the min-norm")]
+    at.button(key="compute_dd").click().run()
+    assert not at.exception and len(cores()) == 1
+    full = bv.double_descent_experiment(replace(bv.DD_DEFAULT, n_samples=n).clamped())
+    assert metric(at, "Peak of the min-norm curve at p") == full.peak
+    # a light size computes on the move itself; a deep link computes whatever n it names
+    at.slider(key="dd_n").set_value(bv.DD_LIGHT_N).run()
+    assert not at.exception and metric(at, "Peak of the min-norm curve at p") > 0
+    linked = run({"dd_n": str(n - 1)})
+    assert metric(linked, "Peak of the min-norm curve at p") > 0
