@@ -9,7 +9,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from threadpoolctl import threadpool_limits
 
 from pages._ui import jobs, registry  # importing pages._ui does the once-per-process start-up (see its docstring)
-from pages._ui.cached import RESULTS, warm_defaults
+from pages._ui.cached import publish, warm_defaults
 
 # One BLAS thread: a classroom server runs many small solves for many sessions at once, and OpenBLAS
 # threads fighting over 2 cores made small batched solves 20-45x slower (measured on the splits page).
@@ -26,7 +26,7 @@ st.set_page_config(
 warm_defaults()
 # The worker processes start with the server's first session (spawning one costs ~1-2 s of CPU for its imports),
 # not in the middle of the first student's heavy move. A no-op under AppTest and once started.
-jobs.scheduler(RESULTS.put)
+jobs.scheduler(publish)
 
 # An address that names no page (a typo, an old link, "/home") opens the home page with a short notice
 # instead of Streamlit's "Page not found" dialog.

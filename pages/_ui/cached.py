@@ -38,7 +38,7 @@ import os
 import pickle
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -266,10 +266,51 @@ def result(fn: Callable[[Any], Any], config: Hashable, *, heavy: bool = False, l
     if heavy:
         from pages._ui import jobs  # a worker process, one job per session (see pages/_ui/jobs.py)
 
-        value = jobs.run(compute, config, key, label, on_result=RESULTS.put)
+        value = jobs.run(compute, config, key, label, on_result=publish)
         hit = RESULTS.get(key)
         return hit if hit is not _MISSING else RESULTS.put(key, value)
     return RESULTS.compute(key, lambda: compute(config))
+
+
+_BATCH = "regopt-batch"  # the key of a job that computes several results: (_BATCH, (key, key, ...))
+
+
+def _each(calls: tuple) -> list:
+    """A batch job (in a worker): ``[f(config) for f, config in calls]``, in order."""
+    return [f(c) for f, c in calls]
+
+
+def publish(key: Hashable, value: Any) -> None:
+    """Where a finished heavy job lands (the worker pool's ``on_result``): the shared memo — a batch's results
+    each under its own key."""
+    if isinstance(key, tuple) and len(key) == 2 and key[0] == _BATCH:
+        for k, v in zip(key[1], value, strict=True):
+            RESULTS.put(k, v)
+    else:
+        RESULTS.put(key, value)
+
+
+def results(fn: Callable[[Any], Any], configs: Sequence[Hashable], *, heavy: bool = False,
+            label: str = "") -> list:
+    """``[result(fn, c) for c in configs]``; with ``heavy``, the missing ones are computed in **one** worker job.
+
+    A session has one heavy job at a time and waits its turn in the queue for each; a section that needs three
+    reconstructions (the CT strip) would wait three turns under a busy class. As one job it waits once.
+    """
+    configs = list(configs)
+    if heavy:
+        missing = [c for c in dict.fromkeys(configs) if _lookup(key_of(fn, c)) is _MISSING]
+        if len(missing) > 1:
+            from pages._ui import jobs
+
+            if jobs.scheduler(publish) is not None:
+                keys = tuple(key_of(fn, c) for c in missing)
+                calls = tuple((warm_start(fn, c), c) for c in missing)
+                values = jobs.run(_each, calls, (_BATCH, keys), label, on_result=publish)
+                for k, v in zip(keys, values, strict=True):
+                    if RESULTS.get(k) is _MISSING:
+                        RESULTS.put(k, v)
+    return [result(fn, c, heavy=heavy, label=label) for c in configs]
 
 
 def warm_start(fn: Callable[..., Any], config: Hashable) -> Callable[[Any], Any]:
@@ -338,7 +379,7 @@ def _warm_all(pairs: list[tuple[Callable, Any]]) -> None:
 
     with contextlib.suppress(AttributeError, OSError):  # background work: request threads go first
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    sched = jobs.scheduler(RESULTS.put)
+    sched = jobs.scheduler(publish)
     for fn, config in pairs:
         name = f"{fn.__module__}.{fn.__qualname__}"
         try:

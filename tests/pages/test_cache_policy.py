@@ -113,3 +113,12 @@ def test_a_miss_starts_from_the_nearest_cached_candidate_and_never_computes_a_ca
         assert isinstance(compute, functools.partial)
         assert pickle.loads(pickle.dumps(compute))(("a", 9)) == ("a", 9, 7)
     assert cached.warm_start(_square, 3) is _square  # a function without warm_from is called as it is
+
+
+def test_results_of_several_configs_are_each_computed_once_and_shared():
+    # cached.results: outside a server (no worker pool) each missing result is computed once, in order
+    CALLS.clear()
+    with cached.isolated():
+        first = cached.results(_slow_square, [2, 3, 2], heavy=True)
+        again = cached.results(_slow_square, [3, 2])
+        assert first == [4, 9, 4] and again == [9, 4] and sorted(CALLS) == [2, 3]
