@@ -242,6 +242,28 @@ def test_the_servers_warm_up_computes_in_the_worker_pool(monkeypatch):
         s.shutdown()
 
 
+def test_a_batch_of_results_is_one_job_and_lands_under_each_results_own_key():
+    # cached.results sends a section's missing results as one job (one wait in the queue, not one per result);
+    # the pool's on_result (cached.publish) puts each result under its own key for every session
+    from pages._ui import cached
+
+    s = Scheduler(1, on_result=cached.publish)
+    try:
+        with cached.isolated():
+            configs = [("b", i) for i in range(3)]
+            keys = tuple(cached.key_of(jobs_work.pid, c) for c in configs)
+            calls = tuple((jobs_work.pid, c) for c in configs)
+            job = s.submit("A", (cached._BATCH, keys), cached._each, calls)  # noqa: SLF001
+            pids = job.future.result(timeout=60)
+            assert len(set(pids)) == 1 and pids[0] in s.worker_pids(), "one job, in one worker"
+            assert s.started == [("A", (cached._BATCH, keys))]  # noqa: SLF001 — one dispatch for three results
+            for k, p in zip(keys, pids, strict=True):
+                assert cached.RESULTS.get(k) == p
+            assert [cached.result(jobs_work.pid, c) for c in configs] == pids, "later reads are hits"
+    finally:
+        s.shutdown()
+
+
 class _FakeBusyScheduler:
     """Refuses the session's first two requests for budget, then hands out an already finished job."""
 
@@ -311,24 +333,3 @@ def test_a_failed_heavy_job_is_a_message_with_retry_and_the_other_sections_still
     assert any(b.label == "Retry" for b in at.button)
     assert at.metric[0].value == "42"
 
-
-def test_a_batch_of_results_is_one_job_and_lands_under_each_results_own_key():
-    # cached.results sends a section's missing results as one job (one wait in the queue, not one per result);
-    # the pool's on_result (cached.publish) puts each result under its own key for every session
-    from pages._ui import cached
-
-    s = Scheduler(1, on_result=cached.publish)
-    try:
-        with cached.isolated():
-            configs = [("b", i) for i in range(3)]
-            keys = tuple(cached.key_of(jobs_work.pid, c) for c in configs)
-            calls = tuple((jobs_work.pid, c) for c in configs)
-            job = s.submit("A", (cached._BATCH, keys), cached._each, calls)  # noqa: SLF001
-            pids = job.future.result(timeout=60)
-            assert len(set(pids)) == 1 and pids[0] in s.worker_pids(), "one job, in one worker"
-            assert s.started == [("A", (cached._BATCH, keys))]  # noqa: SLF001 — one dispatch for three results
-            for k, p in zip(keys, pids, strict=True):
-                assert cached.RESULTS.get(k) == p
-            assert [cached.result(jobs_work.pid, c) for c in configs] == pids, "later reads are hits"
-    finally:
-        s.shutdown()
