@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from pages._ui import cached, figures, layout, uploads
+from pages._ui import cached, figures, gate, layout, uploads
 from pages._ui import widgets as w
 from regopt_core.ct import claims, lab
 from regopt_core.ct import fbp as fbp_module
@@ -120,6 +120,13 @@ def _recon(key: lab.CTConfig):
     return cached.result(lab.reconstruction, key, heavy=key.method != "fbp" or key.crime, label=what)
 
 
+def _recons(keys, what: str) -> list:
+    """Several reconstructions; the ones a worker computes go to it as one job (one turn in the queue, not one each)."""
+    heavy = [k for k in keys if k.method != "fbp" or k.crime]
+    cached.results(lab.reconstruction, heavy, heavy=True, label=f"{what}: {len(heavy)} reconstructions")
+    return [_recon(k) for k in keys]
+
+
 def _runs_caption(keys, results) -> str:
     """How many iterations each iterative method actually ran (TV-PDHG stops at its tolerance)."""
     parts = []
@@ -135,19 +142,13 @@ def _runs_caption(keys, results) -> str:
 
 def _big_image_gate(keys, *, button_key: str, what: str) -> bool:
     """Above 128² an iterative reconstruction that nobody computed yet costs seconds of a small server's CPU
-    (about 6 s for the strip at 256²): it starts on request. Presenting (a lecturer's prepared state) computes."""
-    todo = tuple(k for k in keys if k.method != "fbp" and not cached.ready(lab.reconstruction, k))
-    if CFG.n <= 128 or not todo or layout.presenting():
-        return True
-    asked = st.session_state.setdefault("_ct_requested", set())
-    if all(k in asked for k in todo):  # asked for before (a request cut short by a crash keeps what it finished)
-        return True
-    st.info(f"{what} at {CFG.n}×{CFG.n} pixels needs {len(todo)} iterative reconstruction(s) nobody has computed yet: "
-            "several seconds on a small server, so they start on request.", icon=":material/hourglass:")
-    if st.button(f"Compute at {CFG.n}×{CFG.n}", key=button_key, icon=":material/play_arrow:"):
-        asked.update(todo)
-        return True
-    return False
+    (about 4 s for the strip at 256²): it starts on request. Presenting (a lecturer's prepared state) computes."""
+    return gate.ready([(lab.reconstruction, k) for k in keys if k.method != "fbp"], key=button_key, scope="section",
+                      live=CFG.n <= 128 or layout.presenting(), button=f"Compute at {CFG.n}×{CFG.n}",
+                      icon=":material/hourglass:",
+                      message=lambda todo: f"{what} at {CFG.n}×{CFG.n} pixels needs {todo} iterative reconstruction(s) "
+                                           "nobody has computed yet: several seconds on a small server, so they start "
+                                           "on request.")
 
 
 def _convergence_note(method: str, r) -> None:
@@ -167,7 +168,7 @@ def _strip() -> None:
     if not _big_image_gate(keys, button_key="run_strip", what="The lecture's strip"):
         return
     with layout.numerical_guard("The TV reconstructions"):
-        strip = [_recon(k) for k in keys]
+        strip = _recons(keys, "The lecture's strip")
         tv_runs = strip[:-1]
         panels = [(f"TV · {k.views} views<br>{r.psnr:.1f} dB", r.x) for k, r in zip(keys, tv_runs, strict=False)]
         panels.append((f"{FBP_NAME} · {keys[-1].views} views<br>{strip[-1].psnr:.1f} dB", strip[-1].x))
@@ -261,7 +262,7 @@ def _compare() -> None:
         if not _big_image_gate(keys, button_key="run_compare", what="The comparison"):
             return
         with layout.numerical_guard("The reconstruction"):
-            results = {k.method: _recon(k) for k in keys}
+            results = dict(zip((k.method for k in keys), _recons(keys, "The comparison"), strict=True))
             st.caption(_runs_caption(keys[1:], results))
             bad = [m for m, r in results.items() if not np.all(np.isfinite(r.x))]
             if bad:
@@ -359,16 +360,13 @@ def _compare() -> None:
 
 
 def _on_request(fn, key, *, what: str, button: str, button_key: str, force: bool = False):
-    """A heavy result at once when it is ready (or ``force``), otherwise behind a button."""
-    asked = st.session_state.setdefault("_ct_requested", set())
-    if force or cached.ready(fn, key) or (button_key, key) in asked:
-        return cached.result(fn, key, heavy=True, label=what)
-    st.info(f"{what}: this takes a while on a small server, so it starts on request (the page's defaults are "
-            "precomputed).", icon=":material/hourglass:")
-    if st.button(button, key=button_key, icon=":material/play_arrow:"):
-        asked.add((button_key, key))
-        return cached.result(fn, key, heavy=True, label=what)
-    return None
+    """A heavy result at once when it is ready (or ``force``), otherwise behind a button (the shared gate)."""
+    if not gate.ready([(fn, key)], key=button_key, scope="section", live=force, button=button,
+                      icon=":material/hourglass:",
+                      message=f"{what}: this takes a while on a small server, so it starts on request (the page's "
+                              "defaults are precomputed)."):
+        return None
+    return cached.result(fn, key, heavy=True, label=what)
 
 
 # ------------------------------------------------------------------------------------------------
