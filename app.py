@@ -6,14 +6,9 @@ the lecture, and warms the caches a lecture needs.
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
-from threadpoolctl import threadpool_limits
 
 from pages._ui import jobs, registry  # importing pages._ui does the once-per-process start-up (see its docstring)
 from pages._ui.cached import publish, warm_defaults
-
-# One BLAS thread: a classroom server runs many small solves for many sessions at once, and OpenBLAS
-# threads fighting over 2 cores made small batched solves 20-45x slower (measured on the splits page).
-threadpool_limits(1)
 
 _presenting = st.query_params.get("present", "").lower() in ("1", "true", "yes", "on")
 st.set_page_config(
