@@ -262,27 +262,35 @@ def truth_key(cfg: CTConfig) -> CTConfig:
     return replace(DEFAULT, phantom=cfg.phantom, upload=cfg.upload, n=cfg.n, seed=seed, views=1)
 
 
-_TRUTHS: OrderedDict[CTConfig, np.ndarray] = OrderedDict()
-_TRUTHS_LOCK = threading.Lock()
+class _Kept:
+    """A small per-process least-recently-used store of values made from a key (one value per key)."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key, make):
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+        value = make(key)
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
 TRUTH_CACHE_SIZE = 8
+_TRUTHS = _Kept(TRUTH_CACHE_SIZE)
 
 
 def _truth(cfg: CTConfig) -> np.ndarray:
     """:func:`phantom_image` of :func:`truth_key`, kept per process: every scan of a page state (20, 30 and 40
     views, with and without noise) scores against the same image, and the 4 x 4 supersampled phantom took most of
     a scan's time (~30 of ~40 ms at 128²)."""
-    k = truth_key(cfg)
-    with _TRUTHS_LOCK:
-        hit = _TRUTHS.get(k)
-        if hit is not None:
-            _TRUTHS.move_to_end(k)
-            return hit
-    img = phantom_image(k)
-    with _TRUTHS_LOCK:
-        _TRUTHS[k] = img
-        while len(_TRUTHS) > TRUTH_CACHE_SIZE:
-            _TRUTHS.popitem(last=False)
-    return img
+    return _TRUTHS.get(truth_key(cfg), phantom_image)
 
 
 #: bytes of system matrices one process keeps (the strip alone needs three: 20, 30 and 40 views; at 256² these
@@ -344,8 +352,7 @@ def _projector_of(cfg: CTConfig) -> Projector:
 #: scans one process keeps (every reconstruction of a page state measures the same scan: the strip's TV and
 #: FBP at 40 views, the comparison's SART and the sinogram; the CT slice's honest data take 0.1-0.25 s at 128²)
 SCAN_CACHE_SIZE = 24
-_SCANS: OrderedDict[CTConfig, Scan] = OrderedDict()
-_SCANS_LOCK = threading.Lock()
+_SCANS = _Kept(SCAN_CACHE_SIZE)
 
 
 def scan(cfg: CTConfig) -> Scan:
@@ -354,20 +361,14 @@ def scan(cfg: CTConfig) -> Scan:
 
     Computed once per process and key (a few dozen kept, least recently used first out); its arrays are read-only.
     """
-    k = cfg.scan_key()
-    with _SCANS_LOCK:
-        hit = _SCANS.get(k)
-        if hit is not None:
-            _SCANS.move_to_end(k)
-            return hit
+    return _SCANS.get(cfg.scan_key(), _measure_frozen)
+
+
+def _measure_frozen(k: CTConfig) -> Scan:
     sc = _measure(k)
     for a in (sc.truth, sc.data, sc.clean):
         if isinstance(a, np.ndarray):
             a.setflags(write=False)
-    with _SCANS_LOCK:
-        _SCANS[k] = sc
-        while len(_SCANS) > SCAN_CACHE_SIZE:
-            _SCANS.popitem(last=False)
     return sc
 
 
