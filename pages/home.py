@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._ui import cached, layout, registry
+from pages._ui import cached, figures, layout, registry
 
 layout.page_header(
     "RegOpt Lab",
@@ -99,12 +99,12 @@ THUMBS = {"losses": _thumb_losses, "bias-variance": _thumb_bias_variance, "lands
           "sgd": _thumb_sgd, "splits": _thumb_splits, "ct": _thumb_ct}
 
 
-_MADE: dict[str, dict] = {}  # per process: the thumbnails (finished plotly dicts) are the same for every visitor
-
-
 def _thumbnail(url_path: str) -> dict | None:
-    """The page's thumbnail, built once per process from its pinned default result (None until ready)."""
-    if url_path not in _MADE:
+    """The page's thumbnail (a finished plotly dict), built once per process from its pinned default result and
+    kept in the shared figure memo (this script's own globals are new on every rerun); None until it is ready."""
+    key = ("home thumbnail", url_path)
+    made = figures.SPECS.get(key, None)
+    if made is None:
         build = THUMBS.get(url_path)
         try:
             fig = build() if build is not None else None
@@ -112,8 +112,8 @@ def _thumbnail(url_path: str) -> dict | None:
             fig = None
         if fig is None:
             return None
-        _MADE[url_path] = layout.thumbnail(fig).to_dict()
-    return _MADE[url_path]
+        made = figures.SPECS.put(key, layout.thumbnail(fig).to_dict())
+    return made
 
 
 def _card(p: registry.PageSpec) -> None:

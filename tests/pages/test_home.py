@@ -21,9 +21,9 @@ def test_thumbnails_appear_once_the_defaults_are_ready_and_are_static(tmp_path, 
     import importlib
 
     home = importlib.import_module("pages.home")
-    from pages._ui import cached
+    from pages._ui import cached, figures, layout
 
-    home._MADE.clear()
+    figures.SPECS.clear()
     monkeypatch.setenv("REGOPT_STORE", str(tmp_path))  # no precomputed store: nothing is ready at first
     with cached.isolated():
         at = _home()
@@ -36,7 +36,7 @@ def test_thumbnails_appear_once_the_defaults_are_ready_and_are_static(tmp_path, 
                 assert build() is not None
             finally:
                 cached.ready = original
-        home._MADE.clear()
+        figures.SPECS.clear()
         at = _home()
         assert not at.exception
         charts = at.get("plotly_chart")
@@ -46,4 +46,12 @@ def test_thumbnails_appear_once_the_defaults_are_ready_and_are_static(tmp_path, 
             assert config.get("staticPlot") is True
             spec = json.loads(c.proto.spec)
             assert spec["layout"]["height"] <= 200 and spec["layout"].get("showlegend") is False
-    home._MADE.clear()
+        # the thumbnails are built once per process, not on every visit (the page script's globals are new on
+        # every rerun, so a dict there rebuilt all six on each visit: ~230 ms of server CPU per home rerun)
+        built = []
+        original_thumbnail = layout.thumbnail
+        monkeypatch.setattr(layout, "thumbnail", lambda fig, **kw: built.append(1) or original_thumbnail(fig, **kw))
+        at = _home()
+        assert not at.exception and len(at.get("plotly_chart")) == len(home.THUMBS)
+        assert built == [], f"the home page rebuilt {len(built)} thumbnails on a second visit"
+    figures.SPECS.clear()
