@@ -31,6 +31,7 @@ arguments it was keyed by, so memory named by an address in a live key is never 
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 import hashlib
 import os
@@ -44,6 +45,7 @@ import threading
 import numpy as np
 import plotly.basedatatypes
 import plotly.graph_objects as go
+from _plotly_utils.utils import is_homogeneous_array, is_skipped_key, to_typed_array_spec
 
 from pages._ui.cached import Memo
 
@@ -167,8 +169,9 @@ def builders(module: ModuleType) -> _Builders:
     return _Builders(module)
 
 
-def spec(fig: go.Figure, style: Callable[[go.Figure], None], variant: Hashable) -> dict:
-    """The plotly dict of ``fig`` after ``style`` (which may mutate its argument: it gets a copy).
+def spec(fig: go.Figure, style: Callable[[dict], None], variant: Hashable) -> dict:
+    """The plotly dict of ``fig`` (see :func:`plain`) after ``style``, which modifies that dict (its containers
+    are its own; its arrays are not: they are shared with ``fig``, never modify one).
 
     Memoized by (the figure's builder key, ``variant``) when the figure came from :func:`builders`;
     otherwise built every time (the figure is new on every rerun anyway).
@@ -176,38 +179,68 @@ def spec(fig: go.Figure, style: Callable[[go.Figure], None], variant: Hashable) 
     key = getattr(fig, _KEY_ATTR, None)
 
     def build() -> dict:
-        # never restyle a shared figure in place: style a copy. The copy is rebuilt from the figure's dict
-        # without plotly's validation (the shared figure was validated when it was built): 5-7x cheaper than
-        # go.Figure(fig), which re-validates every property — the largest server cost of a new figure.
-        own = go.Figure(fig.to_dict(), _validate=False) if key is not None else fig
+        own = plain(fig)
         style(own)
-        return compact(own.to_dict())
+        return own
 
     if key is None:
         return build()
     return SPECS.compute((key, variant), build)
 
 
+def plain(fig: go.Figure) -> dict:
+    """``fig.to_dict()`` as ``st.plotly_chart`` sends it, made without copying the figure twice.
+
+    The styled dict used to come from ``go.Figure(fig.to_dict())`` + plotly's ``update_layout`` + ``to_dict()``
+    again: two deep copies and a figure construction, 40-100 ms per page of new figures and a fifth of the
+    server's lock time under a class (py-spy, 60 students). Here the figure's own property dicts (the ones
+    ``to_dict`` deep-copies) are walked once by :func:`compact`, which makes new containers and encodes the
+    arrays; the styling then edits plain dicts. ``tests/pages/test_figures_memo.py`` checks that the result
+    equals ``compact(fig.to_dict())`` for every figure of every page.
+    """
+    res = {"data": fig._data, "layout": fig._layout}  # what BaseFigure.to_dict() copies
+    frames = [frame._props for frame in fig._frame_objs]
+    if frames:
+        res["frames"] = frames
+    return compact(res)
+
+
 _F32_RANGE = (1e-30, 1e30)  # float32 keeps 7 significant digits; outside this range (log axes!) keep float64
 
 
+def _f32(spec: Any) -> Any:
+    """A ``{"dtype": "f8", "bdata": ...}`` typed array re-encoded as ``"f4"`` where float32 holds its values."""
+    if not (isinstance(spec, dict) and spec.get("dtype") == "f8" and isinstance(spec.get("bdata"), str)):
+        return spec
+    a = np.frombuffer(base64.b64decode(spec["bdata"]), dtype="<f8")
+    mag = np.abs(a[np.isfinite(a) & (a != 0)])
+    if mag.size == 0 or (mag.min() >= _F32_RANGE[0] and mag.max() <= _F32_RANGE[1]):
+        return {**spec, "dtype": "f4", "bdata": base64.b64encode(a.astype("<f4")).decode("ascii")}
+    return spec
+
+
 def compact(obj: Any) -> Any:
-    """Send drawn numbers as float32: plotly ships numpy data as base64 typed arrays (``{"dtype": "f8",
-    "bdata": ...}``); an array whose non-zero magnitudes lie in [1e-30, 1e30] is re-encoded as ``"f4"`` — half
-    the bytes per rerun and per student (a figure with an in-figure slider carries every frame's data), and
-    7 significant digits is more than a screen or a hover label shows. Walks dicts and lists in place."""
+    """A copy of a plotly dict (new dicts and lists; strings and numbers shared) with its arrays as plotly's
+    base64 typed arrays (as ``to_dict()`` makes them: plotly's own conversion, on the same keys), and the
+    drawn numbers as float32: an ``"f8"`` array whose non-zero magnitudes lie in [1e-30, 1e30] is sent as
+    ``"f4"`` — half the bytes per rerun and per student (a figure with an in-figure slider carries every
+    frame's data), and 7 significant digits is more than a screen or a hover label shows."""
     if isinstance(obj, dict):
         if obj.get("dtype") == "f8" and isinstance(obj.get("bdata"), str):
-            a = np.frombuffer(base64.b64decode(obj["bdata"]), dtype="<f8")
-            mag = np.abs(a[np.isfinite(a) & (a != 0)])
-            if mag.size == 0 or (mag.min() >= _F32_RANGE[0] and mag.max() <= _F32_RANGE[1]):
-                obj["dtype"], obj["bdata"] = "f4", base64.b64encode(a.astype("<f4")).decode("ascii")
-            return obj
+            return _f32(obj)
+        out = {}
         for k, v in obj.items():
-            obj[k] = compact(v)
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            obj[i] = compact(v)
+            if is_skipped_key(k):  # plotly keeps these as they are (an axis range is never a typed array)
+                out[k] = copy.deepcopy(v) if isinstance(v, (dict, list)) else v
+            elif is_homogeneous_array(v):
+                out[k] = _f32(to_typed_array_spec(v))
+            else:
+                out[k] = compact(v)
+        return out
+    if isinstance(obj, list):
+        return [compact(v) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(compact(v) for v in obj)
     return obj
 
 
@@ -230,4 +263,4 @@ def clear() -> None:
     SPECS.clear()
 
 
-__all__ = ["builders", "memoized", "spec", "drawable", "clear", "unvalidated", "FIGURES", "SPECS"]
+__all__ = ["builders", "memoized", "spec", "plain", "compact", "drawable", "clear", "unvalidated", "FIGURES", "SPECS"]

@@ -282,13 +282,13 @@ def show_figure(fig: go.Figure, *, key: str | None = None, on_select: str = "ign
     """
     scale = PRESENT_SCALE if presenting() else None
 
-    def style(f: go.Figure) -> None:
+    def style(f: dict) -> None:  # a plotly dict (figures.spec): styled as a dict, no plotly objects rebuilt
         tidy_log_axes(f)
         legend_clear_of_title(f)
         if scale is not None:
             scale_text(f, scale)
         if height is not None:
-            f.update_layout(height=height)
+            f["layout"]["height"] = height
 
     return st.plotly_chart(
         figures.drawable(figures.spec(fig, style, (scale, height))),

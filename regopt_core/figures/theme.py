@@ -79,16 +79,39 @@ TEMPLATE = go.layout.Template(
 LEGEND_BELOW = dict(orientation="h", x=0.0, xanchor="left", yref="container", y=0.0, yanchor="bottom")
 
 
-def legend_clear_of_title(fig: go.Figure) -> go.Figure:
+def _node(parent: dict, key: str) -> dict:
+    """``parent[key]`` as a dict that may be modified: created when missing, copied otherwise (the figure dicts
+    styled here share their unchanged parts with the figure they were made from)."""
+    node = parent.get(key)
+    node = dict(node) if isinstance(node, dict) else ({"text": node} if key == "title" and node else {})
+    parent[key] = node
+    return node
+
+
+def _get(d, *keys):
+    """``d[k1][k2]...``, or None where a level is missing (a plotly property that was never set)."""
+    for k in keys:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(k)
+    return d
+
+
+def legend_clear_of_title(fig: dict) -> dict:
     """Move the template's legend (a row above the plot) under the plot when the figure also has a title:
     on a narrow screen the legend wraps into several rows that grow upwards into the title. Figures that
-    place their legend themselves, or carry an in-figure slider at the bottom, are left alone."""
-    lay = fig.layout
-    if lay.legend.y is not None or lay.sliders or not (lay.title.text or "").strip():
+    place their legend themselves, or carry an in-figure slider at the bottom, are left alone.
+
+    ``fig`` is a plotly figure dict (``Figure.to_dict()``, or the page layer's copy); modified and returned."""
+    lay = fig.setdefault("layout", {})
+    title = lay.get("title")
+    title_text = title.get("text") if isinstance(title, dict) else title
+    if _get(lay, "legend", "y") is not None or lay.get("sliders") or not (title_text or "").strip():
         return fig
-    if lay.showlegend is False or not any(t.showlegend is not False for t in fig.data if t.name):
+    if lay.get("showlegend") is False or not any(t.get("showlegend") is not False
+                                                 for t in fig.get("data") or () if t.get("name")):
         return fig
-    fig.update_layout(legend=LEGEND_BELOW)
+    _node(lay, "legend").update(LEGEND_BELOW)
     return fig
 
 
@@ -138,7 +161,7 @@ def log_axis(**extra) -> dict:
     return dict(type="log", dtick=1, exponentformat="power", minor=dict(ticks="inside", showgrid=False), **extra)
 
 
-def tidy_log_axes(fig: go.Figure, *, max_labels: int = 8) -> go.Figure:
+def tidy_log_axes(fig: dict, *, max_labels: int = 8) -> dict:
     """Label log axes at decades only, and never more than ``max_labels`` of them.
 
     Every log axis that spans at least one decade of its data (or range) and has no explicit tick
@@ -146,24 +169,28 @@ def tidy_log_axes(fig: go.Figure, *, max_labels: int = 8) -> go.Figure:
     axis include minor ticks ("2 5 2 5"); an axis spanning more than ``max_labels`` decades (17 decades
     labelled one by one overlap) gets every k-th decade instead. Shorter log axes keep plotly's labels
     (there every label is a plain number). Called by the page layer on every figure it shows.
+
+    ``fig`` is a plotly figure dict (``Figure.to_dict()``, or the page layer's copy); modified and returned.
     """
     import math
 
     import numpy as np
 
-    for axis_name in [k for k in fig.layout.to_plotly_json() if k.startswith(("xaxis", "yaxis"))]:
-        axis = fig.layout[axis_name]
-        if axis.type != "log" or axis.tickvals is not None:
+    lay = fig.setdefault("layout", {})
+    for axis_name in [k for k in lay if k.startswith(("xaxis", "yaxis"))]:
+        axis = lay[axis_name]
+        if not isinstance(axis, dict) or axis.get("type") != "log" or axis.get("tickvals") is not None:
             continue
-        if axis.dtick not in (None, 1, "D1", "D2"):
+        dtick = axis.get("dtick")
+        if dtick not in (None, 1, "D1", "D2"):
             continue
         letter, suffix = axis_name[0], axis_name[5:]
         ref = letter + suffix  # "x", "x2", ...
         values = []
-        for tr in fig.data:
-            if (getattr(tr, f"{letter}axis", None) or letter) != ref:
+        for tr in fig.get("data") or ():
+            if (tr.get(f"{letter}axis") or letter) != ref:
                 continue
-            v = getattr(tr, letter, None)
+            v = tr.get(letter)
             if v is None:
                 continue
             with np.errstate(all="ignore"):
@@ -174,18 +201,22 @@ def tidy_log_axes(fig: go.Figure, *, max_labels: int = 8) -> go.Figure:
             a = a[np.isfinite(a) & (a > 0)]
             if a.size:
                 values += [a.min(), a.max()]
-        if axis.range is not None and len(axis.range) == 2 and None not in axis.range:
-            decades = abs(axis.range[1] - axis.range[0])
+        rng = axis.get("range")
+        if rng is not None and len(rng) == 2 and None not in rng:
+            decades = abs(rng[1] - rng[0])
         elif values:
-            decades = math.log10(max(values) / min(values))
+            # rounded: the page layer reads the numbers as sent (float32), and 1e-6 in float32 is 9.99999997e-7
+            decades = round(math.log10(max(values) / min(values)), 5)
         else:
             decades = None
-        if axis.dtick is None or axis.dtick in ("D1", "D2"):
+        axis = _node(lay, axis_name)
+        if dtick is None or dtick in ("D1", "D2"):
             if decades is None or decades < 1:
                 continue
-            axis.update(dtick=1, exponentformat="power", minor=dict(ticks="inside", showgrid=False))
+            axis.update(dtick=1, exponentformat="power")
+            _node(axis, "minor").update(ticks="inside", showgrid=False)
         if decades is not None and decades > max_labels:
-            axis.dtick = math.ceil(decades / max_labels)
+            axis["dtick"] = math.ceil(decades / max_labels)
     return fig
 
 
@@ -207,43 +238,47 @@ def horizontal_colorbar(title: str = "", **extra) -> dict:
                 title=dict(text=title, side="top"), **extra)
 
 
-def scale_text(fig: go.Figure, factor: float) -> go.Figure:
+def scale_text(fig: dict, factor: float) -> dict:
     """Scale every font size of the figure by ``factor`` (presentation mode) — text, titles, ticks, legend,
     annotations, colorbars — and the minimum margins with them (plotly's automargin adds what the larger
-    tick labels and titles need, so an axis title never lands on a tick label). Returns the figure."""
-    lay = fig.layout
-    base = lay.font.size or BASE_FONT
-    m = lay.margin
+    tick labels and titles need, so an axis title never lands on a tick label).
+
+    ``fig`` is a plotly figure dict (``Figure.to_dict()``, or the page layer's copy); modified and returned."""
+    lay = fig.setdefault("layout", {})
+    base = _get(lay, "font", "size") or BASE_FONT
+    m = lay.get("margin") or {}
 
     def grow(v, default):
         return round((v if v is not None else default) * factor)
 
-    title_size = lay.title.font.size or TITLE_FONT
-    update: dict = {
-        "margin": dict(l=grow(m.l, MARGIN["l"]), r=grow(m.r, MARGIN["r"]), t=grow(m.t, MARGIN["t"]),
-                       b=grow(m.b, MARGIN["b"])),
-        "font_size": round(base * factor),
-        "title_font_size": round(title_size * factor),
-        "legend_font_size": round((lay.legend.font.size or base) * factor),
-        "hoverlabel_font_size": round(base * factor),
-    }
-    if lay.height:
-        update["height"] = round(lay.height * min(factor, 1.3))
-    fig.update_layout(**update)
-    for ann in lay.annotations or ():
-        ann.font.size = round((ann.font.size or base) * factor)
+    title_size = _get(lay, "title", "font", "size") or TITLE_FONT
+    legend_size = _get(lay, "legend", "font", "size") or base
+    _node(lay, "margin").update(l=grow(m.get("l"), MARGIN["l"]), r=grow(m.get("r"), MARGIN["r"]),
+                                t=grow(m.get("t"), MARGIN["t"]), b=grow(m.get("b"), MARGIN["b"]))
+    _node(lay, "font")["size"] = round(base * factor)
+    _node(_node(lay, "title"), "font")["size"] = round(title_size * factor)
+    _node(_node(lay, "legend"), "font")["size"] = round(legend_size * factor)
+    _node(_node(lay, "hoverlabel"), "font")["size"] = round(base * factor)
+    if lay.get("height"):
+        lay["height"] = round(lay["height"] * min(factor, 1.3))
+    if lay.get("annotations"):
+        lay["annotations"] = [dict(a) for a in lay["annotations"]]
+        for ann in lay["annotations"]:
+            _node(ann, "font")["size"] = round((_get(ann, "font", "size") or base) * factor)
 
-    def axis(ax):
-        ax.tickfont.size = round((ax.tickfont.size or TICK_FONT) * factor)
-        if ax.title.font.size:
-            ax.title.font.size = round(ax.title.font.size * factor)
+    def axis(ax: dict) -> None:
+        _node(ax, "tickfont")["size"] = round((_get(ax, "tickfont", "size") or TICK_FONT) * factor)
+        if _get(ax, "title", "font", "size"):
+            _node(_node(ax, "title"), "font")["size"] = round(ax["title"]["font"]["size"] * factor)
 
-    fig.for_each_xaxis(axis)
-    fig.for_each_yaxis(axis)
-    for tr in fig.data:
-        cb = getattr(tr, "colorbar", None) or getattr(getattr(tr, "marker", None), "colorbar", None)
-        if cb is not None and cb.to_plotly_json():
-            cb.tickfont.size = round((cb.tickfont.size or TICK_FONT) * factor)
-            if cb.title.font.size:
-                cb.title.font.size = round(cb.title.font.size * factor)
+    for name in sorted({"xaxis", "yaxis"} | {k for k in lay if k.startswith(("xaxis", "yaxis"))}):
+        axis(_node(lay, name))
+    data = fig.get("data") or []
+    for i, tr in enumerate(data):
+        where = "colorbar" if tr.get("colorbar") else ("marker" if _get(tr, "marker", "colorbar") else None)
+        if where is None:
+            continue
+        tr = data[i] = dict(tr)
+        cb = _node(_node(tr, "marker"), "colorbar") if where == "marker" else _node(tr, "colorbar")
+        axis(cb)
     return fig

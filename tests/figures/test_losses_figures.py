@@ -60,10 +60,11 @@ def test_presentation_scaling_enlarges_every_font():
         datasets.load_digits().X[:100], datasets.load_digits().y[:100], datasets.load_digits().X[:10],
         datasets.load_digits().y[:10], n_steps=5, n_classes=10))
     assert fig.layout.font.size is None  # the template's size applies
-    scale_text(fig, 1.5)
-    assert fig.layout.font.size == round(BASE_FONT * 1.5)
-    assert fig.layout.title.font.size > BASE_FONT * 1.5
-    assert tuple(fig.layout.template.layout.colorway) == PALETTE
+    d = scale_text(fig.to_dict(), 1.5)
+    assert d["layout"]["font"]["size"] == round(BASE_FONT * 1.5)
+    assert d["layout"]["title"]["font"]["size"] > BASE_FONT * 1.5
+    assert d["layout"]["xaxis"]["tickfont"]["size"] > BASE_FONT  # the template's 14 px ticks, scaled
+    assert tuple(d["layout"]["template"]["layout"]["colorway"]) == PALETTE
 
 
 def test_phone_friendly_axes_legends_and_colorbar():

@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pages._ui import cached, figures
-from regopt_core.figures.theme import scale_text
+from regopt_core.figures.theme import legend_clear_of_title, scale_text, tidy_log_axes
 
 CALLS: list = []
 
@@ -135,10 +135,8 @@ def test_spec_styles_a_copy_once_and_equals_plotlys_own_json(figs):
     s2 = figures.spec(fig, style, ("present",))
     assert s1 is s2 and len(calls) == 1
     assert fig.to_json() == before  # the shared figure was not restyled in place
-    expected = go.Figure(fig)
-    scale_text(expected, 1.45)
     got = json.loads(pio.to_json(figures.drawable(s1).to_dict(), validate=False))
-    want = json.loads(expected.to_json())
+    want = json.loads(pio.to_json(scale_text(fig.to_dict(), 1.45), validate=False))
     assert _decoded(got) == pytest.approx(_decoded(want), rel=1e-7)  # float32 on the wire (compact)
     assert got["layout"] == want["layout"]
     assert figures.spec(fig, style, ("normal",)) is not s1  # another variant: its own spec
@@ -246,3 +244,11 @@ def test_every_figure_of_a_page_is_the_same_built_without_plotlys_validation(pag
             if isinstance(s, go.Figure):
                 assert f._validate is False  # noqa: SLF001 — (some builders skip validation themselves)
                 assert as_drawn(f) == as_drawn(s), fn.__name__
+                # what the page layer sends: the figure's dict made without to_dict's copies equals to_dict's
+                before = f.to_json()
+                mine = figures.plain(f)
+                assert json.dumps(mine, sort_keys=True, default=str) == json.dumps(
+                    figures.compact(f.to_dict()), sort_keys=True, default=str), fn.__name__
+                # and styling that dict (as layout.show_figure does) never reaches the shared figure
+                scale_text(legend_clear_of_title(tidy_log_axes(mine)), 1.45)
+                assert f.to_json() == before, fn.__name__
