@@ -115,11 +115,19 @@ def _trim_heap() -> None:
 
 
 def _in_worker(fn: Callable, config: Any) -> Any:
-    """What a worker runs for a job: ``fn(config)``, then a heap trim."""
+    """What a worker runs for a job: ``fn(config)``, then a heap trim. With ``REGOPT_JOB_LOG=<file>`` each job
+    appends a line ``<cpu seconds>\t<function>\t<config>`` (which work costs the workers, under a load run)."""
+    log = os.environ.get("REGOPT_JOB_LOG")
+    t0 = time.process_time()
     try:
         return fn(config)
     finally:
         _trim_heap()
+        if log:
+            name = getattr(getattr(fn, "func", fn), "__qualname__", repr(fn))
+            what = config if name != "_each" else [getattr(getattr(f, "func", f), "__qualname__", "?") for f, _ in config]
+            with open(log, "a") as fh:
+                fh.write(f"{time.process_time() - t0:.3f}\t{name}\t{repr(what)[:300]}\n")
 
 
 #: what a worker imports when it starts, so a page's first heavy job does not pay for it (~150 ms each)
