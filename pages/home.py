@@ -112,7 +112,7 @@ def _thumbnail(url_path: str) -> dict | None:
             fig = None
         if fig is None:
             return None
-        made = figures.SPECS.put(key, layout.thumbnail(fig).to_dict())
+        made = figures.SPECS.put(key, figures.finished(layout.thumbnail(fig).to_dict()))
     return made
 
 

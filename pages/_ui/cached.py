@@ -66,9 +66,11 @@ def _freeze(obj: Any) -> Any:
 
 
 def nbytes(obj: Any) -> int:
-    """Approximate size of a result: its arrays' bytes (+64 per other leaf)."""
+    """Approximate size of a result: its arrays' and strings' bytes (+64 per other leaf)."""
     if isinstance(obj, np.ndarray):
         return obj.nbytes
+    if isinstance(obj, (str, bytes)):  # a figure's JSON text, a typed array's base64
+        return len(obj)
     if isinstance(obj, dict):
         return sum(nbytes(v) for v in obj.values())
     if isinstance(obj, (list, tuple)):

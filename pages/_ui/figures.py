@@ -44,6 +44,7 @@ import threading
 
 import numpy as np
 import plotly.basedatatypes
+import plotly.io
 import plotly.graph_objects as go
 from _plotly_utils.utils import is_homogeneous_array, is_skipped_key, to_typed_array_spec
 
@@ -181,11 +182,32 @@ def spec(fig: go.Figure, style: Callable[[dict], None], variant: Hashable) -> di
     def build() -> dict:
         own = plain(fig)
         style(own)
-        return own
+        return finished(own)
 
     if key is None:
         return build()
     return SPECS.compute((key, variant), build)
+
+
+_JSON = "_regopt_json"  # the key under which a finished figure keeps its JSON text
+_plotly_to_json = plotly.io.to_json
+
+
+def finished(fig_dict: dict) -> dict:
+    """A figure dict made ready to draw for everyone: its JSON text, made once (``st.plotly_chart`` serializes
+    every figure on every rerun; a shared figure's text is the same each time), and its layout (Streamlit reads
+    the height and width from it). :func:`drawable` hands it to ``st.plotly_chart``, whose
+    ``plotly.io.to_json(figure, validate=False)`` then returns the text as it is."""
+    return {"layout": fig_dict.get("layout", {}), _JSON: _plotly_to_json(fig_dict, validate=False)}
+
+
+def _to_json(fig: Any, *args: Any, **kwargs: Any) -> Any:
+    if type(fig) is dict and _JSON in fig and not args and set(kwargs) <= {"validate"}:
+        return fig[_JSON]
+    return _plotly_to_json(fig, *args, **kwargs)
+
+
+plotly.io.to_json = _to_json  # a finished figure's text as it is; every other call unchanged
 
 
 def plain(fig: go.Figure) -> dict:
@@ -312,4 +334,4 @@ def clear() -> None:
     SPECS.clear()
 
 
-__all__ = ["builders", "memoized", "spec", "plain", "compact", "drawable", "clear", "unvalidated", "FIGURES", "SPECS"]
+__all__ = ["builders", "memoized", "spec", "plain", "compact", "finished", "drawable", "clear", "unvalidated", "FIGURES", "SPECS"]

@@ -189,6 +189,25 @@ def test_streamlit_receives_the_styled_figure():
     assert spec["layout"]["yaxis"]["dtick"] == 1 and spec["layout"]["yaxis"]["exponentformat"] == "power"
 
 
+def test_a_shared_figure_is_serialized_once_for_every_rerun(monkeypatch):
+    # st.plotly_chart serializes the figure on every rerun; a finished (shared) figure hands it its JSON text
+    calls = []
+    original = figures._plotly_to_json
+    monkeypatch.setattr(figures, "_plotly_to_json", lambda f, *a, **k: calls.append(1) or original(f, *a, **k))
+    figures.clear()
+    at = AppTest.from_function(_script, default_timeout=30).run()
+    first = at.get("plotly_chart")[0].proto.spec
+    made = len(calls)
+    at.run()
+    at.run()
+    assert made == 1 and len(calls) == 1, calls
+    assert at.get("plotly_chart")[0].proto.spec == first
+    # the text is plotly's own serialization of the styled dict; anything else still goes to plotly
+    assert pio.to_json({"data": [], "layout": {}}, validate=False) == original({"data": [], "layout": {}},
+                                                                              validate=False)
+    figures.clear()
+
+
 def test_functions_key_by_identity(figs):
     def fig_of(f):
         CALLS.append(1)
