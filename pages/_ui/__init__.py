@@ -58,6 +58,19 @@ def _settle_process() -> None:
     gc.freeze()
 
 
-_leave_pages_folder_mode()
-preload()
-_settle_process()
+#: ``sys.argv`` of a job-pool worker (``pages/_ui/jobs.py`` sets it when it spawns one)
+WORKER_ARGV0 = "regopt-job-worker"
+
+
+def _in_worker_process() -> bool:
+    """A worker of the job pool: it needs this package's light modules (``cached``, ``jobs``) and imports the
+    core itself — not Streamlit's page machinery, pandas or plotly (~150 MB per worker)."""
+    import sys
+
+    return sys.argv[:1] == [WORKER_ARGV0]
+
+
+if not _in_worker_process():
+    _leave_pages_folder_mode()
+    preload()
+    _settle_process()

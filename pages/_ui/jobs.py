@@ -31,6 +31,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import multiprocessing
+import multiprocessing.spawn
 import os
 import threading
 import time
@@ -138,7 +139,10 @@ _WORKER_MODULES = ("regopt_core.ct.lab", "regopt_core.sgd.page", "regopt_core.sp
 def _worker_start(niceness: int = 5) -> None:
     """A worker's start (in the worker): lower priority, the heavy modules imported, and the CT defaults' system
     matrices built — ahead of the first student's job instead of inside it. Failures only cost that head start."""
+    import gc
     import importlib
+
+    from threadpoolctl import threadpool_limits
 
     os.nice(niceness)
     for name in _WORKER_MODULES:
@@ -146,6 +150,10 @@ def _worker_start(niceness: int = 5) -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001, S112 — the job that needs it reports its own error
             continue
+    threadpool_limits(1)  # after the imports (it limits the libraries loaded by then): one BLAS/OpenMP thread
+    #                       per worker, as in the server — the workers share the machine's cores with it
+    gc.collect()
+    gc.freeze()  # the imported modules' objects are never walked by a collection again (as in the server)
     try:
         from regopt_core.ct import lab
 
@@ -154,7 +162,25 @@ def _worker_start(niceness: int = 5) -> None:
         pass
 
 
+def _preparation_without_main(name: str) -> dict:
+    """What a spawned worker gets to set itself up (``multiprocessing.spawn.get_preparation_data``) minus the
+    parent's ``__main__``: the server's main module is Streamlit's command line, which a worker would import —
+    and with it Streamlit, its web server and, through the page layer's package, pandas, pyarrow and plotly:
+    ~150 MB per worker for nothing. A job is always a module-level function of ``regopt_core`` or ``pages._ui``."""
+    from pages._ui import WORKER_ARGV0
+
+    data = _spawn_preparation(name)
+    data.pop("init_main_from_name", None)
+    data.pop("init_main_from_path", None)
+    data["sys_argv"] = [WORKER_ARGV0]  # how the page layer's package knows it is in a worker (see its __init__)
+    return data
+
+
+_spawn_preparation = multiprocessing.spawn.get_preparation_data
+
+
 def _new_executor() -> ProcessPoolExecutor:
+    multiprocessing.spawn.get_preparation_data = _preparation_without_main
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_worker_start)
 

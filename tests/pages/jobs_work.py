@@ -13,3 +13,12 @@ def sleep_then_echo(cfg):
 
 def pid(cfg):
     return os.getpid()
+
+
+def loaded_packages(cfg):
+    """The top-level packages a worker has imported, and whether its BLAS runs one thread."""
+    import sys
+
+    from threadpoolctl import threadpool_info
+
+    return sorted({m.split(".")[0] for m in sys.modules}), [i["num_threads"] for i in threadpool_info()]

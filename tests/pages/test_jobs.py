@@ -333,3 +333,19 @@ def test_a_failed_heavy_job_is_a_message_with_retry_and_the_other_sections_still
     assert any(b.label == "Retry" for b in at.button)
     assert at.metric[0].value == "42"
 
+
+
+def test_a_worker_imports_the_core_not_streamlit_pandas_or_plotly():
+    # a spawned worker used to import the server's __main__ (Streamlit's command line) and, through the page
+    # layer's package, pandas, pyarrow and plotly: ~150 MB per worker that no job uses
+    from pages._ui import jobs
+
+    ex = jobs._new_executor()
+    try:
+        packages, blas_threads = ex.submit(jobs_work.loaded_packages, None).result(timeout=120)
+    finally:
+        ex.shutdown(wait=True)
+    assert "regopt_core" in packages and "scipy" in packages  # the heavy core modules are imported at start
+    for heavy in ("streamlit", "pandas", "pyarrow", "plotly", "starlette"):
+        assert heavy not in packages, heavy
+    assert set(blas_threads) <= {1}
