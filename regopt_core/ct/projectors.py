@@ -159,6 +159,30 @@ class Projector:
         y = np.ascontiguousarray(sinogram, dtype=np.float32).reshape(-1)
         return _matvec(self._blocks_t, y).reshape(self.n, self.n)
 
+    def forward_many(self, images: list[np.ndarray]) -> list[np.ndarray]:
+        """``[forward(x) for x in images]`` with one pass over :math:`A` for all of them (same numbers)."""
+        return [y.reshape(self.sino_shape) for y in _products(self.matrix, images, self.forward)]
+
+    def adjoint_many(self, sinograms: list[np.ndarray]) -> list[np.ndarray]:
+        """``[adjoint(y) for y in sinograms]`` with one pass over :math:`A^T` for all of them (same numbers)."""
+        return [x.reshape(self.n, self.n) for x in _products(self.matrix_t, sinograms, self.adjoint)]
+
+
+#: from this many vectors on, one multi-vector product beats single products: scipy's multi-vector loop
+#: (``csr_matvecs``) costs about four single products whatever the count up to ~12 (128², 40 views: 3.3 ms for 1-12
+#: vectors against 0.74 ms for one), so 16 vectors cost 0.23 ms each instead of 0.74
+_MANY_MIN = 5
+
+
+def _products(matrix: sp.csr_matrix, vectors: list[np.ndarray], single) -> list[np.ndarray]:
+    """``matrix @ v`` for every ``v`` in ``vectors`` (fresh contiguous float32 arrays). For each row the multi-vector
+    loop adds the same terms in the same order as the single product, so the numbers are the same."""
+    if len(vectors) < _MANY_MIN:
+        return [single(v) for v in vectors]
+    stacked = np.stack([np.asarray(v, dtype=np.float32).reshape(-1) for v in vectors], axis=1)  # one column each
+    out = matrix @ stacked
+    return [np.array(out[:, i]) for i in range(out.shape[1])]  # a contiguous array of its own each
+
 
 def make_projector(geometry: ParallelGeometry | FanGeometry, *, n_threads: int = 2) -> Projector:
     """Build the Joseph matrix and its transpose for ``geometry``; arrays are made read-only."""

@@ -36,6 +36,7 @@ __all__ = [
     "total_variation",
     "tv_gradient",
     "tv_pdhg",
+    "tv_pdhg_many",
 ]
 
 MAX_ITER = 2000
@@ -334,119 +335,204 @@ def tv_pdhg(
         ``objective`` per iteration and ``fun`` use the objective above; ``residual`` is
         :math:`\\|Ax-b\\|_2` in the sinogram's own units.
     """
-    b = np.asarray(sinogram, dtype=np.float32)
-    if b.shape != projector.sino_shape:
-        raise ValueError(f"sinogram shape {b.shape} does not match projector {projector.sino_shape}")
-    lam = float(lam)
-    if not (np.isfinite(lam) and lam >= 0):
-        raise ValueError(f"lam must be finite and >= 0, got {lam}")
-    n_iter = _check_iterations(n_iter, MAX_ITER)
-    scale = 1.0 / projector.geometry.pixel_size
-    lam_int = lam * scale * scale  # the same minimiser on the s-scaled data term
-    c = 2.0
-    if rho is None:
-        rho = 0.1 if preconditioned else 1.0
-    if not (np.isfinite(rho) and rho > 0):
-        raise ValueError(f"rho must be positive, got {rho}")
-    steps = pdhg_steps(projector, preconditioned=preconditioned, data_scale=scale, grad_weight=c, rho=float(rho))
-    tau, sig_a = steps.tau, steps.sigma_data
-    s32, c32 = np.float32(scale), np.float32(c)
-    sig_gc = np.float32(steps.sigma_grad * c)
-    radius = np.float32(lam_int / c)
-    n = projector.n
-    sb = b * s32
-    if start is None:
-        x = np.zeros((n, n), np.float32) if x0 is None else np.array(x0, dtype=np.float32).reshape(n, n)
-        ax = s32 * projector.forward(x)
-        xbar, axbar = x.copy(), ax.copy()
-        p = np.zeros_like(b)
-        q = np.zeros((2, n, n), np.float32)
-        k0, change = 0, float("inf")
-    else:
-        if x0 is not None:
-            raise ValueError("give x0 or start, not both")
-        if not 0 <= start.nit < n_iter or start.x.shape != (n, n) or start.p.shape != b.shape:
-            raise ValueError(f"start (after {start.nit} iterations, image {start.x.shape}) cannot resume a run of "
-                             f"{n_iter} iterations on a {n}x{n} image with sinogram {b.shape}")
-        x, xbar, ax, axbar, p, q = (np.array(a, dtype=np.float32) for a in
-                                     (start.x, start.xbar, start.ax, start.axbar, start.p, start.q))
-        k0, change = int(start.nit), float(start.change)
-    inv_1ps = (1.0 / (1.0 + sig_a)).astype(np.float32)
-    objective_, residual, tvs = [], [], []
-    message = "maximum number of iterations reached"
-    k = k0
-    inv_s2 = 1.0 / (scale * scale)
-    # Work buffers reused by every iteration: the same float32 operations in the same order as the textbook lines
-    # in the comments (so the same numbers), without allocating ~10 image-sized temporaries per iteration (a third
-    # of an iteration's time at 128² and 20 views was outside the two mat-vecs).
-    g = np.zeros((2, n, n), np.float32)  # gradient fields: the last column / row of each stay zero
-    g_x = np.zeros((2, n, n), np.float32)
-    mag, m2, div = (np.empty((n, n), np.float32) for _ in range(3))
-    sino_tmp = np.empty_like(b)
-    for k in range(k0 + 1, n_iter + 1):
-        # p <- (p + Σ_A (s A x̄ − s b)) / (1 + Σ_A)
-        np.subtract(axbar, sb, out=sino_tmp)
-        np.multiply(sig_a, sino_tmp, out=sino_tmp)
-        p += sino_tmp
-        p *= inv_1ps
-        upd = projector.adjoint(p)  # a fresh array: becomes x_new
-        np.multiply(s32, upd, out=upd)
-        if lam > 0:
+    run = _PDHGRun(sinogram, projector, lam=lam, n_iter=n_iter, nonneg=nonneg, preconditioned=preconditioned, x0=x0,
+                   start=start, rho=rho)
+    for k in range(run.nit + 1, run.n_iter + 1):
+        x_new = run.primal_step(projector.adjoint(run.dual_step()))
+        if run.finish_step(k, projector.forward(x_new), callback=callback, stop_at_tol=stop_at_tol, tol=tol):
+            break
+    return run.result(tol)
+
+
+def tv_pdhg_many(
+    sinograms: list[np.ndarray],
+    projector: Projector,
+    *,
+    lams: list[float],
+    n_iter: int = 200,
+    stop_at_tol: bool = False,
+    tol: float = TOL,
+) -> list[TVResult]:
+    """:func:`tv_pdhg` for several problems on one projector (one scan at many λ, honest and inverse-crime data, ...),
+    run side by side: each iteration's products with :math:`A^T` and :math:`A` are one pass over the matrix for all
+    problems still running (:meth:`~regopt_core.ct.projectors.Projector.adjoint_many`), about 3x less CPU per
+    problem at 8-16 problems (the products are ~80 % of an iteration).
+
+    Result ``i`` equals ``tv_pdhg(sinograms[i], projector, lam=lams[i], n_iter=n_iter, stop_at_tol=stop_at_tol,
+    tol=tol)`` exactly: every problem runs the same float32 operations on the same numbers, and one that stops
+    (at its tolerance, or diverged) leaves the others running.
+    """
+    if len(sinograms) != len(lams):
+        raise ValueError(f"{len(sinograms)} sinograms but {len(lams)} values of lam")
+    work = _PDHGWork(projector.n, projector.sino_shape)
+    steps = pdhg_steps(projector, data_scale=1.0 / projector.geometry.pixel_size, grad_weight=2.0, rho=0.1)
+    runs = [_PDHGRun(b, projector, lam=lam, n_iter=n_iter, steps=steps, work=work) for b, lam in zip(sinograms, lams)]
+    running = list(runs)
+    for k in range(1, _check_iterations(n_iter, MAX_ITER) + 1):
+        atp = projector.adjoint_many([run.dual_step() for run in running])
+        x_new = [run.primal_step(u) for run, u in zip(running, atp)]
+        ax_new = projector.forward_many(x_new)
+        running = [run for run, ax in zip(running, ax_new) if not run.finish_step(k, ax, stop_at_tol=stop_at_tol, tol=tol)]
+        if not running:
+            break
+    return [run.result(tol) for run in runs]
+
+
+class _PDHGWork:
+    """Work buffers of TV-PDHG iterations, shared by the problems :func:`tv_pdhg_many` runs side by side (each step
+    uses them only while it runs). Reusing them instead of allocating ~10 image-sized temporaries per iteration
+    saved a third of an iteration's time at 128² and 20 views outside the two mat-vecs."""
+
+    def __init__(self, n: int, sino_shape: tuple[int, int]) -> None:
+        self.g = np.zeros((2, n, n), np.float32)  # gradient fields: the last row of g[1] stays zero
+        self.g_x = np.zeros((2, n, n), np.float32)
+        self.mag, self.m2, self.div = (np.empty((n, n), np.float32) for _ in range(3))
+        self.sino = np.empty(sino_shape, np.float32)
+
+
+class _PDHGRun:
+    """One TV-PDHG problem in flight (:func:`tv_pdhg`): its constants, iterates and traces.
+
+    An iteration is split around its two products with the system matrix, which the driver computes:
+    ``p = dual_step()``, ``x_new = primal_step(Aᵀp)``, ``finish_step(k, A x_new)``. The steps are the textbook lines
+    in the comments, written with the buffers of a :class:`_PDHGWork` (the same float32 operations in the same
+    order, so the same numbers).
+    """
+
+    def __init__(self, sinogram, projector: Projector, *, lam: float, n_iter: int, nonneg: bool = True,
+                 preconditioned: bool = True, x0=None, start: PDHGState | None = None, rho: float | None = None,
+                 steps: PDHGSteps | None = None, work: _PDHGWork | None = None) -> None:
+        b = np.asarray(sinogram, dtype=np.float32)
+        if b.shape != projector.sino_shape:
+            raise ValueError(f"sinogram shape {b.shape} does not match projector {projector.sino_shape}")
+        lam = float(lam)
+        if not (np.isfinite(lam) and lam >= 0):
+            raise ValueError(f"lam must be finite and >= 0, got {lam}")
+        self.n_iter = n_iter = _check_iterations(n_iter, MAX_ITER)
+        scale = 1.0 / projector.geometry.pixel_size
+        lam_int = lam * scale * scale  # the same minimiser on the s-scaled data term
+        c = 2.0
+        if rho is None:
+            rho = 0.1 if preconditioned else 1.0
+        if not (np.isfinite(rho) and rho > 0):
+            raise ValueError(f"rho must be positive, got {rho}")
+        if steps is None:
+            steps = pdhg_steps(projector, preconditioned=preconditioned, data_scale=scale, grad_weight=c, rho=float(rho))
+        self.tau, self.sig_a = steps.tau, steps.sigma_data
+        self.s32, self.c32 = np.float32(scale), np.float32(c)
+        self.sig_gc = np.float32(steps.sigma_grad * c)
+        self.radius = np.float32(lam_int / c)
+        n = projector.n
+        self.b, self.projector, self.lam, self.nonneg, self.scale = b, projector, lam, nonneg, scale
+        self.sb = b * self.s32
+        if start is None:
+            x = np.zeros((n, n), np.float32) if x0 is None else np.array(x0, dtype=np.float32).reshape(n, n)
+            ax = self.s32 * projector.forward(x)
+            xbar, axbar = x.copy(), ax.copy()
+            p = np.zeros_like(b)
+            q = np.zeros((2, n, n), np.float32)
+            k0, change = 0, float("inf")
+        else:
+            if x0 is not None:
+                raise ValueError("give x0 or start, not both")
+            if not 0 <= start.nit < n_iter or start.x.shape != (n, n) or start.p.shape != b.shape:
+                raise ValueError(f"start (after {start.nit} iterations, image {start.x.shape}) cannot resume a run of "
+                                 f"{n_iter} iterations on a {n}x{n} image with sinogram {b.shape}")
+            x, xbar, ax, axbar, p, q = (np.array(a, dtype=np.float32) for a in
+                                         (start.x, start.xbar, start.ax, start.axbar, start.p, start.q))
+            k0, change = int(start.nit), float(start.change)
+        self.x, self.xbar, self.ax, self.axbar, self.p, self.q = x, xbar, ax, axbar, p, q
+        self.nit, self.change = k0, change
+        self.inv_1ps = (1.0 / (1.0 + self.sig_a)).astype(np.float32)
+        self.objective, self.residual, self.tvs = [], [], []
+        self.message = "maximum number of iterations reached"
+        self.inv_s2 = 1.0 / (scale * scale)
+        self.work = work if work is not None else _PDHGWork(n, b.shape)
+        self._x_new = None
+
+    def dual_step(self) -> np.ndarray:
+        """``p <- (p + Σ_A (s A x̄ − s b)) / (1 + Σ_A)``; returns ``p`` (the driver computes ``Aᵀp``)."""
+        tmp = self.work.sino
+        np.subtract(self.axbar, self.sb, out=tmp)
+        np.multiply(self.sig_a, tmp, out=tmp)
+        self.p += tmp
+        self.p *= self.inv_1ps
+        return self.p
+
+    def primal_step(self, atp: np.ndarray) -> np.ndarray:
+        """The gradient field's dual step and ``x_new`` from ``atp`` = ``Aᵀp`` (a fresh array: it becomes x_new)."""
+        w, q = self.work, self.q
+        upd = np.multiply(self.s32, atp, out=atp)
+        if self.lam > 0:
             # q <- Π_{|·| ≤ radius}(q + σ c ∇x̄)
-            _gradient_into(xbar, g)
-            np.multiply(sig_gc, g, out=g)
+            g, mag = _gradient_into(self.xbar, w.g), w.mag
+            np.multiply(self.sig_gc, g, out=g)
             q += g
             np.multiply(q[0], q[0], out=mag)
-            np.multiply(q[1], q[1], out=m2)
-            np.add(mag, m2, out=mag)
+            np.multiply(q[1], q[1], out=w.m2)
+            np.add(mag, w.m2, out=mag)
             np.sqrt(mag, out=mag)
-            np.divide(mag, radius, out=mag)
+            np.divide(mag, self.radius, out=mag)
             np.maximum(mag, 1.0, out=mag)
             q /= mag
             # x_new <- x − T (s Aᵀp − c div q)
-            _divergence_into(q, div)
-            np.multiply(c32, div, out=div)
+            div = _divergence_into(q, w.div)
+            np.multiply(self.c32, div, out=div)
             np.subtract(upd, div, out=upd)
         # (λ = 0: x_new <- x − T s Aᵀp)
-        np.multiply(tau, upd, out=upd)
-        x_new = np.subtract(x, upd, out=upd)
-        if nonneg:
+        np.multiply(self.tau, upd, out=upd)
+        x_new = np.subtract(self.x, upd, out=upd)
+        if self.nonneg:
             np.maximum(x_new, 0.0, out=x_new)
-        ax_new = projector.forward(x_new)
-        np.multiply(s32, ax_new, out=ax_new)
-        xbar = np.multiply(2.0, x_new, out=xbar if xbar is not x else None)  # x̄ <- 2 x_new − x
-        np.subtract(xbar, x, out=xbar)
-        axbar = np.multiply(2.0, ax_new, out=axbar if axbar is not ax else None)
-        np.subtract(axbar, ax, out=axbar)
-        change = relative_change(x_new, x)
-        x, ax = x_new, ax_new
-        np.subtract(ax, sb, out=sino_tmp)
-        r = sino_tmp.ravel()
+        self._x_new = x_new
+        return x_new
+
+    def finish_step(self, k: int, ax_new: np.ndarray, *, callback: Callback | None = None, stop_at_tol: bool = False,
+                    tol: float = TOL) -> bool:
+        """Iteration ``k`` ends with ``ax_new`` = ``A x_new`` (a fresh array): extrapolation, traces, stopping rules.
+        True when the run stops here."""
+        x, ax, x_new = self.x, self.ax, self._x_new
+        np.multiply(self.s32, ax_new, out=ax_new)
+        xbar = np.multiply(2.0, x_new, out=self.xbar if self.xbar is not x else None)  # x̄ <- 2 x_new − x
+        self.xbar = np.subtract(xbar, x, out=xbar)
+        axbar = np.multiply(2.0, ax_new, out=self.axbar if self.axbar is not ax else None)
+        self.axbar = np.subtract(axbar, ax, out=axbar)
+        self.change = relative_change(x_new, x)
+        self.x, self.ax, self.nit = x_new, ax_new, k
+        x = x_new
+        tmp = self.work.sino
+        np.subtract(ax_new, self.sb, out=tmp)
+        r = tmp.ravel()
         res2 = float(np.dot(r, r))
-        tv = _tv32(_gradient_into(x, g_x))
-        residual.append(np.sqrt(res2) / scale)
-        tvs.append(tv)
-        objective_.append(0.5 * res2 * inv_s2 + lam * tv)
+        tv = _tv32(_gradient_into(x, self.work.g_x))
+        self.residual.append(np.sqrt(res2) / self.scale)
+        self.tvs.append(tv)
+        self.objective.append(0.5 * res2 * self.inv_s2 + self.lam * tv)
         if not np.isfinite(res2):
-            message = "diverged (non-finite residual)"
-            break
-        if notify(callback, x, k, n_iter, objective_[-1]):
-            message = "stopped by callback"
-            break
-        if stop_at_tol and change <= tol:
-            message = CONVERGED
-            break
-    return TVResult(
-        x=x,
-        fun=objective(x, b, projector, lam),
-        nit=k,
-        message=message,
-        objective=np.array(objective_),
-        residual=np.array(residual),
-        tv=np.array(tvs),
-        convergence=convergence(change, k, tol),
-        state=PDHGState(x=x, xbar=xbar, ax=ax, axbar=axbar, p=p, q=q, nit=k, change=float(change)),
-    )
+            self.message = "diverged (non-finite residual)"
+            return True
+        if notify(callback, x, k, self.n_iter, self.objective[-1]):
+            self.message = "stopped by callback"
+            return True
+        if stop_at_tol and self.change <= tol:
+            self.message = CONVERGED
+            return True
+        return False
+
+    def result(self, tol: float) -> TVResult:
+        x, k = self.x, self.nit
+        return TVResult(
+            x=x,
+            fun=objective(x, self.b, self.projector, self.lam),
+            nit=k,
+            message=self.message,
+            objective=np.array(self.objective),
+            residual=np.array(self.residual),
+            tv=np.array(self.tvs),
+            convergence=convergence(self.change, k, tol),
+            state=PDHGState(x=x, xbar=self.xbar, ax=self.ax, axbar=self.axbar, p=self.p, q=self.q, nit=k,
+                            change=float(self.change)),
+        )
 
 
 def tv_gradient(x: np.ndarray, *, eps: float = 1e-4) -> np.ndarray:

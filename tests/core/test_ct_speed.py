@@ -102,3 +102,69 @@ def test_asd_pocs_with_kept_buffers_computes_the_textbook_loop():
     b = simulate_scan(shepp_logan(), g, i0=1e4, rng=stream(2, 1)).data.astype(np.float32)
     eps = 0.015 * float(np.linalg.norm(b))
     np.testing.assert_array_equal(tv.asd_pocs(b, proj, eps=eps, n_iter=7).x, _asd_pocs_textbook(b, proj, eps, 7))
+
+
+@pytest.fixture(scope="module")
+def small_scans():
+    from regopt_core.ct.experiments import make_geometry, simulate_scan
+    from regopt_core.ct.phantoms import shepp_logan
+    from regopt_core.ct.projectors import make_projector
+    from regopt_core.seeding import stream
+
+    g = make_geometry("parallel", 48, 16)
+    proj = make_projector(g)
+    honest = simulate_scan(shepp_logan(), g, i0=1e4, rng=stream(4, 1)).data
+    crime = simulate_scan(shepp_logan(), g, inverse_crime=True, projector=proj, rng=stream(4, 1)).data
+    return proj, honest, crime
+
+
+@pytest.mark.parametrize("count", [1, 3, 5, 9])
+def test_multi_vector_products_equal_the_single_products(small_scans, count):
+    proj = small_scans[0]
+    rng = np.random.default_rng(count)
+    images = [rng.random((proj.n, proj.n)).astype(np.float32) for _ in range(count)]
+    sinos = [rng.random(proj.sino_shape).astype(np.float32) for _ in range(count)]
+    for got, x in zip(proj.forward_many(images), images, strict=True):
+        assert got.shape == proj.sino_shape and got.flags.c_contiguous
+        np.testing.assert_array_equal(got, proj.forward(x))
+    for got, y in zip(proj.adjoint_many(sinos), sinos, strict=True):
+        assert got.shape == (proj.n, proj.n) and got.flags.c_contiguous
+        np.testing.assert_array_equal(got, proj.adjoint(y))
+
+
+@pytest.mark.parametrize("stop_at_tol", [True, False])
+def test_pdhg_side_by_side_equals_each_run_alone(small_scans, stop_at_tol):
+    """tv_pdhg_many runs problems in lockstep with shared products: each result is tv_pdhg's, also when some stop at
+    their tolerance long before the others (λ = 0 and a large λ run all 120 iterations here)."""
+    proj, honest, crime = small_scans
+    lams = [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 3e-2]
+    datas = [d for _ in lams for d in (honest, crime)]
+    lam_list = [lam for lam in lams for _ in (0, 1)]
+    many = tv.tv_pdhg_many(datas, proj, lams=lam_list, n_iter=120, stop_at_tol=stop_at_tol)
+    nits = set()
+    for d, lam, got in zip(datas, lam_list, many, strict=True):
+        ref = tv.tv_pdhg(d, proj, lam=lam, n_iter=120, stop_at_tol=stop_at_tol)
+        np.testing.assert_array_equal(got.x, ref.x)
+        for name in ("objective", "residual", "tv"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(ref, name))
+        assert (got.nit, got.message, got.fun, got.convergence) == (ref.nit, ref.message, ref.fun, ref.convergence)
+        for a, b in zip(vars(got.state).values(), vars(ref.state).values(), strict=True):
+            np.testing.assert_array_equal(a, b)
+        nits.add(got.nit)
+    assert len(nits) > 2 if stop_at_tol else nits == {120}  # the runs really stopped at different iterations
+    with pytest.raises(ValueError):
+        tv.tv_pdhg_many(datas, proj, lams=lam_list[:-1])
+
+
+def test_crime_curves_are_the_psnrs_of_the_reconstructions_of_their_keys():
+    from dataclasses import replace
+
+    from regopt_core.ct import lab
+
+    key = replace(lab.DEFAULT, n=64, views=12, i0=1e4, n_iter=60).clamped().crime_key()
+    cc = lab.crime_curves(key)
+    keys = lab.crime_keys(key)
+    assert len(keys) == 2 * len(lab.CRIME_LAMS)
+    np.testing.assert_array_equal(cc.psnr_honest, [lab.reconstruction(k).psnr for k in keys[0::2]])
+    np.testing.assert_array_equal(cc.psnr_crime, [lab.reconstruction(k).psnr for k in keys[1::2]])
+    assert [k.crime for k in keys[:2]] == [False, True] and [k.lam for k in keys[::2]] == list(lab.CRIME_LAMS)
