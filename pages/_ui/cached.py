@@ -75,6 +75,8 @@ def nbytes(obj: Any) -> int:
         return sum(nbytes(v) for v in obj.values())
     if isinstance(obj, (list, tuple)):
         return sum(nbytes(v) for v in obj)
+    if hasattr(obj, "_frame_objs") and hasattr(obj, "_layout"):  # a plotly figure: its property dicts' arrays
+        return nbytes(obj._data) + nbytes(obj._layout) + sum(nbytes(f._props) for f in obj._frame_objs)
     if hasattr(obj, "__dataclass_fields__"):
         return sum(nbytes(getattr(obj, f)) for f in obj.__dataclass_fields__)
     return 64

@@ -53,7 +53,8 @@ from pages._ui.cached import Memo
 _SMALL_ARRAY = 1 << 20  # page-made (writeable) arrays are keyed by a hash of their bytes up to this size
 
 #: figure objects by (builder, arguments) — the entry also holds the arguments (see the module docstring)
-FIGURES = Memo(max_entries=int(os.environ.get("REGOPT_FIGURE_MEMO", "512")), max_bytes=1 << 62, freeze=False)
+FIGURES = Memo(max_entries=int(os.environ.get("REGOPT_FIGURE_MEMO", "512")),
+               max_bytes=int(os.environ.get("REGOPT_FIGURE_MEMO_MB", "200")) * 1_000_000, freeze=False)
 #: plotly dicts ready to serialize, by (figure key, presenting, height)
 SPECS = Memo(max_entries=2048, max_bytes=int(os.environ.get("REGOPT_SPEC_MEMO_MB", "300")) * 1_000_000,
              freeze=False)
@@ -128,6 +129,13 @@ def _mark(value: Any, key: Hashable) -> None:
             _mark(v, (key, i))
 
 
+class _Held:
+    __slots__ = ("arrays",)
+
+    def __init__(self, arrays: list) -> None:
+        self.arrays = arrays
+
+
 def memoized(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` (a pure figure builder) memoized by its arguments, for every session of the process."""
     name = (fn.__module__, fn.__qualname__)
@@ -145,7 +153,9 @@ def memoized(fn: Callable[..., Any]) -> Callable[..., Any]:
             with unvalidated():
                 value = fn(*args, **kwargs)
             _mark(value, key)
-            return (value, held)  # the entry keeps the arrays keyed by address alive
+            # the entry keeps the arrays keyed by address alive (they belong to shared results: not counted in
+            # this memo's bytes, which are the figures' own)
+            return (value, _Held(held))
 
         return FIGURES.compute(key, build)[0]
 

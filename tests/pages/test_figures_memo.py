@@ -271,3 +271,16 @@ def test_every_figure_of_a_page_is_the_same_built_without_plotlys_validation(pag
                 # and styling that dict (as layout.show_figure does) never reaches the shared figure
                 scale_text(legend_clear_of_title(tidy_log_axes(mine)), 1.45)
                 assert f.to_json() == before, fn.__name__
+
+
+def test_the_figure_memo_is_bounded_by_the_figures_own_bytes(figs, monkeypatch):
+    # a figure's size is its arrays (it was 64 bytes to the memo, so only the entry count bounded it); the
+    # shared result arrays an entry keeps alive are the results memo's, not counted twice
+    y = np.arange(100_000, dtype=float)  # 800 kB
+    assert cached.nbytes(go.Figure(go.Scatter(y=y), _validate=False)) >= y.nbytes
+    monkeypatch.setattr(figures.FIGURES, "max_bytes", 3 * y.nbytes)
+    figures.FIGURES.clear()
+    for scale in range(10):
+        figs.fig_line(_frozen(y), scale=float(scale))
+    assert 1 <= len(figures.FIGURES.items()) <= 3
+    figures.FIGURES.clear()
