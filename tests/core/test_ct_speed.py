@@ -168,3 +168,27 @@ def test_crime_curves_are_the_psnrs_of_the_reconstructions_of_their_keys():
     np.testing.assert_array_equal(cc.psnr_honest, [lab.reconstruction(k).psnr for k in keys[0::2]])
     np.testing.assert_array_equal(cc.psnr_crime, [lab.reconstruction(k).psnr for k in keys[1::2]])
     assert [k.crime for k in keys[:2]] == [False, True] and [k.lam for k in keys[::2]] == list(lab.CRIME_LAMS)
+
+
+def test_the_view_count_family_reuses_the_reconstructions_this_process_already_computed(monkeypatch):
+    """The sweep and the family ask for the same TV and FBP keys (and the strip's TVs are the sweep's): a worker that
+    computed them serves them again without a solver run, with the same numbers."""
+    from dataclasses import replace
+
+    from regopt_core.ct import lab
+
+    key = lab.family_key(replace(lab.DEFAULT, n=64, phantom="smooth", seed=11).clamped())
+    lab._SCORED._items.clear()
+    strip_tv = lab.reconstruction(key.recon("tv", 20))  # e.g. the strip's job, earlier in this worker
+    runs = []
+    real = lab.experiments.reconstruct
+    monkeypatch.setattr(lab.experiments, "reconstruct", lambda *a, **k: runs.append(a[1]) or real(*a, **k))
+    fam = lab.views_family(key)
+    assert len(runs) == 2 * len(fam.views) - 1  # every TV and FBP but the strip's TV at 20 views
+    np.testing.assert_array_equal(fam.tv[list(fam.views).index(20)], lab._shrink(strip_tv.x))
+    runs.clear()
+    again = lab.views_family(key)
+    assert runs == []
+    for name in ("tv", "fbp", "tv_psnr", "fbp_psnr"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(fam, name))
+    assert all(r.state is None and r.snapshots == () for r in lab._SCORED._items.values())  # kept slim
