@@ -338,7 +338,9 @@ def tv_pdhg(
     run = _PDHGRun(sinogram, projector, lam=lam, n_iter=n_iter, nonneg=nonneg, preconditioned=preconditioned, x0=x0,
                    start=start, rho=rho)
     for k in range(run.nit + 1, run.n_iter + 1):
-        x_new = run.primal_step(projector.adjoint(run.dual_step()))
+        p = run.dual_step()  # p <- (p + Σ_A (s A x̄ − s b)) / (1 + Σ_A)
+        x_new = run.primal_step(projector.adjoint(p))  # q <- Π(q + σ c ∇x̄);  x_new <- x − T (s Aᵀp − c div q)
+        # x̄ <- 2 x_new − x (and A x̄ from A x_new), the traces, the stopping rules
         if run.finish_step(k, projector.forward(x_new), callback=callback, stop_at_tol=stop_at_tol, tol=tol):
             break
     return run.result(tol)
