@@ -298,8 +298,10 @@ def _truth(cfg: CTConfig) -> np.ndarray:
 
 
 #: bytes of system matrices one process keeps (the strip alone needs three: 20, 30 and 40 views; at 256² these
-#: take ~170 MB, at 128² ~45 MB). Least recently used matrices go first.
-PROJECTOR_CACHE_BYTES = int(os.environ.get("REGOPT_PROJECTOR_MB", "360")) * 1_000_000
+#: take ~170 MB, at 128² ~45 MB). Least recently used matrices go first. Every worker process keeps its own; a
+#: matrix is rebuilt in 0.1-0.6 s (128², 20-180 views: 77-439 ms; 256², 60 views: 571 ms), so the cap is what
+#: the server's memory budget (2 GB for a class of 60 on one process and two workers) allows.
+PROJECTOR_CACHE_BYTES = int(os.environ.get("REGOPT_PROJECTOR_MB", "200")) * 1_000_000
 #: threads per sparse mat-vec of the page's projectors. One: on a shared 2-core server every core already serves a
 #: worker process or a script thread, and splitting a 128² / 40-view mat-vec over two threads cost 50 % more CPU
 #: (0.81 -> 1.20 ms per product; TV-PDHG to its tolerance 10-12 % more) for no gain in wall time on a busy machine.
