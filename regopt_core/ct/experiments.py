@@ -17,7 +17,7 @@ from regopt_core.ct.noise import poisson_line_integrals
 from regopt_core.ct.phantoms import Phantom
 from regopt_core.ct.projectors import Projector
 from regopt_core.ct.sart import sart
-from regopt_core.ct.tv import asd_pocs, tv_pdhg, warm_state
+from regopt_core.ct.tv import asd_pocs, tv_pdhg
 from regopt_core.iteration import Callback, Convergence, Intermediate, notify
 from regopt_core.metrics import psnr, rmse, ssim
 
@@ -30,7 +30,6 @@ __all__ = [
     "reconstruct",
     "score",
     "simulate_scan",
-    "warm_startable",
 ]
 
 METHODS = ("fbp", "sart", "tv", "asd_pocs")
@@ -149,13 +148,6 @@ class Reconstruction:
     fun: float = float("nan")
     #: the solver's state after ``nit`` iterations (TV-PDHG: :class:`~regopt_core.ct.tv.PDHGState`), to resume it
     state: object = None
-    #: TV-PDHG: the λ it solved for (None for the other methods)
-    lam: float | None = None
-    #: TV-PDHG warm-started at another λ: the λ of the solution it continued from (``warm=`` of :func:`reconstruct`);
-    #: then ``nit``, ``psnr_trace``, ``objective``, ``residual`` and ``snapshots`` count from that solution, and the
-    #: image is approached from there and stopped at the same tolerance as a run from zero (it can differ from that
-    #: run's image by over a dB at small λ). None: the run started from zero (or continued one that did, exactly)
-    warm_from_lam: float | None = None
 
 
 def reconstruct(
@@ -171,7 +163,6 @@ def reconstruct(
     snapshot_at: tuple[int, ...] = SNAPSHOT_ITERS,
     x0: np.ndarray | None = None,
     resume: Reconstruction | None = None,
-    warm: Reconstruction | None = None,
     stop_at_tol: bool = False,
     callback: Callback | None = None,
 ) -> Reconstruction:
@@ -191,13 +182,6 @@ def reconstruct(
     so the result equals a run of ``n_iter`` iterations from scratch. ASD-POCS cannot be resumed (ValueError).
     ``stop_at_tol``: TV-PDHG stops at its stated tolerance (``tv_pdhg(stop_at_tol=True)``); ``n_iter`` is then
     the most iterations.
-
-    ``warm``: a TV-PDHG reconstruction of the same scan at another λ, with its state (see :func:`warm_startable`).
-    The run starts from that solution's full solver state with the gradient dual projected onto the new λ-ball
-    (:func:`regopt_core.ct.tv.warm_state`) and runs at most ``n_iter`` iterations of its own; the result records
-    ``warm_from_lam``. Not an exact continuation: stopped at the same tolerance, its image can differ from the run
-    from zero by over a dB of PSNR at small λ (measured in ``lab.warm_from``, which therefore never offers it: the
-    CT page does not use this).
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
@@ -215,19 +199,11 @@ def reconstruct(
     trace: list[float] = []
     snaps: list[tuple[int, np.ndarray]] = []
     done = 0
-    start = None
-    if warm is not None:
-        if not warm_startable(warm, method, lam):
-            raise ValueError(f"cannot warm-start {method} at lam={lam} from {warm.method} at lam={warm.lam}")
-        if x0 is not None or resume is not None:
-            raise ValueError("give one of x0, resume and warm")
-        start = warm_state(warm.state, projector, lam=lam)
     if resume is not None:
         if not resumable(resume, method, n_total):
             raise ValueError(f"cannot resume {method} for {n_total} iterations from {resume.method} after {resume.nit}")
         if x0 is not None:
             raise ValueError("give x0 or resume, not both")
-        start = resume.state
         done = resume.nit
         trace = [float(v) for v in resume.psnr_trace]
         snaps = [(k, im) for k, im in resume.snapshots if k in marks]
@@ -242,7 +218,7 @@ def reconstruct(
 
     if method == "tv":
         res = tv_pdhg(scan.data, projector, lam=lam, n_iter=n_total, x0=x0, callback=record,
-                      start=start, stop_at_tol=stop_at_tol)
+                      start=None if resume is None else resume.state, stop_at_tol=stop_at_tol)
         obj, resid = res.objective, res.residual
     elif method == "sart":  # SART counts its passes from 1: a resumed run passes the remaining number
         res = sart(scan.data, projector, n_iter=n_total - done, relax=1.0, callback=_shifted(record, done),
@@ -272,8 +248,6 @@ def reconstruct(
         convergence=replace(res.convergence, nit=res.nit),
         fun=float(res.fun),
         state=getattr(res, "state", None),
-        lam=float(lam) if method == "tv" else None,
-        warm_from_lam=(warm.lam if warm is not None else resume.warm_from_lam if resume is not None else None),
     )
 
 
@@ -282,13 +256,6 @@ def resumable(prev: Reconstruction | None, method: str, n_iter: int) -> bool:
     if prev is None or prev.method != method or not 0 < prev.nit < n_iter or prev.message != _MAX_ITER_MESSAGE:
         return False
     return method == "sart" or (method == "tv" and prev.state is not None)
-
-
-def warm_startable(prev: Reconstruction | None, method: str, lam: float) -> bool:
-    """Can TV-PDHG at ``lam`` start from ``prev`` (a TV-PDHG solution at another λ that kept its solver state, and
-    was itself run from zero: a warm start never chains)?"""
-    return (method == "tv" and prev is not None and prev.method == "tv" and prev.state is not None
-            and prev.lam is not None and float(prev.lam) != float(lam) and prev.warm_from_lam is None)
 
 
 def _shifted(record: Callable[[Intermediate], None], done: int) -> Callable[[Intermediate], None]:

@@ -418,12 +418,9 @@ def reconstruction(cfg: CTConfig, start: Reconstruction | None = None) -> Recons
     A TV run that stopped at its tolerance *is* the result for every larger iteration count (the run from
     scratch stops at the same iteration); otherwise TV-PDHG and SART continue it instead of starting over, and
     the result equals the one from scratch (``experiments.reconstruct(resume=...)``). A ``start`` that cannot be
-    continued (another method, another λ, more iterations) is ignored.
+    continued is ignored.
     """
     n_iter = max(1, cfg.n_iter)
-    if start is not None and (start.lam is not None and float(start.lam) != float(cfg.lam)
-                              or start.warm_from_lam is not None):
-        start = None  # another λ (or warm-started at one): not a continuation of this key (see warm_from)
     if (cfg.method == "tv" and start is not None and start.method == "tv" and start.message == tv_module.CONVERGED
             and start.nit < n_iter):
         return _keep_scored(cfg, start)
@@ -459,14 +456,6 @@ def warm_from(cfg: CTConfig) -> list[CTConfig]:
     """Keys whose result :func:`reconstruction` can continue to ``cfg``: the same key with fewer iterations
     (TV-PDHG and SART only), nearest first — every multiple of 10 below (the page's iteration step) and the
     default. ``cached.result`` takes the first one it holds; the result does not depend on which one it was.
-
-    Never a key at another λ. A λ warm start (the anchor ``DEFAULT.lam``'s full PDHG state, the TV dual projected
-    onto the new λ-ball: ``experiments.reconstruct(warm=...)``) reaches the same minimiser, but stopped at the same
-    tolerance (``tv.TOL``) it lands elsewhere than the run from zero: at 128², Shepp-Logan, 20/30/40 views the PSNR
-    differed by up to 1.44 dB (λ = 0, where the minimiser is not unique), 0.60 dB (λ = 2·10⁻⁴), 0.14 dB (λ = 2·10⁻³),
-    0.02 dB (λ ≥ 0.02, where both runs hit the iteration cap and it saved nothing). The run from zero is itself
-    0.05-0.7 dB (λ > 0, 40 views) from the minimiser, so no start other than zero reproduces it within 0.05 dB; the
-    page's numbers would depend on whether the anchor was cached.
     """
     if cfg.method not in ("tv", "sart") or cfg.n_iter <= 1:
         return []

@@ -37,7 +37,6 @@ __all__ = [
     "tv_gradient",
     "tv_pdhg",
     "tv_pdhg_many",
-    "warm_state",
 ]
 
 MAX_ITER = 2000
@@ -381,51 +380,6 @@ def tv_pdhg_many(
     return [run.result(tol) for run in runs]
 
 
-#: block weight c of the gradient in K = [sA; c∇] (tuned once on Shepp-Logan: it changes the speed, not the solution)
-_GRAD_WEIGHT = 2.0
-
-
-def _dual_radius(lam: float, projector: Projector) -> np.float32:
-    """Radius of the ball the gradient field's dual ``q`` lives in at ``lam``: :math:`s^2\\lambda/c` (float32, as the
-    solver's prox uses it; ``s = 1/h`` scales the data term, see :func:`tv_pdhg`)."""
-    scale = 1.0 / projector.geometry.pixel_size
-    lam_int = float(lam) * scale * scale  # the same minimiser on the s-scaled data term
-    return np.float32(lam_int / _GRAD_WEIGHT)
-
-
-def warm_state(state: PDHGState, projector: Projector, *, lam: float) -> PDHGState:
-    """A starting state for :func:`tv_pdhg` at ``lam`` from the state of a run at another λ (same sinogram and
-    projector): the whole iterate — primal ``x``, its extrapolation ``x̄``, their products, the data dual ``p`` — is
-    kept, and the gradient field's dual ``q`` is projected onto the ball of the new λ exactly as the solver's own
-    prox does (:math:`q \\leftarrow q / \\max(1, |q|/r)`, ``r`` = :func:`_dual_radius`; ``q = 0`` at λ = 0, where
-    the TV term is gone). The iteration count starts again at 0 (``nit = 0``, no last change), so
-    ``tv_pdhg(..., lam=lam, n_iter=m, start=warm_state(...))`` runs at most ``m`` iterations of the new problem and
-    its tolerance stop applies as in a cold run. Restarting the image alone (``x0``) gains nothing: the duals start
-    from zero and the run takes as many iterations as from scratch.
-
-    A warm-started run converges to a minimiser of the new objective (PDHG converges from any start); it is not the
-    cold run's iterate: it reaches the same tolerance from a different side, and at small λ the two stopped images
-    differ by over a dB of PSNR (``regopt_core.ct.lab.warm_from`` gives the figures; the CT lab does not use it).
-    """
-    lam = float(lam)
-    if not (np.isfinite(lam) and lam >= 0):
-        raise ValueError(f"lam must be finite and >= 0, got {lam}")
-    n = projector.n
-    if state.x.shape != (n, n) or state.p.shape != projector.sino_shape:
-        raise ValueError(f"a state on a {state.x.shape} image with data {state.p.shape} does not fit the projector")
-    q = np.array(state.q, dtype=np.float32)
-    radius = _dual_radius(lam, projector)
-    if radius > 0:
-        mag = np.sqrt(q[0] * q[0] + q[1] * q[1])  # the prox of tv_pdhg's dual step, on the new ball
-        np.divide(mag, radius, out=mag)
-        np.maximum(mag, 1.0, out=mag)
-        q /= mag
-    else:
-        q.fill(0.0)
-    return PDHGState(x=state.x, xbar=state.xbar, ax=state.ax, axbar=state.axbar, p=state.p, q=q, nit=0,
-                     change=float("inf"))
-
-
 class _PDHGWork:
     """Work buffers of TV-PDHG iterations, shared by the problems :func:`tv_pdhg_many` runs side by side (each step
     uses them only while it runs). Reusing them instead of allocating ~10 image-sized temporaries per iteration
@@ -458,7 +412,8 @@ class _PDHGRun:
             raise ValueError(f"lam must be finite and >= 0, got {lam}")
         self.n_iter = n_iter = _check_iterations(n_iter, MAX_ITER)
         scale = 1.0 / projector.geometry.pixel_size
-        c = _GRAD_WEIGHT
+        lam_int = lam * scale * scale  # the same minimiser on the s-scaled data term
+        c = 2.0
         if rho is None:
             rho = 0.1 if preconditioned else 1.0
         if not (np.isfinite(rho) and rho > 0):
@@ -468,7 +423,7 @@ class _PDHGRun:
         self.tau, self.sig_a = steps.tau, steps.sigma_data
         self.s32, self.c32 = np.float32(scale), np.float32(c)
         self.sig_gc = np.float32(steps.sigma_grad * c)
-        self.radius = _dual_radius(lam, projector)
+        self.radius = np.float32(lam_int / c)
         n = projector.n
         self.b, self.projector, self.lam, self.nonneg, self.scale = b, projector, lam, nonneg, scale
         self.sb = b * self.s32
