@@ -456,6 +456,13 @@ def warm_from(cfg: CTConfig) -> list[CTConfig]:
     """Keys whose result :func:`reconstruction` can continue to ``cfg``: the same key with fewer iterations
     (TV-PDHG and SART only), nearest first — every multiple of 10 below (the page's iteration step) and the
     default. ``cached.result`` takes the first one it holds; the result does not depend on which one it was.
+
+    Never a key at another λ. A λ warm start (a solution's full PDHG state, the TV dual projected onto the new
+    λ-ball) was measured on 2026-12-06 and left out: it reaches the same minimiser, but stopped at the same
+    tolerance (``tv.TOL``) it lands elsewhere than the run from zero — at 128², Shepp-Logan, 20/30/40 views, from
+    the default λ the PSNR differed by up to 1.44 dB (λ = 0, where the minimiser is not unique), 0.60 dB
+    (λ = 2·10⁻⁴), 0.14 dB (λ = 2·10⁻³), and at λ ≥ 0.02 both runs hit the iteration cap (nothing saved). The page's
+    numbers would then depend on which results happened to be cached.
     """
     if cfg.method not in ("tv", "sart") or cfg.n_iter <= 1:
         return []
