@@ -54,8 +54,22 @@ def _settle_process() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
+    _few_malloc_arenas()
     gc.collect()
     gc.freeze()
+
+
+def _few_malloc_arenas(n: int = 2) -> None:
+    """At most ``n`` glibc malloc arenas for the threads started from now on (``mallopt(M_ARENA_MAX)``, what
+    ``MALLOC_ARENA_MAX`` sets at start). Streamlit runs each rerun in a new thread, and glibc gives threads up to
+    8 x cores arenas of their own, whose freed memory stays in that arena. (With this and the smaller figure
+    memos, the server process peaked at 891 MB instead of 1053 MB under 60 students.)"""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-8, n)  # M_ARENA_MAX
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 #: ``sys.argv`` of a job-pool worker (``pages/_ui/jobs.py`` sets it when it spawns one)

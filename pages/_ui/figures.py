@@ -54,9 +54,9 @@ _SMALL_ARRAY = 1 << 20  # page-made (writeable) arrays are keyed by a hash of th
 
 #: figure objects by (builder, arguments) — the entry also holds the arguments (see the module docstring)
 FIGURES = Memo(max_entries=int(os.environ.get("REGOPT_FIGURE_MEMO", "512")),
-               max_bytes=int(os.environ.get("REGOPT_FIGURE_MEMO_MB", "200")) * 1_000_000, freeze=False)
+               max_bytes=int(os.environ.get("REGOPT_FIGURE_MEMO_MB", "150")) * 1_000_000, freeze=False)
 #: plotly dicts ready to serialize, by (figure key, presenting, height)
-SPECS = Memo(max_entries=2048, max_bytes=int(os.environ.get("REGOPT_SPEC_MEMO_MB", "300")) * 1_000_000,
+SPECS = Memo(max_entries=2048, max_bytes=int(os.environ.get("REGOPT_SPEC_MEMO_MB", "150")) * 1_000_000,
              freeze=False)
 
 _KEY_ATTR = "_regopt_figure_key"
