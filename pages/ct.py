@@ -71,7 +71,7 @@ with st.sidebar:
                      help="Simulate the data with the reconstruction's own projector: a common shortcut that "
                           "changes the scores (section 3 shows by how much, and in which direction).")
     st.subheader("TV reconstruction")
-    lam = w.log_slider("Regularization λ", "lam", 1e-5, lab.LAM_RANGE[1], D.lam, extra=(0.0,),
+    lam = w.log_slider("Regularization λ", "lam", lab.LAM_SLIDER_MIN, lab.LAM_RANGE[1], D.lam, extra=(0.0,),
                        help="The λ of the formula above: weight of TV(x) next to ½‖Ax − b‖². 0 = non-negative least "
                             "squares; large = flat, cartoon-like images.")
     n_iter = int(w.slider("Iterations", "iters", *lab.ITER_RANGE, D.n_iter, step=10,

@@ -178,10 +178,24 @@ def _ct_warm() -> list[tuple[Callable, Any]]:
 
 def _ct_precompute() -> list[tuple[Callable, Any]]:
     """CT results the store holds beyond the page's states: strips and sweeps over phantoms x geometries x doses
-    (``regopt_core.ct.lab.precompute_pairs``)."""
+    (``regopt_core.ct.lab.precompute_pairs``), and the strip and comparison after one move of the page's λ or dose
+    slider (every value) or of the inverse-crime switch from the default state — the moves a lecturer makes first,
+    whose TV runs (up to 1.1 s of CPU for the strip at λ = 0.02) are over the 800 ms budget of a CT interaction."""
+    from dataclasses import replace
+
+    from pages._ui.widgets import log_options
     from regopt_core.ct import lab
 
-    return lab.precompute_pairs()
+    out = lab.precompute_pairs()
+    moved = [replace(lab.DEFAULT, lam=v) for v in (0.0, *log_options(lab.LAM_SLIDER_MIN, lab.LAM_RANGE[1]))]
+    moved += [replace(lab.DEFAULT, i0=v) for v in (0.0, *log_options(*lab.I0_RANGE))]
+    moved.append(replace(lab.DEFAULT, crime=True))
+    for cfg in moved:
+        cfg = cfg.clamped()
+        for key in (*cfg.strip_keys(), *cfg.compare_keys()):
+            if (lab.reconstruction, key) not in out:
+                out.append((lab.reconstruction, key))
+    return out
 
 
 #: (function, config) pairs ``deploy.precompute`` adds to the store beyond every page's warm pairs and states

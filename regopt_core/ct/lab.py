@@ -74,6 +74,7 @@ SART_MAX_PASSES = 30
 ASD_MAX_ITERS = 60
 SWEEP_ASD_ITERS = 40
 LAM_RANGE = (0.0, 1.0)
+LAM_SLIDER_MIN = 1e-5  #: the page's λ slider: 0, then 1-2-5 steps from here to LAM_RANGE[1]
 I0_RANGE = (1e2, 1e7)  # photons per bin; 0 = noise-free
 DSO_RANGE = (2.0, 8.0)
 DSD_MAX = 16.0

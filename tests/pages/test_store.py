@@ -94,3 +94,26 @@ def test_a_build_for_code_that_changed_meanwhile_stops_and_writes_nothing(tmp_pa
     with pytest.raises(precompute.StaleBuild):
         precompute.build(quiet=True)
     assert not list(tmp_path.rglob("*.pkl")) and not list(tmp_path.rglob("COMPLETE"))
+
+
+def test_the_store_covers_every_value_of_the_ct_lambda_and_dose_sliders_from_the_default_state():
+    # the lecturer's first CT moves: each λ and dose of the page's own sliders (read from the rendered page)
+    # and the inverse-crime switch, from the default state — their strip and comparison are in the build's list
+    from dataclasses import replace
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from pages._ui import registry
+    from regopt_core.ct import lab
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "pages" / "ct.py"), default_timeout=300).run()
+    assert not at.exception
+    sliders = {s.key: s for s in at.select_slider}
+    stored = {cfg for extra in registry.PRECOMPUTE for fn, cfg in extra() if fn is lab.reconstruction}
+    moves = [("lam", float(v)) for v in sliders["lam"].options] + [("i0", float(v)) for v in sliders["i0"].options]
+    assert len(moves) > 20
+    for field, value in [*moves, ("crime", True)]:
+        cfg = replace(lab.DEFAULT, **{field: value}).clamped()
+        missing = [k for k in (*cfg.strip_keys(), *cfg.compare_keys()) if k not in stored]
+        assert not missing, (field, value, missing[:1])
