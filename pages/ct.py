@@ -221,9 +221,8 @@ def _compare() -> None:
         with figure:
             notes, fig_slot = st.container(), st.container()
     with c1:
-        views = int(w.log_slider("Number of views", "views", 8, 180, D.views,
-                                 mantissas=(1, 1.2, 1.5, 1.8, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7.5, 9),
-                                 extra=(1, 2, 4, 360, 720),
+        views = int(w.log_slider("Number of views", "views", lab.VIEWS_SLIDER["lo"], lab.VIEWS_SLIDER["hi"], D.views,
+                                 mantissas=lab.VIEWS_SLIDER["mantissas"], extra=lab.VIEWS_SLIDER["extra"],
                                  help="Projection angles spread evenly over 180° (parallel) or 360° (fan). "
                                       "Dose ∝ views."))
     with c2:

@@ -178,9 +178,10 @@ def _ct_warm() -> list[tuple[Callable, Any]]:
 
 def _ct_precompute() -> list[tuple[Callable, Any]]:
     """CT results the store holds beyond the page's states: strips and sweeps over phantoms x geometries x doses
-    (``regopt_core.ct.lab.precompute_pairs``), and the strip and comparison after one move of the page's λ or dose
-    slider (every value) or of the inverse-crime switch from the default state — the moves a lecturer makes first,
-    whose TV runs (up to 1.1 s of CPU for the strip at λ = 0.02) are over the 800 ms budget of a CT interaction."""
+    (``regopt_core.ct.lab.precompute_pairs``), and the strip and comparison after one move of the page's λ, dose
+    or view-count slider (every value) or of the inverse-crime switch from the default state — the moves a lecturer
+    makes first, whose TV runs (up to 1.1 s of CPU for the strip at λ = 0.02) are over the 800 ms budget of a CT
+    interaction."""
     from dataclasses import replace
 
     from pages._ui.widgets import log_options
@@ -190,6 +191,9 @@ def _ct_precompute() -> list[tuple[Callable, Any]]:
     moved = [replace(lab.DEFAULT, lam=v) for v in (0.0, *log_options(lab.LAM_SLIDER_MIN, lab.LAM_RANGE[1]))]
     moved += [replace(lab.DEFAULT, i0=v) for v in (0.0, *log_options(*lab.I0_RANGE))]
     moved.append(replace(lab.DEFAULT, crime=True))
+    vs = lab.VIEWS_SLIDER
+    moved += [replace(lab.DEFAULT, views=int(v)) for v in
+              sorted({*log_options(vs["lo"], vs["hi"], mantissas=vs["mantissas"]), *map(float, vs["extra"])})]
     for cfg in moved:
         cfg = cfg.clamped()
         for key in (*cfg.strip_keys(), *cfg.compare_keys()):

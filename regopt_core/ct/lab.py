@@ -75,6 +75,9 @@ ASD_MAX_ITERS = 60
 SWEEP_ASD_ITERS = 40
 LAM_RANGE = (0.0, 1.0)
 LAM_SLIDER_MIN = 1e-5  #: the page's λ slider: 0, then 1-2-5 steps from here to LAM_RANGE[1]
+#: the page's view-count slider (log steps from 8 to 180 with these mantissas, plus a few extra counts)
+VIEWS_SLIDER = dict(lo=8, hi=180, mantissas=(1, 1.2, 1.5, 1.8, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7.5, 9),
+                    extra=(1, 2, 4, 360, 720))
 I0_RANGE = (1e2, 1e7)  # photons per bin; 0 = noise-free
 DSO_RANGE = (2.0, 8.0)
 DSD_MAX = 16.0

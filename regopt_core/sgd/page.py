@@ -467,8 +467,9 @@ def lecture_states() -> tuple[SGDConfig, ...]:
     move of η or of a switch from the lecture's state is a stored result)."""
     return (
         DEFAULT,
-        SGDConfig(replace=True),  # the page's two switches, flipped from the defaults
+        SGDConfig(replace=True),  # the page's switches, flipped from the defaults
         SGDConfig(scale_lr=True),
+        SGDConfig(at="minimum"),
         SGDConfig(lr=2.0, epochs=5),
         SGDConfig(lr=1.0, replace=True, at="minimum"),
         SGDConfig(epochs=100, steps=1000),

@@ -96,8 +96,8 @@ def test_a_build_for_code_that_changed_meanwhile_stops_and_writes_nothing(tmp_pa
     assert not list(tmp_path.rglob("*.pkl")) and not list(tmp_path.rglob("COMPLETE"))
 
 
-def test_the_store_covers_every_value_of_the_ct_lambda_and_dose_sliders_from_the_default_state():
-    # the lecturer's first CT moves: each λ and dose of the page's own sliders (read from the rendered page)
+def test_the_store_covers_every_value_of_the_ct_lambda_dose_and_views_sliders_from_the_default_state():
+    # the lecturer's first CT moves: each λ, dose and view count of the page's own sliders (read from the page)
     # and the inverse-crime switch, from the default state — their strip and comparison are in the build's list
     from dataclasses import replace
     from pathlib import Path
@@ -112,7 +112,8 @@ def test_the_store_covers_every_value_of_the_ct_lambda_and_dose_sliders_from_the
     sliders = {s.key: s for s in at.select_slider}
     stored = {cfg for extra in registry.PRECOMPUTE for fn, cfg in extra() if fn is lab.reconstruction}
     moves = [("lam", float(v)) for v in sliders["lam"].options] + [("i0", float(v)) for v in sliders["i0"].options]
-    assert len(moves) > 20
+    moves += [("views", int(float(v))) for v in sliders["views"].options]
+    assert len(moves) > 50
     for field, value in [*moves, ("crime", True)]:
         cfg = replace(lab.DEFAULT, **{field: value}).clamped()
         missing = [k for k in (*cfg.strip_keys(), *cfg.compare_keys()) if k not in stored]
