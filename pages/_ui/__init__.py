@@ -49,6 +49,8 @@ def _leave_pages_folder_mode() -> None:
 
 
 def _settle_process() -> None:
+    """After a process's imports — the server's and each worker's (``jobs._worker_start``): one BLAS/OpenMP
+    thread, few malloc arenas, the start-up objects out of the garbage collector's way (see the module docstring)."""
     import gc
 
     from threadpoolctl import threadpool_limits

@@ -46,7 +46,7 @@ import numpy as np
 import plotly.basedatatypes
 import plotly.io
 import plotly.graph_objects as go
-from _plotly_utils.utils import is_homogeneous_array, is_skipped_key, to_typed_array_spec
+from _plotly_utils.utils import is_homogeneous_array, is_skipped_key, plotlyjsShortTypes, to_typed_array_spec
 
 from pages._ui.cached import Memo
 
@@ -258,8 +258,7 @@ def _f4(a: np.ndarray) -> dict:
 
 
 _NARROW = (("int64", (np.int8, np.int16, np.int32)), ("uint64", (np.uint8, np.uint16, np.uint32)))
-_SHORT = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4", "uint32": "u4",
-          "float32": "f4", "float64": "f8"}  # plotly.js typed-array names (_plotly_utils.utils.plotlyjsShortTypes)
+_SHORT = plotlyjsShortTypes  # numpy dtype name -> plotly.js typed-array name
 
 
 def _typed(v: np.ndarray) -> Any:

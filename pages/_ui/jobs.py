@@ -139,10 +139,9 @@ _WORKER_MODULES = ("regopt_core.ct.lab", "regopt_core.sgd.page", "regopt_core.sp
 def _worker_start(niceness: int = 5) -> None:
     """A worker's start (in the worker): lower priority, the heavy modules imported, and the CT defaults' system
     matrices built — ahead of the first student's job instead of inside it. Failures only cost that head start."""
-    import gc
     import importlib
 
-    from threadpoolctl import threadpool_limits
+    from pages._ui import _settle_process
 
     os.nice(niceness)
     for name in _WORKER_MODULES:
@@ -150,10 +149,7 @@ def _worker_start(niceness: int = 5) -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001, S112 — the job that needs it reports its own error
             continue
-    threadpool_limits(1)  # after the imports (it limits the libraries loaded by then): one BLAS/OpenMP thread
-    #                       per worker, as in the server — the workers share the machine's cores with it
-    gc.collect()
-    gc.freeze()  # the imported modules' objects are never walked by a collection again (as in the server)
+    _settle_process()  # after the imports, as the server does: one BLAS/OpenMP thread, start-up objects frozen
     try:
         from regopt_core.ct import lab
 
