@@ -14,6 +14,8 @@ Importing this package does the server's start-up work once per process, before 
   walked the ~230,000 objects of plotly's validators, scipy and the app's modules, ~115 ms holding the
   interpreter lock each time (several per minute under a class); frozen, they are never walked again.
   Only start-up objects are frozen (modules, not results: a frozen cycle would never be collected).
+* **Script turns** (:mod:`pages._ui.turns`): at most two reruns execute Python at once, first come first served;
+  the others wait without taking the interpreter lock (60 students: p95 2.70 s → 0.79 s).
 * **No pages-folder fallback.** Streamlit 1.67 runs the very first request of a fresh process through its
   old ``pages/``-folder multipage mode (``PagesManager.uses_pages_directory`` is True until some script
   calls ``st.navigation``), so a deep link's page script ran without ``app.py``. The flag is cleared here,
@@ -90,3 +92,6 @@ if not _in_worker_process():
     _leave_pages_folder_mode()
     preload()
     _settle_process()
+    from pages._ui import turns
+
+    turns.install()

@@ -44,6 +44,8 @@ from typing import Any
 
 import numpy as np
 
+from pages._ui import turns
+
 ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "regopt_core"
 
@@ -129,7 +131,12 @@ class Memo:
             return hit
         with self._lock:
             key_lock = self._locks.setdefault(key, threading.Lock())
-        with key_lock:  # a second caller of the same key waits here, then reads the result
+        # A second caller of the same key waits here, then reads the result; it waits without its script turn
+        # (pages/_ui/turns.py), so the run computing the key can always take one.
+        if not key_lock.acquire(blocking=False):
+            with turns.released():
+                key_lock.acquire()
+        try:
             hit = self.get(key)
             if hit is not _MISSING:
                 return hit
@@ -139,6 +146,8 @@ class Memo:
             with self._lock:
                 self._locks.pop(key, None)
             return value
+        finally:
+            key_lock.release()
 
     def items(self) -> list[tuple[Hashable, Any]]:
         with self._lock:

@@ -42,6 +42,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
+from pages._ui import turns
 from regopt_core.errors import NumericalError
 
 
@@ -371,14 +372,7 @@ def scheduler(on_result: Callable[[Hashable, Any], None] | None = None) -> Sched
     return _SCHEDULER
 
 
-def _in_server() -> bool:
-    """True under ``streamlit run`` (AppTest's mock runtime and bare scripts compute in the thread)."""
-    try:
-        from streamlit.runtime import Runtime
-
-        return type(Runtime._instance) is Runtime  # noqa: SLF001
-    except Exception:  # noqa: BLE001
-        return False
+_in_server = turns._in_server  # AppTest's mock runtime and bare scripts compute in the thread
 
 
 def _session_id() -> str:
@@ -444,7 +438,8 @@ def run(fn: Callable, config: Any, key: Hashable, label: str,
                              "and this server shares its workers with the whole class: this one starts in "
                              f"{exc.wait_s:.0f} s. Results computed before (by you or anyone) still appear at once.",
                              icon=":material/hourglass_top:")
-                time.sleep(min(exc.wait_s, 1.0))
+                with turns.released():
+                    time.sleep(min(exc.wait_s, 1.0))
                 continue
             if job is not None:
                 break
@@ -454,13 +449,15 @@ def run(fn: Callable, config: Any, key: Hashable, label: str,
                 note.info(f"**{label or 'Computing'}** — your previous request{what} is still running; this one "
                           "starts when it is done. The rest of the page stays usable.", icon=":material/hourglass_top:")
                 shown = "previous"
-            time.sleep(0.25)
+            with turns.released():
+                time.sleep(0.25)
         # Wait for the worker. The page is told only what changed (about once a second: the elapsed time), so a
         # waiting student costs the server next to nothing; each update is also where a newer move of the same
         # student interrupts this run (Streamlit checks for a rerun request whenever the script writes).
         while True:
             try:
-                return job.future.result(timeout=0.1 if time.monotonic() - t0 < 1.0 else 0.5)
+                with turns.released():
+                    return job.future.result(timeout=0.1 if time.monotonic() - t0 < 1.0 else 0.5)
             except TimeoutError:
                 pass
             elapsed = time.monotonic() - t0
