@@ -84,6 +84,7 @@ class Job:
     future: Future = field(default_factory=Future)
     queued_at: float = field(default_factory=time.monotonic)
     started_at: float | None = None
+    on_warm_worker: bool = False  # dispatched to a worker that had finished starting (its run time is the job's)
 
 
 class _Bucket:
@@ -199,14 +200,24 @@ class Scheduler:
         self._turns = 0
         self._inflight: dict[Hashable, Job] = {}
         self._buckets: dict[str, _Bucket] = {}
+        self._typical: dict[str, float] = {}  # kind of job -> its typical run time (s), learnt from finished jobs
         self._cond = threading.Condition()
         self._on_result = on_result
         self.started: list[tuple[str, Hashable]] = []  # (session, key) in dispatch order — for tests
         self._closed = False
         self._thread = threading.Thread(target=self._dispatch, name="regopt-jobs", daemon=True)
         self._thread.start()
-        for ex in self._slots:  # start the workers now (spawn + imports take a second or two)
-            ex.submit(int, 0)
+        self._warm = [False] * workers  # the slot's worker has finished starting
+        for slot in range(workers):  # start the workers now (spawn + imports take a second or two)
+            self._start_worker(slot)
+
+    def _start_worker(self, slot: int) -> None:
+        self._warm[slot] = False
+        try:
+            up = self._slots[slot].submit(int, 0)
+        except Exception:  # noqa: BLE001 — a factory that cannot start yet starts on the next submit
+            return
+        up.add_done_callback(lambda _f, ex=self._slots[slot]: self._warm.__setitem__(slot, self._slots[slot] is ex))
 
     # ------------------------------------------------------------------------------------ requests
     def submit(self, session: str, key: Hashable, fn: Callable, config: Any, label: str = "",
@@ -268,7 +279,16 @@ class Scheduler:
         ready = [j for j in self._queue.values() if not self._client_running.get(j.client)]
         if len(self._busy) > 1 and self._busy.count(None) == 1:
             ready = [j for j in ready if not self._heavy_user(j.client)]
+        if len(self._busy) > 1 and sum(j is not None and self._long(j) for j in self._busy) >= len(self._busy) - 1:
+            ready = [j for j in ready if not self._long(j)]
         return min(ready, key=self._turn_order) if ready else None
+
+    def _long(self, job: Job) -> bool:
+        """A job of a kind that typically runs ``long_job_s()`` or more (a sweep, a family of reconstructions).
+        Long jobs together hold at most all workers but one, so a short job (a strip, a fit, a curve) never waits
+        seconds behind them: under 60 students the slowest 5 % of reruns were short jobs queued behind two long
+        ones."""
+        return self._typical.get(_kind(job), 0.0) >= long_job_s()
 
     def _dispatch(self) -> None:
         while True:
@@ -286,6 +306,7 @@ class Scheduler:
                 self._turns += 1
                 self._served[job.client] = self._turns
                 job.started_at = time.monotonic()
+                job.on_warm_worker = self._warm[slot]
                 self.started.append((job.session, job.key))
                 executor = self._slots[slot]
             try:
@@ -305,11 +326,8 @@ class Scheduler:
     def _finish(self, slot: int, job: Job, value: Any, error: BaseException | None) -> None:
         if isinstance(error, BrokenProcessPool):
             old = self._slots[slot]
-            self._slots[slot] = fresh = self._factory()  # a fresh worker for the next job, started now
-            try:
-                fresh.submit(int, 0)
-            except Exception:  # noqa: BLE001 — a factory that cannot start yet starts on the next submit
-                pass
+            self._slots[slot] = self._factory()  # a fresh worker for the next job, started now
+            self._start_worker(slot)
             threading.Thread(target=old.shutdown, kwargs={"wait": False, "cancel_futures": True},
                              daemon=True).start()
             error = JobFailed("The computation was interrupted: its worker process stopped (the server may be "
@@ -317,6 +335,10 @@ class Scheduler:
         if error is None and self._on_result is not None:
             self._on_result(job.key, value)
         with self._cond:
+            if error is None and job.started_at is not None and job.on_warm_worker:
+                took, kind = time.monotonic() - job.started_at, _kind(job)
+                before = self._typical.get(kind)
+                self._typical[kind] = took if before is None else 0.7 * before + 0.3 * took
             self._busy[slot] = None
             self._running.pop(job.session, None)
             left = self._client_running.get(job.client, 1) - 1
@@ -343,6 +365,23 @@ class Scheduler:
             self._cond.notify_all()
         for ex in self._slots:
             ex.shutdown(wait=False, cancel_futures=True)
+
+
+def _kind(job: Job) -> str:
+    """What a job computes, for its typical run time: the function, or a batch's functions and their count."""
+    name = _fn_name(job.fn)
+    if isinstance(job.config, tuple) and job.config and all(isinstance(c, tuple) and len(c) == 2 for c in job.config):
+        name += "[" + ",".join(_fn_name(f) for f, _ in job.config) + "]"
+    return name
+
+
+def _fn_name(fn: Any) -> str:
+    fn = getattr(fn, "func", fn)  # a functools.partial (a warm start)
+    return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
+
+
+def long_job_s() -> float:
+    return float(os.environ.get("REGOPT_LONG_JOB_S", "1.5"))
 
 
 def _burst() -> float:
@@ -451,24 +490,27 @@ def run(fn: Callable, config: Any, key: Hashable, label: str,
                 shown = "previous"
             with turns.released():
                 time.sleep(0.25)
-        # Wait for the worker. The page is told only what changed (about once a second: the elapsed time), so a
-        # waiting student costs the server next to nothing; each update is also where a newer move of the same
-        # student interrupts this run (Streamlit checks for a rerun request whenever the script writes).
-        while True:
-            try:
-                with turns.released():
+        # Wait for the worker, without a script turn (pages/_ui/turns.py): a turn is taken only to write to the
+        # page. The page is told only what changed (about once a second: the elapsed time), so a waiting student
+        # costs the server next to nothing; each update is also where a newer move of the same student interrupts
+        # this run (Streamlit checks for a rerun request whenever the script writes).
+        with turns.released():
+            while True:
+                try:
                     return job.future.result(timeout=0.1 if time.monotonic() - t0 < 1.0 else 0.5)
-            except TimeoutError:
-                pass
-            elapsed = time.monotonic() - t0
-            if job.started_at is None:
-                view = (0.0, f"{label or 'Computing'} — waiting for a free worker ({sched.position(job)} request(s) ahead)")
-            else:
-                run_s = time.monotonic() - job.started_at
-                view = (round(min(0.95, run_s / (run_s + 2.0)), 2), f"{label or 'Computing'} — {elapsed:.0f} s")
-            if view != shown:
-                note.progress(view[0], text=view[1])
-                shown = view
+                except TimeoutError:
+                    pass
+                elapsed = time.monotonic() - t0
+                if job.started_at is None:
+                    view = (0.0, f"{label or 'Computing'} — waiting for a free worker "
+                                 f"({sched.position(job)} request(s) ahead)")
+                else:
+                    run_s = time.monotonic() - job.started_at
+                    view = (round(min(0.95, run_s / (run_s + 2.0)), 2), f"{label or 'Computing'} — {elapsed:.0f} s")
+                if view != shown:
+                    with turns.turn():
+                        note.progress(view[0], text=view[1])
+                    shown = view
     except Superseded:
         st.stop()  # the session asked for something newer; that run shows its own result
     finally:

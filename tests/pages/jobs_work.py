@@ -22,3 +22,8 @@ def loaded_packages(cfg):
     from threadpoolctl import threadpool_info
 
     return sorted({m.split(".")[0] for m in sys.modules}), [i["num_threads"] for i in threadpool_info()]
+
+
+def sweep_like(cfg):
+    """A kind of job that runs long (a stand-in for a CT sweep): ``cfg = (seconds, tag)``."""
+    return sleep_then_echo(cfg)

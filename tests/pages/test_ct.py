@@ -99,7 +99,12 @@ def test_inverse_crime_banner_follows_its_numbers(lam):
     d = crime_db - honest_db
     word = re.search(r"Inverse crime \*\*(\w+(?: \w+)?)\*\*", banner[0]).group(1)
     assert word == ("inflates" if d > 0.3 else "lowers" if d < -0.3 else "barely changes"), (word, d)
-    assert "Best honest λ" in texts(at)  # the curves appear when the crime is on
+    # the curves over λ (16 TV runs) start on request away from the precomputed states (issue 12), then appear
+    # (once computed — by the other λ of this test, which shares them — they appear at once)
+    if "Best honest λ" not in texts(at):
+        at.button(key="run_crime").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "Best honest λ" in texts(at)
 
 
 def test_hostile_sizes_are_capped_server_side():

@@ -349,3 +349,38 @@ def test_a_worker_imports_the_core_not_streamlit_pandas_or_plotly():
     for heavy in ("streamlit", "pandas", "pyarrow", "plotly", "starlette"):
         assert heavy not in packages, heavy
     assert set(blas_threads) <= {1}
+
+
+def test_long_jobs_hold_all_workers_but_one_and_a_short_job_starts_at_once(monkeypatch):
+    """Jobs of a kind that typically runs long (learnt from the ones that finished) never occupy both workers: two
+    students' sweeps run one after the other, and a third student's short job starts at once on the free worker."""
+    monkeypatch.setenv("REGOPT_LONG_JOB_S", "0.3")
+    s = Scheduler(2)
+    try:
+        for i in range(2):  # both workers up; one sweep_like job teaches the scheduler that the kind runs long
+            s.submit(f"w{i}", f"w{i}", jobs_work.sleep_then_echo, (0.0, i)).future.result(timeout=60)
+        s.submit("teach", "teach", jobs_work.sweep_like, (0.4, "t")).future.result(timeout=60)
+        a = s.submit("a", "a", jobs_work.sweep_like, (0.8, "a"), client="a")
+        b = s.submit("b", "b", jobs_work.sweep_like, (0.8, "b"), client="b")
+        time.sleep(0.2)
+        waited, _ = _student_waits(s)
+        a.future.result(timeout=60), b.future.result(timeout=60)
+        first, second = sorted((a, b), key=lambda j: j.started_at)
+        assert waited < 0.3, f"a short job waited {waited:.2f} s behind two long ones"
+        assert second.started_at >= first.started_at + 0.7, "two long jobs ran at the same time"
+    finally:
+        s.shutdown()
+
+
+def test_a_job_of_an_unknown_kind_is_not_held_back():
+    """Nothing is known about a kind before one of its jobs finished: both workers take such jobs at once."""
+    s = Scheduler(2)
+    try:
+        for i in range(2):
+            s.submit(f"w{i}", f"w{i}", jobs_work.pid, None).future.result(timeout=60)
+        a = s.submit("a", "a", jobs_work.sweep_like, (0.5, "a"), client="a")
+        b = s.submit("b", "b", jobs_work.sweep_like, (0.5, "b"), client="b")
+        a.future.result(timeout=60), b.future.result(timeout=60)
+        assert abs(a.started_at - b.started_at) < 0.3
+    finally:
+        s.shutdown()
