@@ -106,3 +106,37 @@ def test_two_runs_waiting_for_one_result_do_not_deadlock(one_slot):
     b.join(5)
     assert got == {"a": 42, "b": 42}
     assert memo.misses == 1
+
+
+def test_a_browser_with_many_runs_in_line_gets_one_turn_per_round():
+    """Eight runs of one browser wait in line before a student's one run: the student's run is served after at
+    most one of them (the browser served least recently goes first), not after all eight."""
+    line = turns.Line(1)
+    line.acquire("holder")
+    order: list[str] = []
+    threads = []
+    for i in range(8):
+        threads.append(_in_thread(lambda i=i: (line.acquire("tabs"), order.append(f"tab{i}"), line.release())))
+        time.sleep(0.01)
+    threads.append(_in_thread(lambda: (line.acquire("student"), order.append("student"), line.release())))
+    time.sleep(0.05)
+    line.release()
+    for t in threads:
+        t.join(5)
+    assert len(order) == 9
+    assert order.index("student") <= 1, order
+
+
+def test_a_free_turn_is_taken_at_once_and_never_handed_out_twice():
+    line = turns.Line(2)
+    line.acquire("a")
+    line.acquire("b")  # both turns out, no waiting
+    got = threading.Event()
+    t = _in_thread(lambda: (line.acquire("c"), got.set()))
+    assert not got.wait(0.1)
+    line.release()
+    assert got.wait(2)
+    t.join(2)
+    line.release()
+    line.release()
+    assert line._free == 2 and not line._waiting  # noqa: SLF001
