@@ -376,9 +376,11 @@ def _on_request(fn, key, *, what: str, button: str, button_key: str, force: bool
 def _crime() -> None:
     key = CFG.crime_key()
     with layout.numerical_guard("The inverse-crime comparison"):
-        # 16 TV runs (1.6 s of CPU alone, 2-3 s under a class): at once when precomputed or on a projector,
-        # otherwise on request, like the sweep (issue 12: CT work over its budget waits for a button)
-        cc = _on_request(lab.crime_curves, key, force=layout.presenting(),
+        # 16 TV runs (1.6 s of CPU alone, 2-3 s under a class): at once when precomputed, on a projector or for the
+        # real CT slice (issue 15: its deep link shows the crime gap), otherwise on request, like the sweep
+        # (issue 12: CT work over its budget waits for a button)
+        real_slice = CFG.phantom == "ct_slice" and CFG.n <= 128
+        cc = _on_request(lab.crime_curves, key, force=layout.presenting() or real_slice,
                          what=f"TV over {len(lab.CRIME_LAMS)} values of λ, with and without the crime",
                          button="Compare honest and crime data over λ", button_key="run_crime")
         if cc is None:
