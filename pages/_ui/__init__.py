@@ -14,7 +14,7 @@ Importing this package does the server's start-up work once per process, before 
   walked the ~230,000 objects of plotly's validators, scipy and the app's modules, ~115 ms holding the
   interpreter lock each time (several per minute under a class); frozen, they are never walked again.
   Only start-up objects are frozen (modules, not results: a frozen cycle would never be collected).
-* **Script turns** (:mod:`pages._ui.turns`): at most two reruns execute Python at once, first come first served;
+* **Script turns** (:mod:`pages._ui.turns`): at most two reruns execute Python at once, one browser at a time;
   the others wait without taking the interpreter lock (60 students: p95 2.70 s → 0.79 s).
 * **No pages-folder fallback.** Streamlit 1.67 runs the very first request of a fresh process through its
   old ``pages/``-folder multipage mode (``PagesManager.uses_pages_directory`` is True until some script

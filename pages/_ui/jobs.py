@@ -85,6 +85,10 @@ class Job:
     queued_at: float = field(default_factory=time.monotonic)
     started_at: float | None = None
     on_warm_worker: bool = False  # dispatched to a worker that had finished starting (its run time is the job's)
+    kind: str = field(init=False, default="")  # what it computes, for its typical run time (see _kind)
+
+    def __post_init__(self) -> None:
+        self.kind = _kind(self.fn, self.config)
 
 
 class _Bucket:
@@ -288,7 +292,7 @@ class Scheduler:
         Long jobs together hold at most all workers but one, so a short job (a strip, a fit, a curve) never waits
         seconds behind them: under 60 students the slowest 5 % of reruns were short jobs queued behind two long
         ones."""
-        return self._typical.get(_kind(job), 0.0) >= long_job_s()
+        return self._typical.get(job.kind, 0.0) >= long_job_s()
 
     def _dispatch(self) -> None:
         while True:
@@ -336,7 +340,7 @@ class Scheduler:
             self._on_result(job.key, value)
         with self._cond:
             if error is None and job.started_at is not None and job.on_warm_worker:
-                took, kind = time.monotonic() - job.started_at, _kind(job)
+                took, kind = time.monotonic() - job.started_at, job.kind
                 before = self._typical.get(kind)
                 self._typical[kind] = took if before is None else 0.7 * before + 0.3 * took
             self._busy[slot] = None
@@ -367,11 +371,11 @@ class Scheduler:
             ex.shutdown(wait=False, cancel_futures=True)
 
 
-def _kind(job: Job) -> str:
+def _kind(fn: Callable, config: Any) -> str:
     """What a job computes, for its typical run time: the function, or a batch's functions and their count."""
-    name = _fn_name(job.fn)
-    if isinstance(job.config, tuple) and job.config and all(isinstance(c, tuple) and len(c) == 2 for c in job.config):
-        name += "[" + ",".join(_fn_name(f) for f, _ in job.config) + "]"
+    name = _fn_name(fn)
+    if isinstance(config, tuple) and config and all(isinstance(c, tuple) and len(c) == 2 for c in config):
+        name += "[" + ",".join(_fn_name(f) for f, _ in config) + "]"
     return name
 
 
