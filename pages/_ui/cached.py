@@ -275,6 +275,8 @@ def result(fn: Callable[[Any], Any], config: Hashable, *, heavy: bool = False, l
     hit = _lookup(key)
     if hit is not _MISSING:
         return hit
+    if heavy and getattr(fn, "parts", None) is not None:
+        return _composite(fn, config, key, label)
     compute = warm_start(fn, config)
     if heavy:
         from pages._ui import jobs  # a worker process, one job per session (see pages/_ui/jobs.py)
@@ -283,6 +285,21 @@ def result(fn: Callable[[Any], Any], config: Hashable, *, heavy: bool = False, l
         hit = RESULTS.get(key)
         return hit if hit is not _MISSING else RESULTS.put(key, value)
     return RESULTS.compute(key, lambda: compute(config))
+
+
+def _composite(fn: Callable, config: Hashable, key: tuple, label: str) -> Any:
+    """A long result made of many results (``fn.parts = (part_fn, groups, assemble)``, e.g. the CT sweep: ~30
+    reconstructions, ~10 s of CPU): each group of parts is its own heavy job, so it never holds a worker for
+    seconds — between groups the queue serves everyone else's moves first (a sweep run as one job made every CT
+    move of a 60-student class wait 5-15 s behind it). ``assemble(config, get)`` must equal ``fn(config)`` for
+    ``get`` = ``part_fn`` (the core's tests check it); the value is then shared like any result."""
+    part_fn, groups_of, assemble = fn.parts
+    groups = groups_of(config)
+    for i, group in enumerate(groups, start=1):
+        results(part_fn, group, heavy=True, label=f"{label or 'Computing'} (part {i} of {len(groups)})")
+    value = assemble(config, lambda k: result(part_fn, k, heavy=True, label=label))
+    hit = RESULTS.get(key)
+    return hit if hit is not _MISSING else RESULTS.put(key, value)
 
 
 _BATCH = "regopt-batch"  # the key of a job that computes several results: (_BATCH, (key, key, ...))

@@ -48,6 +48,8 @@ from pages._ui import cached
 REQUESTED = "_gate_requested"
 _MAX_REQUESTED = 512
 PAGE_BUTTON = "Compute this page for these settings"
+#: the icon of every Compute button (the load runner tells a press of one from a move of a control by it)
+COMPUTE_ICON = ":material/play_arrow:"
 
 
 class PageRun:
@@ -141,7 +143,7 @@ def ready(pairs: Sequence[tuple[Callable, Any]], *, key: str, message: str | Cal
             or (scope == "section" and all(k in asked for k in keys))):
         return _compute(missing, progress)
     st.info(message(len(missing)) if callable(message) else message, icon=icon)
-    if st.button(button, key=key, icon=":material/play_arrow:",
+    if st.button(button, key=key, icon=COMPUTE_ICON,
                  type="primary" if (scope == "page" if primary is None else primary) else "secondary"):
         if scope == "page":
             page.press()  # reruns the whole page: this run stops here

@@ -23,6 +23,11 @@ so a student holding a key down on the CT page cannot take the GIL or the cores 
   5 s made a student who moved quickly wait ~5 s per move after a dozen moves). Past it, a new heavy job waits for the client's next token with a
   friendly note on the page (a wait, not an error: the page never shows a failure for it, and a newer move
   of the same session replaces the waiting request). Results that are already cached never cost a token.
+* **Short jobs never queue behind long ones**: kinds of job that typically run ``REGOPT_LONG_JOB_S`` (1.5 s) or more
+  hold at most all workers but one; a job whose kind typically finishes within ``REGOPT_INLINE_JOB_S`` (0.25 s: a
+  bias–variance fit) is computed by the asking script itself when every worker is busy (not a function marked
+  ``worker_only``, which would build a CT system matrix in the server process). Typical times are learnt from
+  finished jobs, never declared.
 * Finished results go straight into the shared memo, even if the session that asked has moved on.
 """
 
@@ -254,6 +259,19 @@ class Scheduler:
             self._cond.notify_all()
             return job
 
+    def inline_now(self, key: Hashable, fn: Callable, config: Any) -> bool:
+        """Should the asking thread compute this job itself? Yes when every worker is busy and jobs of its kind
+        typically finish within ``inline_job_s()`` (a bias–variance fit: ~50 ms of CPU) — queued behind CT
+        reconstructions it would wait seconds for a worker — unless the same key is already in flight or the
+        function must stay in a worker (``fn.worker_only``: it builds a CT system matrix)."""
+        if any(getattr(getattr(f, "func", f), "worker_only", False) for f in (fn, *_batch_fns(config))):
+            return False
+        kind = _kind(fn, config)
+        with self._cond:
+            typical = self._typical.get(kind)
+            return (typical is not None and typical < inline_job_s() and None not in self._busy
+                    and key not in self._inflight)
+
     def running(self, session: str) -> Job | None:
         with self._cond:
             return self._running.get(session)
@@ -371,12 +389,18 @@ class Scheduler:
             ex.shutdown(wait=False, cancel_futures=True)
 
 
+def _batch_fns(config: Any) -> list[Callable]:
+    """The functions of a batch job's config (``cached._each``: ``((fn, config), ...)``); none for another job."""
+    if isinstance(config, tuple) and config and all(isinstance(c, tuple) and len(c) == 2 and callable(c[0])
+                                                    for c in config):
+        return [f for f, _ in config]
+    return []
+
+
 def _kind(fn: Callable, config: Any) -> str:
     """What a job computes, for its typical run time: the function, or a batch's functions and their count."""
-    name = _fn_name(fn)
-    if isinstance(config, tuple) and config and all(isinstance(c, tuple) and len(c) == 2 for c in config):
-        name += "[" + ",".join(_fn_name(f) for f, _ in config) + "]"
-    return name
+    batch = _batch_fns(config)
+    return _fn_name(fn) + ("[" + ",".join(map(_fn_name, batch)) + "]" if batch else "")
 
 
 def _fn_name(fn: Any) -> str:
@@ -386,6 +410,10 @@ def _fn_name(fn: Any) -> str:
 
 def long_job_s() -> float:
     return float(os.environ.get("REGOPT_LONG_JOB_S", "1.5"))
+
+
+def inline_job_s() -> float:
+    return float(os.environ.get("REGOPT_INLINE_JOB_S", "0.25"))
 
 
 def _burst() -> float:
@@ -467,6 +495,11 @@ def run(fn: Callable, config: Any, key: Hashable, label: str,
     if sched is None:
         with st.spinner(label or "Computing…"):
             return fn(config)
+    if sched.inline_now(key, fn, config):  # a short job while every worker is busy: at once, in this thread
+        value = fn(config)
+        if on_result is not None:
+            on_result(key, value)
+        return value
     session = _session_id()
     client = _client_id(session)
     note = st.empty()

@@ -475,6 +475,9 @@ def warm_from(cfg: CTConfig) -> list[CTConfig]:
 
 
 reconstruction.warm_from = warm_from  # the warm-start protocol of pages/_ui/cached.py
+# both may need a system matrix (iterative methods, inverse-crime data): the page layer computes them in a worker
+# process, which keeps the matrices, never in the server process (pages/_ui/jobs.py: Scheduler.inline_now)
+reconstruction.worker_only = sinogram.worker_only = True
 
 
 @dataclass(frozen=True)
@@ -490,27 +493,48 @@ class Sweep:
         return {m: {"psnr": self.psnr[m], "ssim": self.ssim[m], "rmse": self.rmse[m]} for m in self.psnr}
 
 
-def sweep(cfg: CTConfig) -> Sweep:
-    """FBP, SART, TV-PDHG and ASD-POCS at every view count of ``SWEEP_VIEWS`` (key: :meth:`CTConfig.sweep_key`).
+_SWEEP_METHODS = ("fbp", "sart", "tv", "asd_pocs")
 
-    ASD-POCS runs at most ``SWEEP_ASD_ITERS`` outer iterations here (it is the slowest method).
-    """
-    methods = ("fbp", "sart", "tv", "asd_pocs")
-    out = {k: {m: [] for m in methods} for k in ("psnr", "ssim", "rmse")}
-    cap = iterative_max_views(cfg.n)
+
+def _sweep_key(cfg: CTConfig, method: str, views: int) -> CTConfig | None:
+    """The reconstruction key of one point of :func:`sweep` (``None`` beyond the iterative matrix cap)."""
+    if method != "fbp" and views > iterative_max_views(cfg.n):
+        return None
+    key = cfg.recon(method, views)
+    return replace(key, n_iter=min(key.n_iter, SWEEP_ASD_ITERS)) if method == "asd_pocs" else key
+
+
+def sweep_parts(cfg: CTConfig) -> tuple[tuple[CTConfig, ...], ...]:
+    """The reconstructions :func:`sweep` scores, one group per view count (one system matrix each): computed
+    group by group, a sweep never holds a worker for seconds (``pages/_ui/cached.py: composite``)."""
+    groups = (tuple(k for m in _SWEEP_METHODS if (k := _sweep_key(cfg, m, v)) is not None) for v in SWEEP_VIEWS)
+    return tuple(g for g in groups if g)
+
+
+def sweep_of(cfg: CTConfig, get) -> Sweep:
+    """:func:`sweep` from its reconstructions: ``get(key)`` returns :func:`reconstruction` of a key of
+    :func:`sweep_parts` (only its scores are read)."""
+    out = {k: {m: [] for m in _SWEEP_METHODS} for k in ("psnr", "ssim", "rmse")}
     for v in SWEEP_VIEWS:
-        for m in methods:
-            if m != "fbp" and v > cap:
-                r = None
-            else:
-                key = cfg.recon(m, v)
-                if m == "asd_pocs":
-                    key = replace(key, n_iter=min(key.n_iter, SWEEP_ASD_ITERS))
-                r = _scored(key)
+        for m in _SWEEP_METHODS:
+            key = _sweep_key(cfg, m, v)
+            r = None if key is None else get(key)
             for k in out:
                 out[k][m].append(float("nan") if r is None else float(getattr(r, k)))
     arr = {k: {m: np.array(v) for m, v in d.items()} for k, d in out.items()}
     return Sweep(views=SWEEP_VIEWS, psnr=arr["psnr"], ssim=arr["ssim"], rmse=arr["rmse"])
+
+
+def sweep(cfg: CTConfig) -> Sweep:
+    """FBP, SART, TV-PDHG and ASD-POCS at every view count of ``SWEEP_VIEWS`` (key: :meth:`CTConfig.sweep_key`).
+
+    ASD-POCS runs at most ``SWEEP_ASD_ITERS`` outer iterations here (it is the slowest method). NaN beyond the
+    iterative methods' matrix cap.
+    """
+    return sweep_of(cfg, _scored)
+
+
+sweep.parts = (reconstruction, sweep_parts, sweep_of)  # the composite protocol of pages/_ui/cached.py
 
 
 @dataclass(frozen=True)
@@ -589,17 +613,35 @@ def _shrink(x: np.ndarray) -> np.ndarray:
     return x[: m * k, : m * k].reshape(m, k, m, k).mean(axis=(1, 3)).astype(np.float32)
 
 
+def _family_views(cfg: CTConfig) -> tuple[int, ...]:
+    return tuple(v for v in FAMILY_VIEWS if v <= iterative_max_views(cfg.n))
+
+
+def family_parts(cfg: CTConfig) -> tuple[tuple[CTConfig, ...], ...]:
+    """The reconstructions of :func:`views_family`: TV and FBP/FDK, one group per view count."""
+    return tuple((cfg.recon("tv", v), cfg.recon("fbp", v)) for v in _family_views(cfg))
+
+
+def views_family_of(cfg: CTConfig, get) -> ViewsFamily:
+    """:func:`views_family` from its reconstructions: ``get(key)`` returns :func:`reconstruction` of a key of
+    :func:`family_parts`."""
+    parts = family_parts(cfg)
+    tv_r = [get(tv_key) for tv_key, _ in parts]
+    fb_r = [get(fbp_key) for _, fbp_key in parts]
+    return ViewsFamily(views=_family_views(cfg), tv=np.stack([_shrink(r.x) for r in tv_r]),
+                       fbp=np.stack([_shrink(r.x) for r in fb_r]),
+                       tv_psnr=np.array([r.psnr for r in tv_r]), fbp_psnr=np.array([r.psnr for r in fb_r]))
+
+
 def views_family(cfg: CTConfig) -> ViewsFamily:
     """TV-PDHG and FBP/FDK at every view count of ``FAMILY_VIEWS`` within the iterative cap (key: :func:`family_key`).
 
     PSNRs are of the full-size images; the images are block-averaged to at most ``FAMILY_MAX_SIDE`` per side.
     """
-    views = tuple(v for v in FAMILY_VIEWS if v <= iterative_max_views(cfg.n))
-    tv_r = [_scored(cfg.recon("tv", v)) for v in views]
-    fb_r = [_scored(cfg.recon("fbp", v)) for v in views]
-    return ViewsFamily(views=views, tv=np.stack([_shrink(r.x) for r in tv_r]),
-                       fbp=np.stack([_shrink(r.x) for r in fb_r]),
-                       tv_psnr=np.array([r.psnr for r in tv_r]), fbp_psnr=np.array([r.psnr for r in fb_r]))
+    return views_family_of(cfg, _scored)
+
+
+views_family.parts = (reconstruction, family_parts, views_family_of)  # the composite protocol of pages/_ui/cached.py
 
 
 # ------------------------------------------------------------------------------------------ warm-up

@@ -53,3 +53,20 @@ def test_load_runner_small_run(app_server, capsys):
     assert summary["errors"] == 0 and summary["reruns"] >= 3
     assert summary["latency"]["p95_s"] is not None
     assert "| 3 |" in out.splitlines()[-1]  # the markdown row
+
+
+def test_a_compute_button_press_is_told_from_a_move():
+    """The runner reports presses of a Compute button (explicit heavy work, its own 5 s budget) apart from moves:
+    it knows them by the gate's button icon, not by a list of keys."""
+    from streamlit.proto.Button_pb2 import Button
+
+    from pages._ui.gate import COMPUTE_ICON
+    from tests.load.streamlit_client import Widget
+
+    def button(icon: str) -> Widget:
+        proto = Button(id="$$ID-abc-run_x", label="Compute", icon=icon)
+        return Widget(proto.id, "button", proto.label, "", proto, None)
+
+    assert button(COMPUTE_ICON).compute and not button(":material/looks_one:").compute
+    slider = Widget("$$ID-abc-lam", "slider", "λ", "", None, None)
+    assert not slider.compute

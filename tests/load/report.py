@@ -31,17 +31,26 @@ def _errors(s: dict) -> str:
     return f"{s['errors']} ({kinds})"
 
 
+def _presses(s: dict) -> str:
+    """Compute-button presses: how many, and the slowest (explicit heavy work: 5 s budget for one student)."""
+    c = s.get("latency_compute")
+    if c is None:
+        return "–"
+    return f"{c['n']}, {_t(c['max_s'], s)}" if c["n"] else "0"
+
+
 def table(paths: list[Path]) -> str:
-    rows = ["| run (UTC) | students | think | pages | reruns | p50 | p95 | max | errors | server RSS peak | "
-            "cores used: server / other processes |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| run (UTC) | students | think | pages | reruns | p50 | p95 | max | max without Compute presses | "
+            "Compute presses: n, max | errors | server RSS peak | cores used: server / other processes |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for p in paths:
         s = json.loads(p.read_text())
         lat, cpu = s["latency"], s["cpu_s"]
         lat = s.get("latency_incl_timeouts", lat)  # timed-out reruns count (as lower bounds)
         pages = ", ".join(x.replace("(default: ", "").rstrip(")") for x in s["pages"])
         rows.append(f"| {s['date_utc'].replace(' UTC', '')} | {s['students']} | {s['think_s']:g} s | {pages} | "
-                    f"{s['reruns']} | {_t(lat['p50_s'], s)} | {_t(lat['p95_s'], s)} | {_t(lat['max_s'], s)} | {_errors(s)} | "
+                    f"{s['reruns']} | {_t(lat['p50_s'], s)} | {_t(lat['p95_s'], s)} | {_t(lat['max_s'], s)} | "
+                    f"{_t(s.get('latency_interactions', {}).get('max_s'), s)} | {_presses(s)} | {_errors(s)} | "
                     f"{s['server_rss_mb']['peak']} MB | {_cores(cpu['server'], cpu['wall_s'])} / "
                     f"{_cores(cpu.get('other_processes'), cpu['wall_s'])} |")
     return "\n".join(rows)

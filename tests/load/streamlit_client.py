@@ -61,11 +61,18 @@ class Widget:
         tail = self.id.rsplit("-", 1)[-1] if self.id.startswith("$$ID-") else ""
         return tail if tail and tail != "None" else self.label
 
+    @property
+    def compute(self) -> bool:
+        """A Compute button (``pages/_ui/gate.py``): explicit heavy work, with its own budget (5 s, issue 12)."""
+        from pages._ui.gate import COMPUTE_ICON
+
+        return self.kind == "button" and getattr(self.proto, "icon", "") == COMPUTE_ICON
+
 
 @dataclass
 class RunResult:
     page: str
-    action: str  # "open" or "move:<widget key>"
+    action: str  # "open", "move:<widget key>" or "compute:<button key>" (a Compute button's press)
     fragment: bool
     latency_s: float
     status: str  # ok, compile_error, timeout, disconnect
@@ -235,7 +242,8 @@ class StreamlitClient:
         states = [new if w.id == widget.id else w.state for w in self.widgets.values()]
         if widget.kind != "button":
             widget.state = new
-        return await self._run(action=f"move:{widget.key}", fragment_id=widget.fragment_id,
+        return await self._run(action=f"{'compute' if widget.compute else 'move'}:{widget.key}",
+                               fragment_id=widget.fragment_id,
                                states=[s for s in states if s is not None])
 
     async def set_state(self, widget: Widget, new: WidgetState, action: str | None = None) -> RunResult:

@@ -27,3 +27,8 @@ def loaded_packages(cfg):
 def sweep_like(cfg):
     """A kind of job that runs long (a stand-in for a CT sweep): ``cfg = (seconds, tag)``."""
     return sleep_then_echo(cfg)
+
+
+def echo(cfg):
+    """A job of a kind that finishes in milliseconds (a stand-in for a bias–variance fit)."""
+    return cfg

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import streamlit as st
 
 from pages._ui import cached
@@ -122,3 +123,81 @@ def test_results_of_several_configs_are_each_computed_once_and_shared():
         first = cached.results(_slow_square, [2, 3, 2], heavy=True)
         again = cached.results(_slow_square, [3, 2])
         assert first == [4, 9, 4] and again == [9, 4] and sorted(CALLS) == [2, 3]
+
+
+def _part(cfg: int) -> int:
+    CALLS.append(cfg)
+    return cfg * 10
+
+
+def _groups(cfg: int) -> tuple:
+    return tuple(tuple(range(g * 3, g * 3 + 3)) for g in range(cfg))
+
+
+def _assemble(cfg: int, get) -> tuple:
+    return tuple(get(k) for group in _groups(cfg) for k in group)
+
+
+def _whole(cfg: int) -> tuple:
+    return _assemble(cfg, _part)
+
+
+_whole.parts = (_part, _groups, _assemble)
+
+
+def test_a_composite_result_is_computed_group_by_group_as_separate_jobs(monkeypatch):
+    """A long result made of parts (the CT sweep) never holds a worker for seconds: each group of parts is its own
+    heavy job, with its own turn in the queue; the parts are shared results, and the whole equals fn(config)."""
+    from pages._ui import jobs
+
+    runs = []
+    real = jobs.run
+    monkeypatch.setattr(jobs, "run", lambda fn, config, key, label, **kw: runs.append(label) or real(fn, config, key,
+                                                                                                      label, **kw))
+    CALLS.clear()
+    with cached.isolated():
+        cached.result(_part, 4)  # one part is already cached: it is not computed again
+        CALLS.clear()
+        value = cached.result(_whole, 3, heavy=True, label="Sweep")
+        assert value == tuple(k * 10 for k in range(9))
+        assert sorted(CALLS) == [0, 1, 2, 3, 5, 6, 7, 8]  # every part once, the cached one not at all
+        assert [label for label in runs if "part" in label] == ["Sweep (part 1 of 3)", "Sweep (part 1 of 3)",
+                                                                 "Sweep (part 1 of 3)", "Sweep (part 2 of 3)",
+                                                                 "Sweep (part 2 of 3)", "Sweep (part 3 of 3)",
+                                                                 "Sweep (part 3 of 3)", "Sweep (part 3 of 3)"]
+        assert cached.ready(_whole, 3) and all(cached.ready(_part, k) for k in range(9))
+        CALLS.clear()
+        assert cached.result(_whole, 3, heavy=True) == value and CALLS == []  # now a hit
+
+
+def test_the_ct_family_computed_in_parts_equals_the_one_computed_in_one_go():
+    from dataclasses import replace
+
+    from regopt_core.ct import lab
+
+    key = lab.family_key(replace(lab.DEFAULT, n=64, phantom="smooth", seed=11).clamped())
+    lab._SCORED._items.clear()
+    whole = lab.views_family(key)
+    with cached.isolated():
+        parts = cached.result(lab.views_family, key, heavy=True, label="The family")
+        assert all(cached.ready(lab.reconstruction, k) for group in lab.family_parts(key) for k in group)
+    assert parts.views == whole.views == tuple(v for v in lab.FAMILY_VIEWS if v <= lab.iterative_max_views(64))
+    for name in ("tv", "fbp", "tv_psnr", "fbp_psnr"):
+        np.testing.assert_array_equal(getattr(parts, name), getattr(whole, name), err_msg=name)
+
+
+@pytest.mark.slow
+def test_the_ct_sweep_computed_in_parts_equals_the_one_computed_in_one_go():
+    from dataclasses import replace
+
+    from regopt_core.ct import lab
+
+    key = replace(lab.DEFAULT, n=64, phantom="piecewise", seed=3, i0=1e4).clamped().sweep_key()
+    lab._SCORED._items.clear()
+    whole = lab.sweep(key)
+    with cached.isolated():
+        parts = cached.result(lab.sweep, key, heavy=True, label="The sweep")
+    assert parts.views == whole.views == lab.SWEEP_VIEWS
+    for m in ("fbp", "sart", "tv", "asd_pocs"):
+        for name in ("psnr", "ssim", "rmse"):
+            np.testing.assert_array_equal(getattr(parts, name)[m], getattr(whole, name)[m], err_msg=f"{m} {name}")

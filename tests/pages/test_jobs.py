@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from pages._ui import cached, jobs
 from pages._ui.jobs import JobFailed, Scheduler, Superseded
 from tests.pages import jobs_work
 
@@ -270,6 +271,9 @@ class _FakeBusyScheduler:
     def __init__(self) -> None:
         self.calls = 0
 
+    def inline_now(self, key, fn, config) -> bool:
+        return False
+
     def submit(self, session, key, fn, config, label="", client=None):
         from concurrent.futures import Future
 
@@ -384,3 +388,47 @@ def test_a_job_of_an_unknown_kind_is_not_held_back():
         assert abs(a.started_at - b.started_at) < 0.3
     finally:
         s.shutdown()
+
+
+def test_a_short_job_is_computed_by_the_asking_script_when_every_worker_is_busy():
+    """A kind of job learnt to finish quickly (a bias–variance fit) does not queue seconds behind CT reconstructions:
+    while every worker is busy, the asking script computes it itself. Not a kind never seen, not while a worker is
+    free, not a key already in flight, never a function that must stay in a worker (it builds a CT matrix)."""
+    from regopt_core.ct import lab
+
+    s = Scheduler(1)
+    try:
+        s.submit("w", "w", jobs_work.pid, None).future.result(timeout=60)  # the worker is up
+        assert not s.inline_now("k1", jobs_work.echo, 1), "a kind never seen goes to a worker"
+        s.submit("teach", "teach", jobs_work.echo, 0).future.result(timeout=60)  # now known: it takes milliseconds
+        assert not s.inline_now("k1", jobs_work.echo, 1), "a free worker takes it"
+        busy = s.submit("long", "long", jobs_work.sleep_then_echo, (1.0, "x"))
+        time.sleep(0.3)
+        assert s.inline_now("k1", jobs_work.echo, 1)
+        assert not s.inline_now("long", jobs_work.echo, 1), "the same key is already being computed"
+        assert not s.inline_now("k2", jobs_work.sweep_like, (0.0, "t")), "a kind never seen"
+        assert lab.reconstruction.worker_only and lab.sinogram.worker_only
+        s._typical[jobs._kind(lab.sinogram, None)] = 0.01  # even when known to be short
+        assert not s.inline_now("k3", lab.sinogram, None)
+        calls = ((lab.sinogram, None),)
+        s._typical[jobs._kind(cached._each, calls)] = 0.01
+        assert not s.inline_now("k4", cached._each, calls), "nor a batch that holds one"
+        busy.future.result(timeout=60)
+    finally:
+        s.shutdown()
+
+
+def test_a_job_computed_in_the_script_lands_in_the_shared_memo_like_a_workers(monkeypatch):
+    from pages._ui import jobs
+
+    class _AllBusy:
+        def inline_now(self, key, fn, config):
+            return True
+
+        def submit(self, *a, **k):  # pragma: no cover - must not be reached
+            raise AssertionError("an inline job was sent to a worker")
+
+    monkeypatch.setattr(jobs, "scheduler", lambda on_result=None: _AllBusy())
+    landed = {}
+    assert jobs.run(abs, -7, ("k",), "Computing", on_result=landed.__setitem__) == 7
+    assert landed == {("k",): 7}
