@@ -44,6 +44,25 @@ def test_protocol_client_opens_every_page_and_moves_a_control(app_server):
             assert moved.status == "ok" and not moved.exceptions, (spec.url_path, moved)
 
 
+def test_the_client_keeps_large_messages_as_a_browser_does(app_server):
+    """Like a browser tab, the client lists the large messages it holds with every rerun request, so the server sends
+    an unchanged figure as a short reference: the second open of a page receives a fraction of the bytes and the
+    client still sees every control."""
+    async def scenario():
+        async with StreamlitClient(app_server, timeout=180) as client:
+            first = await client.open_page("bias-variance")
+            keys = sorted(w.key for w in client.widgets.values())
+            held = len(client.cache.hashes())
+            again = await client.open_page("bias-variance")
+            return first, again, keys, sorted(w.key for w in client.widgets.values()), held
+
+    first, again, keys, keys_again, held = _in_thread(asyncio.run, scenario())
+    assert first.status == again.status == "ok" and not again.exceptions
+    assert held >= 1, "the bias-variance figures are large messages"
+    assert again.n_bytes < 0.5 * first.n_bytes, (first.n_bytes, again.n_bytes)
+    assert keys_again == keys
+
+
 def test_load_runner_small_run(app_server, capsys):
     code = _in_thread(run_load.main, ["--url", app_server, "--students", "3", "--duration", "8", "--think", "0.5",
                           "--ramp", "1", "--max-moves", "3", "--min-moves", "1", "--timeout", "120"])

@@ -87,7 +87,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, extra_args: list[str], log_path: Path, timeout: float = 120.0) -> subprocess.Popen:
+def start_server(port: int, extra_args: list[str], log_path: Path, timeout: float = 120.0,
+                 root: Path = ROOT) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none", *extra_args]
@@ -96,7 +97,7 @@ def start_server(port: int, extra_args: list[str], log_path: Path, timeout: floa
     # A measured server never starts a background build of the precomputed store (its CPU would be counted as the
     # students'): build the store first (`python -m deploy.precompute`), as a deployment does.
     env = {**os.environ, "REGOPT_PRECOMPUTE_ON_START": os.environ.get("REGOPT_PRECOMPUTE_ON_START", "0")}
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(cmd, cwd=root, stdout=log, stderr=subprocess.STDOUT, env=env)
     base_path = next((a.split("=", 1)[1].strip("/") for a in extra_args if a.startswith("--server.baseUrlPath=")), "")
     health = f"http://127.0.0.1:{port}/{base_path + '/' if base_path else ''}_stcore/health"
     deadline = time.time() + timeout
@@ -562,6 +563,9 @@ def parse_args(argv=None):
     ap.add_argument("--server-pid", type=int, help="with --url: the server's pid, for RSS/CPU sampling")
     ap.add_argument("--server-arg", action="append", default=[], metavar="ARG",
                     help="extra argument for `streamlit run` (repeatable), e.g. --server-arg=--server.baseUrlPath=x")
+    ap.add_argument("--server-root", type=Path, default=ROOT,
+                    help="start the server from this checkout (e.g. a git worktree of an older commit), so a "
+                         "before/after uses one load client")
     ap.add_argument("--pages", help="comma-separated url_paths to restrict to (default: every registered page)")
     ap.add_argument("--no-warmup", action="store_true", help="skip opening every page once before the students")
     ap.add_argument("--settle", type=float, default=180.0,
@@ -602,7 +606,7 @@ def main(argv=None) -> int:
     server_pid = args.server_pid
     if not args.url:
         port = free_port()
-        proc = start_server(port, args.server_arg, RESULTS / f"server-{port}.log")
+        proc = start_server(port, args.server_arg, RESULTS / f"server-{port}.log", root=args.server_root)
         server_pid = args.server_pid = proc.pid
         base_path = next((a.split("=", 1)[1].strip("/") for a in args.server_arg
                           if a.startswith("--server.baseUrlPath=")), "")

@@ -3,7 +3,8 @@
 One :class:`StreamlitClient` is one browser tab: one websocket to ``<base>/_stcore/stream`` (subprotocol
 ``streamlit``, binary protobuf). It asks for runs the way the frontend does -- ``BackMsg.rerun_script`` with a
 ``ClientState`` (query string, page name, page script hash, the *full* set of widget states and, for a control
-inside an ``@st.fragment``, the fragment id) -- and reads ``ForwardMsg``s until ``script_finished``.
+inside an ``@st.fragment``, the fragment id, and the hashes of the large messages it holds, as a browser's message
+cache does: :class:`MessageCache`) -- and reads ``ForwardMsg``s until ``script_finished``.
 
 Widgets are parsed from ``delta.new_element``; :meth:`StreamlitClient.move` changes one control to a random value
 within its range (slider steps, select-slider/selectbox/radio options, number-input bounds, checkbox flip, button
@@ -67,6 +68,55 @@ class Widget:
         from pages._ui.gate import COMPUTE_ICON
 
         return self.kind == "button" and getattr(self.proto, "icon", "") == COMPUTE_ICON
+
+
+class CacheMiss(Exception):
+    """The server referred to a message this client does not hold (a server bug: the browser raises too)."""
+
+
+class MessageCache:
+    """What a browser tab does with large messages (Streamlit's frontend ``ForwardMessageCache``, 1.67): a delta
+    the server marks ``cacheable`` (``global.minCachedMessageSize``, 10 kB) is kept under its hash, and every rerun
+    request lists the hashes held, so the server sends an unchanged large element (a figure) as a short reference
+    instead of again in full. After a whole-page run, an entry not used for more than ``max_age`` runs
+    (``global.maxCachedMessageAge``, 2) is dropped. Without it the load client asked for every figure in full on
+    every rerun, which no browser does."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, list] = {}  # hash -> [raw message, run count when last used, fragment id]
+        self.runs = 0
+        self.max_age = 2
+
+    def hashes(self) -> list[str]:
+        return list(self.messages)
+
+    def process(self, fm: ForwardMsg, data: bytes) -> ForwardMsg:
+        """The message as the page sees it: a reference replaced by the cached message."""
+        if fm.WhichOneof("type") == "ref_hash":
+            entry = self.messages.get(fm.ref_hash)
+            if entry is None:
+                raise CacheMiss(f"the server referred to message {fm.ref_hash}, which this client does not hold")
+            entry[1] = self.runs
+            full = ForwardMsg()
+            full.ParseFromString(entry[0])
+            full.metadata.CopyFrom(fm.metadata)
+            return full
+        if fm.metadata.cacheable and fm.hash:
+            entry = self.messages.get(fm.hash)
+            if entry is None:
+                frag = fm.delta.fragment_id if fm.WhichOneof("type") == "delta" else ""
+                self.messages[fm.hash] = [data, self.runs, frag]
+            else:
+                entry[1] = self.runs
+        return fm
+
+    def run_finished(self, fragment_ids: list[str]) -> None:
+        self.runs += 1
+        for h, (_, used, frag) in list(self.messages.items()):
+            if fragment_ids and (not frag or frag not in fragment_ids):
+                continue
+            if self.runs - used > self.max_age:
+                del self.messages[h]
 
 
 @dataclass
@@ -185,6 +235,7 @@ class StreamlitClient:
         self.query_string = ""
         self.widgets: dict[str, Widget] = {}
         self.pages: dict[str, str] = {}  # url_pathname -> page_script_hash, from the server's navigation message
+        self.cache = MessageCache()  # a browser tab's cache of large messages (kept across reruns, not reconnects)
 
     def _get_index(self) -> dict[str, str]:
         """GET the app's HTML page and its health check as a browser does first, keeping the cookies: the XSRF
@@ -272,6 +323,8 @@ class StreamlitClient:
         cs.page_script_hash = self.page_script_hash
         cs.fragment_id = fragment_id
         cs.widget_states.widgets.extend(states)
+        cs.cached_message_hashes.extend(self.cache.hashes())
+        started = False  # the server sent new_session (it does for every run): the browser then ages its cache
         result = RunResult(page=self.page, action=action, fragment=bool(fragment_id), latency_s=0.0, status="ok")
         # A fragment rerun redraws only that fragment's widgets; a full run redraws all of them.
         if fragment_id:
@@ -297,8 +350,12 @@ class StreamlitClient:
                 result.n_bytes += len(data)
                 fm = ForwardMsg()
                 fm.ParseFromString(data)
+                fm = self.cache.process(fm, data)
                 kind = fm.WhichOneof("type")
-                if kind == "delta":
+                if kind == "new_session":
+                    started = True
+                    self.cache.max_age = fm.new_session.config.max_cached_message_age or self.cache.max_age
+                elif kind == "delta":
                     self._on_delta(fm.delta, result, previous)
                 elif kind == "navigation":
                     self._on_navigation(fm.navigation)
@@ -312,11 +369,17 @@ class StreamlitClient:
                     if fm.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                         continue
                     result.status = FINISHED.get(fm.script_finished, "ok")
+                    if started:
+                        self.cache.run_finished([fragment_id] if fragment_id else [])
                     break
         except (ConnectionClosed, OSError) as exc:
             result.status = "disconnect"
             result.exceptions.append(f"websocket closed: {exc}")
             self.ws = None
+            self.cache = MessageCache()  # a new connection is a new session: the browser starts a new cache
+        except CacheMiss as exc:
+            result.status = "cache_miss"
+            result.exceptions.append(str(exc))
         result.latency_s = time.perf_counter() - t0
         return result
 
