@@ -142,6 +142,13 @@ def _in_worker(fn: Callable, config: Any) -> Any:
                 fh.write(f"{time.process_time() - t0:.3f}\t{name}\t{repr(what)[:300]}\n")
 
 
+#: CT system matrices a worker keeps (MB; ``REGOPT_PROJECTOR_MB`` overrides it). 128² needs ~70 MB for everything
+#: but a sweep (strip, comparison, 10-60 views); more only kept the sweep's 90-180-view matrices (43-85 MB each,
+#: rebuilt in 0.2-0.5 s). Same-hour pairs under 60 students (19:49-19:57, 2026-12-06): the server tree peaked at
+#: 1.79 / 1.89 GB with 120 MB (and smaller memos, which alone changed nothing: 2.15 against 2.12 GB) against
+#: 2.06 / 2.03 GB with the core's 200 MB, at the same latency and CPU.
+WORKER_PROJECTOR_MB = 120
+
 #: what a worker imports when it starts, so a page's first heavy job does not pay for it (~150 ms each)
 _WORKER_MODULES = ("regopt_core.ct.lab", "regopt_core.sgd.page", "regopt_core.splits.configs",
                    "regopt_core.bias_variance", "regopt_core.landscapes", "regopt_core.linear_models")
@@ -199,6 +206,7 @@ class Scheduler:
                  executor_factory: Callable[[], Any] = _new_executor) -> None:
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, "1")  # inherited by the spawned workers
+        os.environ.setdefault("REGOPT_PROJECTOR_MB", str(WORKER_PROJECTOR_MB))
         self._factory = executor_factory
         self._slots: list[Any] = [executor_factory() for _ in range(workers)]
         self._busy: list[Job | None] = [None] * workers

@@ -32,3 +32,10 @@ def sweep_like(cfg):
 def echo(cfg):
     """A job of a kind that finishes in milliseconds (a stand-in for a bias–variance fit)."""
     return cfg
+
+
+def projector_cap(cfg):
+    """The CT system-matrix budget of this worker process (bytes)."""
+    from regopt_core.ct import lab
+
+    return lab.PROJECTOR_CACHE_BYTES

@@ -432,3 +432,14 @@ def test_a_job_computed_in_the_script_lands_in_the_shared_memo_like_a_workers(mo
     landed = {}
     assert jobs.run(abs, -7, ("k",), "Computing", on_result=landed.__setitem__) == 7
     assert landed == {("k",): 7}
+
+
+def test_a_worker_keeps_at_most_the_workers_share_of_ct_matrices(monkeypatch):
+    """Two workers at the core's 200 MB each put a 60-student server over its 2 GB; a worker keeps 120 MB unless the
+    deployment says otherwise (REGOPT_PROJECTOR_MB)."""
+    monkeypatch.delenv("REGOPT_PROJECTOR_MB", raising=False)
+    s = Scheduler(1)
+    try:
+        assert s.submit("a", "a", jobs_work.projector_cap, None).future.result(timeout=60) == jobs.WORKER_PROJECTOR_MB * 10**6
+    finally:
+        s.shutdown()
