@@ -14,7 +14,12 @@ small frozen result dataclass; the key is ``(fn's module and name, config)``.
 result it can continue from (e.g. the same CT reconstruction with fewer iterations), nearest first. On a miss,
 the first candidate already available (pinned, store or memo — never computed for this) is passed as
 ``fn(config, start=result)``; ``fn`` must return exactly what ``fn(config)`` returns (the key does not record
-the start), so only exact continuations qualify. Lookup order:
+the start), so only exact continuations qualify.
+
+**Composite results** (optional): a long result made of many results carries ``fn.parts = (part_fn, groups,
+assemble)`` (the CT sweep: ~30 reconstructions in 8 groups, one per view count). Asked for with ``heavy=True`` and
+missing, its groups are computed as separate heavy jobs, each taking its own turn in the worker queue, and the
+whole is ``assemble(config, get)`` of the parts, which must equal ``fn(config)``. Lookup order:
 
 1. **pinned** — results computed at start by :func:`warm_defaults` from the ``(function, config)`` pairs the
    registry declares; plain process memory, so a client's ``clear_cache`` message cannot evict them;
